@@ -1,0 +1,75 @@
+"""Comparing a candidate's outputs with the reference's, one failure kind per way of being wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from evaluators.records import FailureKind
+
+
+class CandidateFailure(Exception):
+    """Raised inside the worker to end the cascade with a recorded failure kind."""
+
+    def __init__(self, kind: FailureKind, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Closeness:
+    max_abs_error: float
+    max_rel_error: float
+
+
+def flatten_outputs(value: object, where: str = "output") -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for i, item in enumerate(value) for t in flatten_outputs(item, f"{where}[{i}]")]
+    if isinstance(value, (int, float, bool)):
+        return [torch.tensor(value)]
+    raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"{where} is a {type(value).__name__}, not a tensor")
+
+
+def compare_outputs(expected: object, actual: object, tolerance_of) -> Closeness:
+    """Raise CandidateFailure unless every output matches; `tolerance_of(dtype_name)` gives (atol, rtol)."""
+    want = flatten_outputs(expected, "reference output")
+    got = flatten_outputs(actual)
+    if len(want) != len(got):
+        raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"returned {len(got)} tensors, expected {len(want)}")
+    worst = Closeness(0.0, 0.0)
+    for index, (w, g) in enumerate(zip(want, got)):
+        closeness = _compare_tensor(w, g, tolerance_of, f"output {index}" if len(want) > 1 else "output")
+        worst = Closeness(max(worst.max_abs_error, closeness.max_abs_error),
+                          max(worst.max_rel_error, closeness.max_rel_error))
+    return worst
+
+
+def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: str) -> Closeness:
+    if tuple(got.shape) != tuple(want.shape):
+        raise CandidateFailure(FailureKind.SHAPE_MISMATCH,
+                               f"{name} has shape {tuple(got.shape)}, expected {tuple(want.shape)}")
+    if got.dtype != want.dtype:
+        raise CandidateFailure(FailureKind.DTYPE_MISMATCH, f"{name} has dtype {got.dtype}, expected {want.dtype}")
+    got = got.detach().to("cpu")
+    want = want.detach().to("cpu")
+    if got.is_floating_point() or got.is_complex():
+        bad = (~torch.isfinite(got)).sum().item()
+        if bad:
+            raise CandidateFailure(FailureKind.NONFINITE, f"{name} has {bad} NaN/Inf values of {got.numel()}")
+    dtype_name = str(want.dtype).removeprefix("torch.")
+    atol, rtol = tolerance_of(dtype_name)
+    diff = (got.double() - want.double()).abs()
+    max_abs = diff.max().item() if diff.numel() else 0.0
+    max_rel = (diff / want.double().abs().clamp_min(1e-12)).max().item() if diff.numel() else 0.0
+    allowed = atol + rtol * want.double().abs()
+    wrong = (diff > allowed).sum().item()
+    if wrong:
+        raise CandidateFailure(
+            FailureKind.MISMATCH,
+            f"{name}: {wrong} of {got.numel()} values outside atol={atol:g} rtol={rtol:g} (max abs error {max_abs:.3g})",
+        )
+    return Closeness(max_abs, max_rel)

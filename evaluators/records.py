@@ -1,0 +1,161 @@
+"""Plain records that cross the worker-process and Ray-actor boundaries, with a JSON round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Stage(enum.StrEnum):
+    COMPILE = "compile"
+    VERIFY = "verify"
+    PROFILE = "profile"
+
+
+class FailureKind(enum.StrEnum):
+    """Why a candidate failed; a failed candidate is data, never an exception in the caller."""
+
+    IMPORT_ERROR = "import_error"
+    BUILD_ERROR = "build_error"
+    NO_MODEL_NEW = "no_model_new"
+    INIT_ERROR = "init_error"
+    RUNTIME_ERROR = "runtime_error"
+    OUTPUT_STRUCTURE = "output_structure"
+    SHAPE_MISMATCH = "shape_mismatch"
+    DTYPE_MISMATCH = "dtype_mismatch"
+    NONFINITE = "nonfinite"
+    MISMATCH = "mismatch"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+    OUT_OF_MEMORY = "out_of_memory"
+    CUDA_ERROR = "cuda_error"
+
+
+KILLING_KINDS = frozenset({FailureKind.TIMEOUT, FailureKind.CRASH, FailureKind.OUT_OF_MEMORY, FailureKind.CUDA_ERROR})
+"""Kinds after which the worker process is not trusted again and gets replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    stage: Stage
+    kind: FailureKind
+    message: str
+    output_tail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimingStats:
+    """Per-call wall times of one module, in microseconds."""
+
+    median_us: float
+    iqr_us: float
+    min_us: float
+    mean_us: float
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageReport:
+    stage: Stage
+    ok: bool
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    trial_seeds: tuple[int, ...]
+    max_abs_error: float
+    max_rel_error: float
+    atol: float
+    rtol: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileReport:
+    candidate: TimingStats
+    reference: TimingStats
+    compiled: TimingStats | None
+    compiled_note: str
+    threads: int
+    input_sets: int
+
+    @property
+    def speedup_vs_eager(self) -> float:
+        return self.reference.median_us / self.candidate.median_us
+
+    @property
+    def speedup_vs_compile(self) -> float | None:
+        return None if self.compiled is None else self.compiled.median_us / self.candidate.median_us
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    problem: str
+    backend: str
+    shape_set: str
+    stages: tuple[StageReport, ...]
+    failure: Failure | None
+    verify: VerifyReport | None = None
+    profile: ProfileReport | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    @property
+    def speedup_vs_eager(self) -> float | None:
+        return None if self.profile is None else self.profile.speedup_vs_eager
+
+    @property
+    def speedup_vs_compile(self) -> float | None:
+        return None if self.profile is None else self.profile.speedup_vs_compile
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["passed"] = self.passed
+        data["speedup_vs_eager"] = self.speedup_vs_eager
+        data["speedup_vs_compile"] = self.speedup_vs_compile
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalResult:
+        failure = data.get("failure")
+        verify = data.get("verify")
+        profile = data.get("profile")
+        return cls(
+            problem=data["problem"],
+            backend=data["backend"],
+            shape_set=data["shape_set"],
+            stages=tuple(StageReport(Stage(s["stage"]), s["ok"], s["seconds"]) for s in data["stages"]),
+            failure=None if failure is None else _failure_from_dict(failure),
+            verify=None if verify is None else VerifyReport(**{**verify, "trial_seeds": tuple(verify["trial_seeds"])}),
+            profile=None if profile is None else _profile_from_dict(profile),
+            environment=dict(data.get("environment", {})),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> EvalResult:
+        return cls.from_dict(json.loads(text))
+
+
+def _failure_from_dict(data: dict[str, Any]) -> Failure:
+    return Failure(Stage(data["stage"]), FailureKind(data["kind"]), data["message"], data.get("output_tail", ""))
+
+
+def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
+    compiled = data.get("compiled")
+    return ProfileReport(
+        candidate=TimingStats(**data["candidate"]),
+        reference=TimingStats(**data["reference"]),
+        compiled=None if compiled is None else TimingStats(**compiled),
+        compiled_note=data["compiled_note"],
+        threads=data["threads"],
+        input_sets=data["input_sets"],
+    )

@@ -1,0 +1,84 @@
+"""A KernelBench-format problem file and the two shape sets it can be instantiated with.
+
+A problem file defines `class Model(nn.Module)`, `get_inputs()` and `get_init_inputs()`; its module-level
+size globals are the GPU shape set (as in KernelBench).  Files written here add `CPU_SHAPES`, a dict of the
+same globals sized to evaluate in seconds on two cores.  Because `get_inputs` reads the globals when called,
+swapping the globals switches the shape set without touching the file's code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+SHAPE_SETS = ("cpu", "gpu")
+_module_counter = itertools.count()
+
+
+class ProblemError(ValueError):
+    """A problem or candidate file that cannot be used as asked; the message is one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemRef:
+    """Where a problem lives and which shape set to use; small enough to send to a worker process."""
+
+    problem_id: str
+    path: str
+    level: int
+    shape_set: str = "cpu"
+
+
+def load_module(path: str | Path, prefix: str = "stark_problem") -> types.ModuleType:
+    """Execute a source file as a fresh, uniquely named module so repeated loads never share state."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProblemError(f"file not found: {path}")
+    name = f"{prefix}_{next(_module_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProblemError(f"cannot import {path}: not a Python source file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def unload_module(module: types.ModuleType) -> None:
+    sys.modules.pop(module.__name__, None)
+
+
+def check_problem_module(module: types.ModuleType, path: str | Path) -> None:
+    for attr in ("Model", "get_inputs", "get_init_inputs"):
+        if not hasattr(module, attr):
+            raise ProblemError(f"{path} is not a KernelBench problem: it defines no {attr}")
+
+
+def apply_shape_set(module: types.ModuleType, shape_set: str) -> None:
+    """Point the module's size globals at the requested shape set."""
+    if shape_set not in SHAPE_SETS:
+        raise ProblemError(f"unknown shape set {shape_set!r}; choose one of {', '.join(SHAPE_SETS)}")
+    if shape_set == "gpu":
+        return
+    cpu_shapes = getattr(module, "CPU_SHAPES", None)
+    if cpu_shapes is None:
+        raise ProblemError(f"{module.__file__} has no CPU_SHAPES; use the gpu shape set")
+    for key, value in cpu_shapes.items():
+        if not hasattr(module, key):
+            raise ProblemError(f"{module.__file__}: CPU_SHAPES names {key!r}, which the file does not define")
+        setattr(module, key, value)
+
+
+def load_problem(ref: ProblemRef) -> types.ModuleType:
+    module = load_module(ref.path)
+    check_problem_module(module, ref.path)
+    apply_shape_set(module, ref.shape_set)
+    return module
