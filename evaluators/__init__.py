@@ -1,0 +1,9 @@
+"""Compile, verify and profile candidate kernels in sandboxed worker processes."""
+
+from evaluators.config import EvalConfig, EvalRequest, StageTimeouts
+from evaluators.pool import EvaluatorPool
+from evaluators.process import EvaluatorError, WorkerProcess
+from evaluators.records import EvalResult, Failure, FailureKind, ProfileReport, Stage, TimingStats, VerifyReport
+
+__all__ = ["EvalConfig", "EvalRequest", "EvalResult", "EvaluatorError", "EvaluatorPool", "Failure", "FailureKind",
+           "ProfileReport", "Stage", "StageTimeouts", "TimingStats", "VerifyReport", "WorkerProcess"]

@@ -1,0 +1,1 @@
+"""The evolutionary program database and the campaign loop."""

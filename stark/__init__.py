@@ -1,0 +1,1 @@
+"""Agents, LLM clients, prompts and the command line."""

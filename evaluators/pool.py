@@ -1,0 +1,85 @@
+"""A pool of evaluator Ray actors, each owning one reusable worker process.
+
+The actor itself only waits on its worker (so it asks Ray for no CPU); the worker process does the work
+and dies alone when a candidate misbehaves.  Work in flight is bounded by the number of actors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import ray
+from ray.exceptions import RayActorError
+
+from evaluators.config import EvalRequest
+from evaluators.process import WorkerProcess
+from evaluators.records import EvalResult
+
+
+class EvaluatorActor:
+    def __init__(self, scratch_root: str | None = None, max_jobs: int = 50):
+        self.worker = WorkerProcess(scratch_root, max_jobs)
+
+    def evaluate(self, request: EvalRequest) -> EvalResult:
+        return self.worker.evaluate(request)
+
+    def worker_pid(self) -> int | None:
+        return self.worker.pid
+
+    def worker_starts(self) -> int:
+        return self.worker.starts
+
+    def shutdown(self) -> None:
+        self.worker.close()
+
+
+class EvaluatorPool:
+    def __init__(self, size: int, scratch_root: str | None = None, num_gpus_per_worker: float = 0,
+                 max_jobs_per_worker: int = 50):
+        if size < 1:
+            raise ValueError(f"pool size must be at least 1, got {size}")
+        self._actor_class = ray.remote(num_cpus=0, num_gpus=num_gpus_per_worker)(EvaluatorActor)
+        self._actor_args = (scratch_root, max_jobs_per_worker)
+        self.actors = [self._new_actor() for _ in range(size)]
+
+    def _new_actor(self):
+        return self._actor_class.remote(*self._actor_args)
+
+    def evaluate(self, request: EvalRequest, timeout: float | None = None) -> EvalResult:
+        return next(self.map([request], timeout=timeout))[1]
+
+    def map(self, requests: Iterable[EvalRequest], timeout: float | None = None) -> Iterator[tuple[int, EvalResult]]:
+        """Yield (index, result) as results complete, never more requests in flight than actors."""
+        pending = list(enumerate(requests))[::-1]
+        idle = list(range(len(self.actors)))
+        in_flight: dict = {}
+        retried: set[int] = set()
+        while pending or in_flight:
+            while pending and idle:
+                slot = idle.pop()
+                index, request = pending.pop()
+                in_flight[self.actors[slot].evaluate.remote(request)] = (slot, index, request)
+            done, _ = ray.wait(list(in_flight), num_returns=1, timeout=timeout)
+            if not done:
+                raise TimeoutError(f"no evaluation finished within {timeout} s")
+            slot, index, request = in_flight.pop(done[0])
+            idle.append(slot)
+            try:
+                result = ray.get(done[0])
+            except RayActorError:
+                self.actors[slot] = self._new_actor()
+                if index in retried:
+                    raise
+                retried.add(index)
+                pending.append((index, request))
+                continue
+            yield index, result
+
+    def worker_pids(self, timeout: float = 30) -> list[int | None]:
+        return ray.get([actor.worker_pid.remote() for actor in self.actors], timeout=timeout)
+
+    def shutdown(self, timeout: float = 30) -> None:
+        ray.get([actor.shutdown.remote() for actor in self.actors], timeout=timeout)
+        for actor in self.actors:
+            ray.kill(actor)
+        self.actors = []

@@ -1,0 +1,114 @@
+"""The `stark` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="LLM agents and evolutionary search that optimize kernels; a sandboxed KernelBench evaluator.")
+
+
+class UsageError(Exception):
+    """Bad input from the user: shown as one line, exit status 2."""
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def default_build_cache() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "stark" / "build"
+
+
+@app.command("eval")
+def eval_command(
+    problem: Annotated[str, typer.Argument(help="problem id (see `stark problems`) or path to a problem file")],
+    candidate: Annotated[Path, typer.Argument(help="Python file defining class ModelNew")],
+    backend: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    shapes: Annotated[Optional[str], typer.Option(help="shape set: cpu or gpu (default: cpu for problems that have one)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result record as JSON")] = False,
+    trials: Annotated[int, typer.Option(help="seeded random input sets to verify on")] = 3,
+    repeats: Annotated[int, typer.Option(help="timed runs per module")] = 20,
+    threads: Annotated[int, typer.Option(help="CPU threads for candidate and references (0: all cores)")] = 0,
+    seed: Annotated[int, typer.Option(help="seed for weights and inputs")] = 0,
+    compile_baseline: Annotated[bool, typer.Option(help="also time torch.compile of the reference")] = True,
+    kernelbench_dir: Annotated[Optional[Path], typer.Option(help="external KernelBench checkout")] = None,
+    build_cache: Annotated[Optional[Path], typer.Option(help="where compiled extensions are cached")] = None,
+) -> None:
+    """Compile, verify and profile CANDIDATE against PROBLEM in a sandboxed worker process."""
+    from evaluators.config import BACKENDS, EvalConfig, EvalRequest
+    from evaluators.process import EvaluatorError, WorkerProcess
+    from kernelbench.problem import ProblemError
+    from kernelbench.registry import resolve_problem
+
+    if backend not in BACKENDS:
+        _fail(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if not candidate.is_file():
+        _fail(f"candidate file not found: {candidate}")
+    try:
+        ref = resolve_problem(problem, kernelbench_dir, shapes)
+    except ProblemError as exc:
+        _fail(str(exc))
+    if backend == "cuda" and not _cuda_available():
+        _fail("backend cuda requested but no CUDA device is visible to torch")
+    config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
+                        threads=threads or os.cpu_count() or 1, compare_compile=compile_baseline)
+    request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_build_cache()))
+    worker = WorkerProcess()
+    console = Console()
+    try:
+        with console.status(f"evaluating {candidate.name} on {ref.problem_id} ({backend})", spinner="dots"):
+            result = worker.evaluate(request)
+    except EvaluatorError as exc:
+        _fail(str(exc).splitlines()[0])
+    finally:
+        worker.close()
+    if as_json:
+        print(result.to_json())
+    else:
+        from stark.render import render
+
+        render(result, console)
+    raise typer.Exit(0 if result.passed else 1)
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@app.command("problems")
+def problems_command(
+    kernelbench_dir: Annotated[Optional[Path], typer.Option(help="also list an external KernelBench checkout")] = None,
+    level: Annotated[Optional[int], typer.Option(help="only this level")] = None,
+) -> None:
+    """List the problems shipped with stark (and those of an external KernelBench checkout)."""
+    from kernelbench.problem import ProblemError
+    from kernelbench.registry import builtin_problems, kernelbench_problems
+
+    refs = builtin_problems()
+    if kernelbench_dir is not None:
+        try:
+            refs += kernelbench_problems(kernelbench_dir)
+        except ProblemError as exc:
+            _fail(str(exc))
+    table = Table(title=f"{len(refs)} problems")
+    for column in ("id", "level", "source"):
+        table.add_column(column)
+    for ref in refs:
+        if level is None or ref.level == level:
+            table.add_row(ref.problem_id, str(ref.level), "KernelBench checkout" if ref.problem_id.startswith("kb/") else "stark")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,72 @@
+"""Showing an EvalResult to a person: a rich verdict table."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from evaluators.records import EvalResult, TimingStats
+
+
+def verdict_line(result: EvalResult) -> Text:
+    if result.passed:
+        return Text(f"PASS  {result.problem} on {result.backend} ({result.shape_set} shapes)", style="bold green")
+    failure = result.failure
+    return Text(f"FAIL  {failure.stage.value}/{failure.kind.value}: {_first_line(failure.message)}", style="bold red")
+
+
+def _first_line(message: str) -> str:
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def stage_table(result: EvalResult) -> Table:
+    table = Table(title="Stages", title_justify="left")
+    table.add_column("stage")
+    table.add_column("result")
+    table.add_column("seconds", justify="right")
+    for report in result.stages:
+        table.add_row(report.stage.value, "[green]ok[/]" if report.ok else "[red]failed[/]", f"{report.seconds:.3f}")
+    return table
+
+
+def timing_table(result: EvalResult) -> Table | None:
+    profile = result.profile
+    if profile is None:
+        return None
+    table = Table(title=f"Timing ({profile.threads} threads, {profile.input_sets} rotating input sets)",
+                  title_justify="left")
+    for column in ("module", "median µs", "IQR µs", "min µs", "runs", "candidate speedup"):
+        table.add_column(column, justify="left" if column == "module" else "right")
+    rows: list[tuple[str, TimingStats | None, float | None]] = [
+        ("candidate", profile.candidate, None),
+        ("reference (eager)", profile.reference, profile.speedup_vs_eager),
+        ("reference (torch.compile)", profile.compiled, profile.speedup_vs_compile),
+    ]
+    for name, stats, speedup in rows:
+        if stats is None:
+            table.add_row(name, "-", "-", "-", "-", profile.compiled_note)
+            continue
+        table.add_row(name, f"{stats.median_us:.1f}", f"{stats.iqr_us:.1f}", f"{stats.min_us:.1f}", str(stats.runs),
+                      "" if speedup is None else f"{speedup:.2f}x")
+    return table
+
+
+def render(result: EvalResult, console: Console) -> None:
+    parts = [verdict_line(result), stage_table(result)]
+    if result.verify is not None:
+        v = result.verify
+        parts.append(Text(f"verified on {len(v.trial_seeds)} seeded trials {list(v.trial_seeds)}; "
+                          f"max abs error {v.max_abs_error:.3g} (atol {v.atol:g}, rtol {v.rtol:g})"))
+    timing = timing_table(result)
+    if timing is not None:
+        parts.append(timing)
+    if result.failure is not None and result.failure.output_tail.strip():
+        parts.append(Text("candidate output (tail):", style="bold"))
+        parts.append(Text(result.failure.output_tail.strip()[-1500:], style="dim"))
+    if result.environment:
+        env = result.environment
+        parts.append(Text(f"torch {env.get('torch', '?')} · {env.get('gpu') or env.get('cpu', '?')} · "
+                          f"{env.get('sandbox', '')}", style="dim"))
+    console.print(Group(*parts))
