@@ -1,0 +1,72 @@
+"""Shared fixtures: one Ray session, one evaluator pool, one worker process, and request builders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from evaluators.config import EvalConfig, EvalRequest, StageTimeouts
+from kernelbench.registry import resolve_problem
+
+REPO = Path(__file__).resolve().parent.parent
+CANDIDATES = Path(__file__).parent / "candidates"
+BUNDLED = REPO / "kernelbench" / "candidates"
+
+FAST = EvalConfig(trials=2, warmup=1, repeats=3, input_sets=2, compare_compile=False, memory_limit_gb=4,
+                  timeouts=StageTimeouts(compile=240, verify=30, profile=60))
+
+
+def candidate_source(name: str) -> str:
+    path = CANDIDATES / name
+    return (path if path.exists() else BUNDLED / name).read_text()
+
+
+def make_request(problem: str, candidate: str, config: EvalConfig = FAST, build_cache: Path | None = None) -> EvalRequest:
+    return EvalRequest(resolve_problem(problem), candidate_source(candidate), config, str(build_cache or ""))
+
+
+@pytest.fixture(scope="session")
+def build_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("build-cache")
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def pool(ray_session, tmp_path_factory):
+    from evaluators.pool import EvaluatorPool
+
+    evaluator_pool = EvaluatorPool(size=2, scratch_root=str(tmp_path_factory.mktemp("pool-scratch")))
+    yield evaluator_pool
+    evaluator_pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def worker(tmp_path_factory):
+    from evaluators.process import WorkerProcess
+
+    process = WorkerProcess(tmp_path_factory.mktemp("worker-scratch"))
+    yield process
+    process.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,66 @@
+"""Output comparison: each way of being wrong has its own failure kind; tolerances follow the dtype."""
+
+import pytest
+import torch
+
+from evaluators.compare import CandidateFailure, compare_outputs
+from evaluators.config import EvalConfig
+from evaluators.records import FailureKind
+
+TOL = EvalConfig().tolerance
+
+
+def kind_of(expected, actual) -> FailureKind:
+    with pytest.raises(CandidateFailure) as info:
+        compare_outputs(expected, actual, TOL)
+    return info.value.kind
+
+
+def test_identical_outputs_pass_with_zero_error():
+    x = torch.randn(4, 5)
+    closeness = compare_outputs(x, x.clone(), TOL)
+    assert closeness.max_abs_error == 0.0
+
+
+def test_float32_within_tolerance_passes_and_reports_error():
+    x = torch.ones(10)
+    closeness = compare_outputs(x, x + 5e-4, TOL)
+    assert closeness.max_abs_error == pytest.approx(5e-4, rel=1e-3)
+
+
+def test_float32_outside_tolerance_is_mismatch():
+    x = torch.ones(10)
+    assert kind_of(x, x + 3e-3) is FailureKind.MISMATCH
+
+
+def test_half_precision_gets_looser_tolerance():
+    x = torch.ones(10, dtype=torch.float16)
+    compare_outputs(x, x + 0.005, TOL)
+    assert kind_of(x, x + 0.05) is FailureKind.MISMATCH
+
+
+def test_integer_outputs_must_match_exactly():
+    x = torch.arange(10)
+    assert kind_of(x, x + 1) is FailureKind.MISMATCH
+
+
+def test_nan_or_inf_never_pass_even_where_reference_is_nan():
+    x = torch.ones(3)
+    assert kind_of(x, torch.tensor([1.0, float("nan"), 1.0])) is FailureKind.NONFINITE
+    assert kind_of(x, torch.tensor([1.0, float("inf"), 1.0])) is FailureKind.NONFINITE
+    nan = torch.tensor([float("nan")])
+    assert kind_of(nan, nan.clone()) is FailureKind.NONFINITE
+
+
+def test_shape_dtype_and_structure_failures():
+    x = torch.ones(2, 3)
+    assert kind_of(x, torch.ones(3, 2)) is FailureKind.SHAPE_MISMATCH
+    assert kind_of(x, torch.ones(2, 3, dtype=torch.float64)) is FailureKind.DTYPE_MISMATCH
+    assert kind_of(x, None) is FailureKind.OUTPUT_STRUCTURE
+    assert kind_of((x, x), (x,)) is FailureKind.OUTPUT_STRUCTURE
+
+
+def test_tuple_outputs_compare_elementwise():
+    a, b = torch.randn(3), torch.randn(4)
+    compare_outputs((a, [b]), (a.clone(), b.clone()), TOL)
+    assert kind_of((a, b), (a, b * 2 + 1)) is FailureKind.MISMATCH

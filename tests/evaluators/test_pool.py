@@ -1,0 +1,118 @@
+"""Candidates of every kind through the real Ray evaluator pool: each verdict lands in the right stage."""
+
+import dataclasses
+
+import pytest
+
+from evaluators.config import StageTimeouts
+from evaluators.records import FailureKind, Stage
+from tests.conftest import FAST, make_request
+
+TIMEOUT = 300
+
+BAD_CANDIDATES = [
+    ("relu_wrong.py", Stage.VERIFY, FailureKind.MISMATCH),
+    ("relu_nan.py", Stage.VERIFY, FailureKind.NONFINITE),
+    ("relu_wrong_shape.py", Stage.VERIFY, FailureKind.SHAPE_MISMATCH),
+    ("relu_unwritten.py", Stage.VERIFY, FailureKind.MISMATCH),
+    ("returns_none.py", Stage.VERIFY, FailureKind.OUTPUT_STRUCTURE),
+    ("segfault.py", Stage.VERIFY, FailureKind.CRASH),
+    ("exits.py", Stage.VERIFY, FailureKind.CRASH),
+    ("hang.py", Stage.VERIFY, FailureKind.TIMEOUT),
+    ("memory_hog.py", Stage.VERIFY, FailureKind.OUT_OF_MEMORY),
+    ("memory_hog_python.py", Stage.VERIFY, FailureKind.OUT_OF_MEMORY),
+    ("no_model_new.py", Stage.COMPILE, FailureKind.NO_MODEL_NEW),
+    ("syntax_error.py", Stage.COMPILE, FailureKind.IMPORT_ERROR),
+    ("init_error.py", Stage.COMPILE, FailureKind.INIT_ERROR),
+]
+
+SHORT = dataclasses.replace(FAST, timeouts=StageTimeouts(compile=60, verify=30, profile=30))
+HANG = dataclasses.replace(SHORT, timeouts=StageTimeouts(compile=60, verify=4, profile=30))
+
+
+def config_for(candidate: str):
+    return HANG if candidate == "hang.py" else SHORT
+
+
+def assert_pool_still_serves(pool):
+    result = pool.evaluate(make_request("level1/relu", "relu_torch.py"), timeout=TIMEOUT)
+    assert result.passed, result.failure
+
+
+@pytest.mark.parametrize("candidate,stage,kind", BAD_CANDIDATES, ids=[c[0] for c in BAD_CANDIDATES])
+def test_bad_candidate_fails_in_right_stage_and_pool_survives(pool, candidate, stage, kind):
+    result = pool.evaluate(make_request("level1/relu", candidate, config_for(candidate)), timeout=TIMEOUT)
+    assert not result.passed
+    assert (result.failure.stage, result.failure.kind) == (stage, kind), result.failure
+    assert [s.stage for s in result.stages][-1] == stage and not result.stages[-1].ok
+    assert result.profile is None
+    assert_pool_still_serves(pool)
+
+
+def test_failure_carries_captured_output(pool):
+    result = pool.evaluate(make_request("level1/relu", "segfault.py", SHORT), timeout=TIMEOUT)
+    assert "Segmentation fault" in result.failure.output_tail
+    assert "SIGSEGV" in result.failure.message
+    printed = pool.evaluate(make_request("level1/relu", "returns_none.py", SHORT), timeout=TIMEOUT)
+    assert "forgot to return" in printed.failure.output_tail
+
+
+def test_hang_is_killed_near_its_deadline(pool):
+    result = pool.evaluate(make_request("level1/relu", "hang.py", HANG), timeout=TIMEOUT)
+    verify = result.stages[-1]
+    assert verify.stage is Stage.VERIFY and 4 <= verify.seconds < 14
+    assert "exceeded 4 s" in result.failure.message
+
+
+def test_correct_candidate_passes_with_recorded_seeds_and_timings(pool):
+    result = pool.evaluate(make_request("level1/relu", "relu_torch.py"), timeout=TIMEOUT)
+    assert result.passed
+    assert [s.stage for s in result.stages] == [Stage.COMPILE, Stage.VERIFY, Stage.PROFILE]
+    assert len(result.verify.trial_seeds) == FAST.trials
+    assert result.verify.max_abs_error == 0.0
+    profile = result.profile
+    assert profile.candidate.runs == FAST.repeats and profile.candidate.median_us > 0
+    assert profile.speedup_vs_eager == pytest.approx(profile.reference.median_us / profile.candidate.median_us)
+    assert result.environment["torch"].startswith("2.")
+
+
+def test_worker_is_reused_between_good_candidates(pool):
+    request = make_request("level1/relu", "relu_torch.py")
+    first = pool.evaluate(request, timeout=TIMEOUT)
+    pids = set()
+    for _, result in pool.map([request] * 6, timeout=TIMEOUT):
+        assert result.passed
+        pids.add(result.environment["pid"])
+    assert len(pids) <= len(pool.actors)
+    assert first.environment["pid"] in pids or len(pool.actors) > 1
+
+
+def test_map_returns_every_index_once(pool):
+    requests = [make_request("level1/relu", name, SHORT) for name in ("relu_torch.py", "relu_wrong.py", "segfault.py",
+                                                                       "relu_torch.py", "no_model_new.py")]
+    results = dict(pool.map(requests, timeout=TIMEOUT))
+    assert sorted(results) == [0, 1, 2, 3, 4]
+    assert [r.passed for _, r in sorted(results.items())] == [True, False, False, True, False]
+
+
+def test_triton_candidate_passes_in_interpreter_mode(pool):
+    result = pool.evaluate(make_request("level1/relu", "relu_triton.py"), timeout=TIMEOUT)
+    assert result.passed, result.failure
+
+
+@pytest.mark.slow
+def test_cpp_candidate_builds_passes_and_reuses_its_build(pool, build_cache):
+    request = make_request("level2/gemm_bias_relu", "gemm_bias_relu_cpp.py", build_cache=build_cache)
+    first = pool.evaluate(request, timeout=TIMEOUT)
+    assert first.passed, first.failure
+    assert (build_cache / "extensions").is_dir()
+    second = pool.evaluate(request, timeout=TIMEOUT)
+    assert second.passed
+    assert second.stages[0].seconds < first.stages[0].seconds / 3
+
+
+@pytest.mark.slow
+def test_cpp_build_error_is_reported_with_compiler_output(pool, build_cache):
+    result = pool.evaluate(make_request("level1/relu", "relu_cpp_broken.py", build_cache=build_cache), timeout=TIMEOUT)
+    assert (result.failure.stage, result.failure.kind) == (Stage.COMPILE, FailureKind.BUILD_ERROR)
+    assert "this_method_does_not_exist" in result.failure.message + result.failure.output_tail
