@@ -1,0 +1,168 @@
+"""The program database's operations; each method is one short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from evolve.db.engine import StoreError, open_engine
+from evolve.db.models import Campaign, Evaluation, LLMCall, Program, utcnow
+from evolve.records import ProgramRecord, Status
+
+
+def to_record(row: Program) -> ProgramRecord:
+    return ProgramRecord(
+        id=row.id, parent_id=row.parent_id, attempt=row.attempt, island=row.island, generation=row.generation,
+        origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, status=row.status,
+        correct=row.correct, speedup=row.speedup, code_size=row.code_size, objectives=tuple(row.objectives or ()),
+        features=dict(row.features or {}), in_population=row.in_population)
+
+
+class ProgramStore:
+    def __init__(self, target: str | Path, create: bool = True):
+        self.engine = open_engine(target, create=create)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    # campaigns -----------------------------------------------------------------------------------------------
+    def create_campaign(self, name: str, problem_id: str, config: dict[str, Any]) -> int:
+        with self.sessions.begin() as s:
+            campaign = Campaign(name=name, problem_id=problem_id, config=config, state={}, status="running")
+            s.add(campaign)
+            s.flush()
+            return campaign.id
+
+    def campaign_id(self, name: str) -> int:
+        with self.session() as s:
+            found = s.scalars(select(Campaign.id).where(Campaign.name == name)).first()
+        if found is None:
+            raise StoreError(f"no campaign named {name!r} in this database")
+        return found
+
+    def campaign(self, campaign_id: int) -> dict[str, Any]:
+        with self.session() as s:
+            row = s.get(Campaign, campaign_id)
+            return {"id": row.id, "name": row.name, "problem_id": row.problem_id, "config": row.config,
+                    "state": dict(row.state or {}), "status": row.status, "created_at": row.created_at,
+                    "updated_at": row.updated_at}
+
+    def save_state(self, campaign_id: int, state: dict[str, Any], status: str | None = None) -> None:
+        values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+        if status is not None:
+            values["status"] = status
+        with self.sessions.begin() as s:
+            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
+
+    # programs ------------------------------------------------------------------------------------------------
+    def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
+                    generation: int, origin: str, strategy: str = "", diff: str = "",
+                    status: str = Status.PROPOSED) -> int:
+        with self.sessions.begin() as s:
+            row = Program(campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
+                          generation=generation, origin=origin, strategy=strategy, diff=diff, status=status,
+                          code_size=len(source.encode()), objectives=[], features={})
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
+                          features: dict[str, Any]) -> None:
+        """Store the evaluator's verdict and the program's scores in one transaction."""
+        failure = result.get("failure")
+        profile = result.get("profile") or {}
+        candidate_timing = profile.get("candidate") or {}
+        with self.sessions.begin() as s:
+            s.add(Evaluation(
+                program_id=program_id, passed=failure is None,
+                failure_stage=None if failure is None else failure["stage"],
+                failure_kind=None if failure is None else failure["kind"],
+                message="" if failure is None else failure["message"],
+                speedup_vs_eager=result.get("speedup_vs_eager"), speedup_vs_compile=result.get("speedup_vs_compile"),
+                runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
+            s.execute(update(Program).where(Program.id == program_id).values(
+                status=Status.EVALUATED if failure is None else Status.FAILED, correct=failure is None,
+                speedup=result.get("speedup_vs_eager") if failure is None else None,
+                objectives=list(objectives), features=features))
+
+    def set_status(self, program_id: int, status: str) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(Program).where(Program.id == program_id).values(status=status))
+
+    def set_population(self, campaign_id: int, members: Iterable[int], evicted: Iterable[int]) -> None:
+        members, evicted = list(members), list(evicted)
+        with self.sessions.begin() as s:
+            if members:
+                s.execute(update(Program).where(Program.id.in_(members)).values(in_population=True))
+            if evicted:
+                s.execute(update(Program).where(Program.id.in_(evicted), Program.campaign_id == campaign_id)
+                          .values(in_population=False, evicted_at=utcnow()))
+
+    def move_to_island(self, program_id: int, island: int) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(Program).where(Program.id == program_id).values(island=island))
+
+    def program(self, program_id: int) -> ProgramRecord:
+        with self.session() as s:
+            row = s.get(Program, program_id)
+            if row is None:
+                raise StoreError(f"no program {program_id}")
+            return to_record(row)
+
+    def programs(self, campaign_id: int, *, in_population: bool | None = None,
+                 statuses: Iterable[str] | None = None) -> list[ProgramRecord]:
+        query = select(Program).where(Program.campaign_id == campaign_id).order_by(Program.id)
+        if in_population is not None:
+            query = query.where(Program.in_population == in_population)
+        if statuses is not None:
+            query = query.where(Program.status.in_(list(statuses)))
+        with self.session() as s:
+            return [to_record(row) for row in s.scalars(query)]
+
+    def best_program(self, campaign_id: int) -> ProgramRecord | None:
+        query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))
+                 .order_by(Program.speedup.desc(), Program.code_size, Program.id).limit(1))
+        with self.session() as s:
+            row = s.scalars(query).first()
+            return None if row is None else to_record(row)
+
+    def evaluations(self, program_id: int) -> list[dict[str, Any]]:
+        with self.session() as s:
+            rows = s.scalars(select(Evaluation).where(Evaluation.program_id == program_id).order_by(Evaluation.id))
+            return [dict(row.result) for row in rows]
+
+    def attempts_recorded(self, campaign_id: int) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.coalesce(func.max(Program.attempt), -1)).where(
+                Program.campaign_id == campaign_id)) + 1
+
+    def status_counts(self, campaign_id: int) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(select(Program.status, func.count()).where(Program.campaign_id == campaign_id)
+                             .group_by(Program.status))
+            return {status: count for status, count in rows}
+
+    # llm calls -----------------------------------------------------------------------------------------------
+    def add_llm_calls(self, campaign_id: int, attempt: int | None, calls: Iterable[Any]) -> None:
+        with self.sessions.begin() as s:
+            for call in calls:
+                s.add(LLMCall(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model,
+                              status=call.status, prompt_tokens=call.prompt_tokens,
+                              completion_tokens=call.completion_tokens, latency_s=call.latency_s,
+                              cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error))
+
+    def llm_totals(self, campaign_id: int) -> dict[str, float]:
+        with self.session() as s:
+            row = s.execute(select(func.count(), func.coalesce(func.sum(LLMCall.prompt_tokens), 0),
+                                   func.coalesce(func.sum(LLMCall.completion_tokens), 0),
+                                   func.coalesce(func.sum(LLMCall.cost_usd), 0.0))
+                            .where(LLMCall.campaign_id == campaign_id)).one()
+        return {"calls": row[0], "prompt_tokens": row[1], "completion_tokens": row[2], "cost_usd": float(row[3])}

@@ -1,0 +1,99 @@
+"""The Pareto population of each island: who stays, who is an elite, who is evicted.
+
+Only correct programs enter (correctness is a constraint, not an objective).  Elites are the first Pareto
+front of the island plus the champion of every MAP-Elites cell; they are never evicted.  The rest are
+evicted worst-first by (front, crowding) once the island is over capacity.  Evicted programs keep their
+rows, so lineage is never broken.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evolve.pareto import pareto_ranks
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveSpec:
+    name: str
+    direction: str = "max"
+
+    def oriented(self, value: float) -> float:
+        return value if self.direction == "max" else -value
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """A MAP-Elites descriptor: the feature's name and the bin edges that cut it into cells."""
+
+    name: str
+    edges: tuple[float, ...]
+
+    def bin(self, value: float) -> int:
+        return bisect.bisect_right(self.edges, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Individual:
+    id: int
+    island: int
+    objectives: tuple[float, ...]
+    features: dict[str, Any] = field(default_factory=dict)
+    speedup: float = 0.0
+    parent_id: int | None = None
+
+
+def oriented_objectives(specs: Sequence[ObjectiveSpec], metrics: dict[str, float]) -> tuple[float, ...]:
+    return tuple(spec.oriented(float(metrics[spec.name])) for spec in specs)
+
+
+def cell_of(individual: Individual, descriptors: Sequence[FeatureSpec]) -> tuple[int, ...]:
+    return tuple(spec.bin(float(individual.features.get(spec.name, 0.0))) for spec in descriptors)
+
+
+def cell_champions(members: Sequence[Individual], descriptors: Sequence[FeatureSpec]) -> dict[tuple[int, ...], int]:
+    """Best (highest speedup, then lowest id) program id in each occupied MAP-Elites cell."""
+    best: dict[tuple[int, ...], Individual] = {}
+    for member in members:
+        cell = cell_of(member, descriptors)
+        holder = best.get(cell)
+        if holder is None or (member.speedup, -member.id) > (holder.speedup, -holder.id):
+            best[cell] = member
+    return {cell: member.id for cell, member in best.items()}
+
+
+def elite_ids(members: Sequence[Individual], descriptors: Sequence[FeatureSpec]) -> set[int]:
+    if not members:
+        return set()
+    rank, _ = pareto_ranks([m.objectives for m in members])
+    front = {m.id for m, r in zip(members, rank) if r == 0}
+    return front | set(cell_champions(members, descriptors).values())
+
+
+def trim_island(members: Sequence[Individual], capacity: int,
+                descriptors: Sequence[FeatureSpec]) -> tuple[list[Individual], list[Individual]]:
+    """Split an island's members into (kept, evicted) so at most `capacity` remain, elites always kept."""
+    members = sorted(members, key=lambda m: m.id)
+    if len(members) <= capacity:
+        return list(members), []
+    elites = elite_ids(members, descriptors)
+    rank, crowding = pareto_ranks([m.objectives for m in members])
+    order = sorted(range(len(members)), key=lambda i: (members[i].id in elites, -rank[i], crowding[i], members[i].id))
+    evict_count = len(members) - capacity
+    evicted = [members[i] for i in order if members[i].id not in elites][:evict_count]
+    gone = {m.id for m in evicted}
+    return [m for m in members if m.id not in gone], evicted
+
+
+def migrants(members: Sequence[Individual], islands: int) -> list[tuple[Individual, int]]:
+    """Ring migration: each island's best program (by speedup) travels to the next island."""
+    moves = []
+    for island in range(islands):
+        residents = [m for m in members if m.island == island]
+        if residents and islands > 1:
+            best = max(residents, key=lambda m: (m.speedup, -m.id))
+            moves.append((best, (island + 1) % islands))
+    return moves

@@ -1,0 +1,36 @@
+"""Plain records read out of the program database; ORM rows never leave the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status:
+    """Where a program is in its life; strings so the database stays readable by hand."""
+
+    PROPOSED = "proposed"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    EVALUATED = "evaluated"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramRecord:
+    id: int
+    parent_id: int | None
+    attempt: int
+    island: int
+    generation: int
+    origin: str
+    strategy: str
+    source: str
+    diff: str
+    status: str
+    correct: bool
+    speedup: float | None
+    code_size: int
+    objectives: tuple[float, ...]
+    features: dict[str, Any] = field(default_factory=dict)
+    in_population: bool = False
+

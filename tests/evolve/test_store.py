@@ -1,0 +1,107 @@
+"""The program database on SQLite: round trips, migrations of old files, WAL, and clear errors."""
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from evolve.db import MIGRATIONS, ProgramStore, StoreError
+from evolve.db.migrations import current_version
+from evolve.db.models import SCHEMA_VERSION
+from evolve.records import Status
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ProgramStore(tmp_path / "run.db")
+    yield s
+    s.close()
+
+
+def add(store, campaign, attempt, parent=None, source="x = 1\n"):
+    return store.add_program(campaign, attempt=attempt, source=source, parent_id=parent, island=0,
+                             generation=0 if parent is None else 1, origin="seed" if parent is None else "mutation")
+
+
+def test_program_and_evaluation_round_trip(store):
+    campaign = store.create_campaign("c", "level1/relu", {"seed": 1})
+    seed = add(store, campaign, 0)
+    child = add(store, campaign, 1, parent=seed, source="y = 2\n")
+    store.record_evaluation(seed, {"failure": None, "speedup_vs_eager": 1.0, "stages": []}, objectives=[1.0, -6],
+                            features={"lines": 1})
+    store.record_evaluation(child, {"failure": {"stage": "verify", "kind": "mismatch", "message": "m"}, "stages": []},
+                            objectives=[], features={})
+    assert store.program(seed).status == Status.EVALUATED and store.program(seed).correct
+    assert store.program(child).status == Status.FAILED and store.program(child).parent_id == seed
+    assert store.best_program(campaign).id == seed
+    assert store.status_counts(campaign) == {Status.EVALUATED: 1, Status.FAILED: 1}
+    assert store.attempts_recorded(campaign) == 2
+    assert store.evaluations(child)[0]["failure"]["kind"] == "mismatch"
+
+
+def test_eviction_marks_rows_and_keeps_lineage(store):
+    campaign = store.create_campaign("c", "p", {})
+    seed = add(store, campaign, 0)
+    child = add(store, campaign, 1, parent=seed)
+    store.set_population(campaign, [seed, child], [])
+    store.set_population(campaign, [], [seed])
+    assert [p.id for p in store.programs(campaign, in_population=True)] == [child]
+    assert store.program(child).parent_id == seed and store.program(seed).in_population is False
+
+
+def test_sqlite_uses_wal(store, tmp_path):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_reopen_keeps_everything(tmp_path):
+    first = ProgramStore(tmp_path / "run.db")
+    campaign = first.create_campaign("c", "p", {"a": 1})
+    add(first, campaign, 0)
+    first.save_state(campaign, {"rng": [1, 2, 3]})
+    first.close()
+    again = ProgramStore(tmp_path / "run.db", create=False)
+    assert again.campaign(again.campaign_id("c"))["state"] == {"rng": [1, 2, 3]}
+    assert len(again.programs(campaign)) == 1
+    again.close()
+
+
+def test_old_database_is_migrated_forward(tmp_path, monkeypatch):
+    """A file stamped at the current version opens in a 'newer stark' whose migration adds a column."""
+    old = ProgramStore(tmp_path / "run.db")
+    campaign = old.create_campaign("c", "p", {})
+    add(old, campaign, 0)
+    old.close()
+    newer = SCHEMA_VERSION + 1
+    monkeypatch.setitem(MIGRATIONS, newer, ["ALTER TABLE programs ADD COLUMN notes TEXT DEFAULT ''"])
+    monkeypatch.setattr("evolve.db.migrations.SCHEMA_VERSION", newer)
+    monkeypatch.setattr("evolve.db.engine.migrate",
+                        lambda engine: __import__("evolve.db.migrations", fromlist=["migrate"]).migrate(engine, newer))
+    reopened = ProgramStore(tmp_path / "run.db", create=False)
+    assert current_version(reopened.engine) == newer
+    with reopened.engine.connect() as conn:
+        assert conn.execute(text("SELECT notes, source FROM programs")).one() == ("", "x = 1\n")
+    reopened.close()
+
+
+def test_newer_database_is_refused(tmp_path):
+    store = ProgramStore(tmp_path / "run.db")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE schema_info SET version = 999"))
+    store.close()
+    with pytest.raises(StoreError, match="newer than this stark"):
+        ProgramStore(tmp_path / "run.db")
+
+
+def test_corrupt_and_missing_files_are_one_line_errors(tmp_path):
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open run database .*: file is not a database"):
+        ProgramStore(corrupt)
+    assert corrupt.read_bytes().startswith(b"this is not a database")
+    with pytest.raises(StoreError, match="run database not found"):
+        ProgramStore(tmp_path / "absent.db", create=False)
+    foreign = tmp_path / "foreign.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE other (x)").connection.commit()
+    with pytest.raises(StoreError, match="not a stark run database"):
+        ProgramStore(foreign)
