@@ -92,6 +92,7 @@ class Worker:
             self.send({"type": "done", "result": result.to_dict()})
 
     def run(self, request):
+        from evaluators import build_cache
         from evaluators.cascade import run_cascade
 
         import torch
@@ -99,8 +100,10 @@ class Worker:
         torch.set_num_threads(request.config.threads)
         limit_cpu_time(request.config.cpu_seconds_per_job)
         candidate_path = self.write_candidate(request.candidate_source)
-        os.environ["TORCH_EXTENSIONS_DIR"] = self.build_dir(request)
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(Path(request.build_cache_dir or "build-cache") / "inductor")
+        cache_root = Path(request.build_cache_dir or "build-cache").resolve()
+        build_cache.install(cache_root)
+        os.environ["TORCH_EXTENSIONS_DIR"] = self.build_dir(request, cache_root)
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_root / "inductor")
         try:
             return run_cascade(request, str(candidate_path), self.env,
                                on_stage=lambda stage: self.send({"type": "stage", "stage": stage, "at": time.time()}))
@@ -114,12 +117,12 @@ class Worker:
         return path
 
     @staticmethod
-    def build_dir(request) -> str:
-        """One build directory per candidate source, so identical sources reuse their compiled extension."""
+    def build_dir(request, cache_root: Path) -> str:
+        """For `torch.utils.cpp_extension.load` (file sources): one directory per candidate source."""
         digest = hashlib.sha256(request.candidate_source.encode()).hexdigest()[:20]
-        root = Path(request.build_cache_dir or "build-cache") / "extensions" / digest
+        root = cache_root / "candidates" / digest
         root.mkdir(parents=True, exist_ok=True)
-        return str(root.resolve())
+        return str(root)
 
 
 def main(argv: list[str]) -> None:

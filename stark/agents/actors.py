@@ -1,0 +1,71 @@
+"""The three roles as Ray actors: each builds its own LLM client (or offline operator) inside its process."""
+
+from __future__ import annotations
+
+import ray
+
+from stark.agents.llm_roles import LLMCoder, LLMPlanner, LLMReviewer
+from stark.agents.offline import OfflineCoder, OfflinePlanner, OfflineReviewer
+from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
+from stark.agents.settings import AgentSettings, RoleSettings
+from stark.llm.cache import ResponseCache
+from stark.llm.client import OpenAIChatClient
+
+
+def _client(role: RoleSettings, settings: AgentSettings, seed: int) -> OpenAIChatClient:
+    cache = ResponseCache(settings.response_cache) if settings.response_cache else None
+    return OpenAIChatClient(role.llm, cache=cache, seed=seed)
+
+
+def build_planner(settings: AgentSettings, seed: int = 0):
+    role = settings.planner
+    return OfflinePlanner() if role.kind == "offline" else LLMPlanner(_client(role, settings, seed), role.llm)
+
+
+def build_coder(settings: AgentSettings, seed: int = 0):
+    role = settings.coder
+    return OfflineCoder() if role.kind == "offline" else LLMCoder(_client(role, settings, seed), role.llm)
+
+
+def build_reviewer(settings: AgentSettings, seed: int = 0):
+    role = settings.reviewer
+    if role.kind == "offline":
+        return OfflineReviewer(settings.forbidden_calls)
+    return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls)
+
+
+class PlannerActor:
+    def __init__(self, settings: AgentSettings, seed: int = 0):
+        self.role = build_planner(settings, seed)
+
+    def plan(self, request: PlanRequest) -> Plan:
+        return self.role.plan(request)
+
+
+class CoderActor:
+    def __init__(self, settings: AgentSettings, seed: int = 0):
+        self.role = build_coder(settings, seed)
+
+    def code(self, request: CodeRequest) -> Proposal:
+        return self.role.code(request)
+
+
+class ReviewerActor:
+    def __init__(self, settings: AgentSettings, seed: int = 0):
+        self.role = build_reviewer(settings, seed)
+
+    def screen(self, source: str) -> Verdict:
+        return self.role.screen(source)
+
+    def repair(self, request: RepairRequest) -> Proposal:
+        return self.role.repair(request)
+
+
+def start_agents(settings: AgentSettings, seed: int = 0) -> dict[str, ray.actor.ActorHandle]:
+    """One actor per role; they wait on HTTP, so they ask Ray for no CPU and serve several calls at once."""
+    handles = {}
+    for name, cls, role in (("planner", PlannerActor, settings.planner), ("coder", CoderActor, settings.coder),
+                            ("reviewer", ReviewerActor, settings.reviewer)):
+        concurrency = role.llm.max_concurrency if role.kind == "llm" else 1
+        handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency)(cls).remote(settings, seed)
+    return handles

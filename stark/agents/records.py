@@ -1,0 +1,73 @@
+"""What the campaign sends to the agents and what they send back (plain data across Ray)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stark.llm.records import LLMCallRecord
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramView:
+    """A program as an agent sees it: code plus the outcome it earned."""
+
+    id: int
+    source: str
+    speedup: float | None = None
+    correct: bool = False
+    outcome: str = ""
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    attempt: int
+    seed: int
+    problem_source: str
+    parent: ProgramView
+    siblings: tuple[ProgramView, ...] = ()
+    inspirations: tuple[ProgramView, ...] = ()
+    profile_summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    strategy: str
+    instructions: str
+    calls: tuple[LLMCallRecord, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRequest:
+    attempt: int
+    seed: int
+    plan: Plan
+    parent: ProgramView
+    inspirations: tuple[ProgramView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A child program, or the reason there is none (malformed or non-applying edit, LLM failure)."""
+
+    source: str | None
+    response: str
+    calls: tuple[LLMCallRecord, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RepairRequest:
+    attempt: int
+    seed: int
+    problem_source: str
+    program: ProgramView
+    failure: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    accepted: bool
+    reason: str = ""
+    calls: tuple[LLMCallRecord, ...] = field(default_factory=tuple)

@@ -1,0 +1,56 @@
+"""Static checks the reviewer runs before a candidate reaches an evaluator.
+
+A model rewarded for speed learns to call the reference, reach into the evaluator's process, or use a
+library op the problem asks it to replace.  These checks look at the candidate's syntax tree; they are a
+first filter, not a proof (the evaluator's own checks come after).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+FORBIDDEN_NAMES = {
+    "Model": "refers to the reference class Model",
+    "get_inputs": "calls the problem's input generator",
+    "get_init_inputs": "calls the problem's init-input generator",
+}
+FORBIDDEN_MODULES = {"inspect", "gc", "importlib", "subprocess", "socket", "multiprocessing", "ctypes", "signal",
+                     "requests", "urllib", "http"}
+FORBIDDEN_ATTRIBUTES = {"sys.modules": "reaches into loaded modules", "sys._getframe": "inspects the caller's frames",
+                        "os.system": "runs a shell", "os.fork": "forks", "os.kill": "signals other processes",
+                        "builtins.__import__": "imports dynamically"}
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def screen(source: str, forbidden_calls: Iterable[str] = ()) -> str:
+    """The first problem found, as one line, or '' when the source passes."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    if not any(isinstance(n, ast.ClassDef) and n.name == "ModelNew" for n in tree.body):
+        return "defines no top-level class ModelNew"
+    forbidden_calls = set(forbidden_calls)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+            return f"line {node.lineno}: {FORBIDDEN_NAMES[node.id]}"
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in names:
+                if name.split(".")[0] in FORBIDDEN_MODULES:
+                    return f"line {node.lineno}: imports {name}"
+        if isinstance(node, ast.Attribute) and _dotted(node) in FORBIDDEN_ATTRIBUTES:
+            return f"line {node.lineno}: {FORBIDDEN_ATTRIBUTES[_dotted(node)]}"
+        if isinstance(node, ast.Call) and _dotted(node.func) in forbidden_calls:
+            return f"line {node.lineno}: calls {_dotted(node.func)}, which this problem asks you to replace"
+        if isinstance(node, ast.Call) and _dotted(node.func) in ("__import__", "eval", "exec", "compile"):
+            return f"line {node.lineno}: calls {_dotted(node.func)}"
+    return ""

@@ -1,0 +1,28 @@
+"""Which implementation plays each role, and with which model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stark.llm.settings import ModelSettings
+
+ROLE_KINDS = ("llm", "offline")
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSettings:
+    kind: str = "offline"
+    llm: ModelSettings = field(default_factory=ModelSettings)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ROLE_KINDS:
+            raise ValueError(f"unknown agent kind {self.kind!r}; choose one of {', '.join(ROLE_KINDS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    planner: RoleSettings = field(default_factory=RoleSettings)
+    coder: RoleSettings = field(default_factory=RoleSettings)
+    reviewer: RoleSettings = field(default_factory=RoleSettings)
+    forbidden_calls: tuple[str, ...] = ()
+    response_cache: str = ""

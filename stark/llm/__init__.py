@@ -1,0 +1,1 @@
+"""OpenAI-compatible chat clients with retries, accounting and a response cache."""
