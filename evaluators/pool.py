@@ -83,3 +83,29 @@ class EvaluatorPool:
         for actor in self.actors:
             ray.kill(actor)
         self.actors = []
+
+
+class PoolDispatcher:
+    """Non-blocking submission for a caller that runs its own `ray.wait` loop over many kinds of work."""
+
+    def __init__(self, pool: EvaluatorPool):
+        self.pool = pool
+        self.load = [0] * len(pool.actors)
+        self.slot_of: dict = {}
+
+    def submit(self, request: EvalRequest):
+        slot = min(range(len(self.load)), key=lambda i: (self.load[i], i))
+        ref = self.pool.actors[slot].evaluate.remote(request)
+        self.load[slot] += 1
+        self.slot_of[ref] = slot
+        return ref
+
+    def finish(self, ref) -> EvalResult | None:
+        """The result, or None when the actor died (it is replaced; the caller resubmits)."""
+        slot = self.slot_of.pop(ref)
+        self.load[slot] -= 1
+        try:
+            return ray.get(ref)
+        except RayActorError:
+            self.pool.actors[slot] = self.pool._new_actor()
+            return None

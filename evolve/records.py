@@ -10,6 +10,7 @@ class Status:
     """Where a program is in its life; strings so the database stays readable by hand."""
 
     PROPOSED = "proposed"
+    INVALID = "invalid"
     REJECTED = "rejected"
     FAILED = "failed"
     EVALUATED = "evaluated"
@@ -26,6 +27,7 @@ class ProgramRecord:
     strategy: str
     source: str
     diff: str
+    note: str
     status: str
     correct: bool
     speedup: float | None

@@ -110,5 +110,86 @@ def problems_command(
     Console().print(table)
 
 
+@app.command("run")
+def run_command(
+    config: Annotated[Path, typer.Argument(help="campaign config (TOML)")],
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a config key: evolve.islands=4")] = None,
+    runs_root: Annotated[Path, typer.Option(help="where run directories are created")] = Path("runs"),
+    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+) -> None:
+    """Start an evolutionary campaign; outputs go to RUNS_ROOT/<campaign name>/."""
+    from evolve.launch import start_campaign
+
+    _drive_campaign(lambda console: start_campaign(config, set_ or [], runs_root, console, progress))
+
+
+@app.command("resume")
+def resume_command(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],
+    more: Annotated[int, typer.Option(help="raise the iteration budget by this many attempts")] = 0,
+    progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+) -> None:
+    """Continue a campaign from its database (after Ctrl-C, a crash, or to spend more budget)."""
+    from evolve.launch import resume_campaign
+
+    _drive_campaign(lambda console: resume_campaign(run_dir, console, progress, more))
+
+
+@app.command("status")
+def status_command(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Summarize a campaign: attempts by outcome, best program, LLM spend, island occupancy."""
+    from evolve.launch import campaign_status
+
+    try:
+        summary = campaign_status(run_dir)
+    except Exception as exc:  # noqa: BLE001 - shown as one line; see _user_error
+        _fail(_user_error(exc))
+    _show_summary(summary, as_json)
+
+
+def _user_error(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _drive_campaign(start) -> None:
+    from evolve.campaign import CampaignError
+    from evolve.db.engine import StoreError
+    from evolve.typed_config import ConfigError
+    from kernelbench.problem import ProblemError
+
+    console = Console()
+    try:
+        summary = start(console)
+    except (CampaignError, ConfigError, StoreError, ProblemError, FileNotFoundError) as exc:
+        _fail(_user_error(exc))
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted; everything evaluated is saved. `stark resume RUN_DIR` continues.")
+        raise typer.Exit(130)
+    _show_summary(summary, False)
+
+
+def _show_summary(summary, as_json: bool) -> None:
+    import dataclasses
+    import json
+
+    if as_json:
+        print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
+        return
+    table = Table(title=f"campaign {summary.name} ({summary.status})", show_header=False)
+    best = "none correct" if summary.best_program is None else f"#{summary.best_program} at {summary.best_speedup:.3f}x"
+    rows = [("problem", summary.problem), ("attempts", str(summary.attempts)),
+            ("programs", ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))),
+            ("best", best), ("elapsed", f"{summary.elapsed_s:.0f} s"),
+            ("LLM", f"{summary.llm['calls']} calls, {summary.llm['prompt_tokens'] + summary.llm['completion_tokens']} "
+                    f"tokens, ${summary.llm['cost_usd']:.4f}"),
+            ("islands", ", ".join(f"{k}: {v}" for k, v in summary.islands.items()))]
+    for key, value in rows:
+        table.add_row(key, value)
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -54,6 +54,7 @@ class Program(Base):
     strategy: Mapped[str] = mapped_column(String(200), default="")
     source: Mapped[str] = mapped_column(Text)
     diff: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), index=True)
     correct: Mapped[bool] = mapped_column(Boolean, default=False)
     speedup: Mapped[float | None] = mapped_column(Float)
@@ -66,7 +67,7 @@ class Program(Base):
     campaign: Mapped[Campaign] = relationship(back_populates="programs")
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="program")
 
-    __table_args__ = (Index("ix_programs_campaign_attempt", "campaign_id", "attempt", unique=True),)
+    __table_args__ = (Index("ix_programs_campaign_attempt", "campaign_id", "attempt"),)
 
 
 class Evaluation(Base):

@@ -17,7 +17,7 @@ from evolve.records import ProgramRecord, Status
 def to_record(row: Program) -> ProgramRecord:
     return ProgramRecord(
         id=row.id, parent_id=row.parent_id, attempt=row.attempt, island=row.island, generation=row.generation,
-        origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, status=row.status,
+        origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, note=row.note, status=row.status,
         correct=row.correct, speedup=row.speedup, code_size=row.code_size, objectives=tuple(row.objectives or ()),
         features=dict(row.features or {}), in_population=row.in_population)
 
@@ -65,10 +65,10 @@ class ProgramStore:
     # programs ------------------------------------------------------------------------------------------------
     def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
                     generation: int, origin: str, strategy: str = "", diff: str = "",
-                    status: str = Status.PROPOSED) -> int:
+                    status: str = Status.PROPOSED, note: str = "") -> int:
         with self.sessions.begin() as s:
             row = Program(campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
-                          generation=generation, origin=origin, strategy=strategy, diff=diff, status=status,
+                          generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
                           code_size=len(source.encode()), objectives=[], features={})
             s.add(row)
             s.flush()
@@ -106,9 +106,18 @@ class ProgramStore:
                 s.execute(update(Program).where(Program.id.in_(evicted), Program.campaign_id == campaign_id)
                           .values(in_population=False, evicted_at=utcnow()))
 
-    def move_to_island(self, program_id: int, island: int) -> None:
+    def clone_to_island(self, program_id: int, island: int, attempt: int) -> int:
+        """A migrant: a new row on another island whose parent is the original, scores carried over."""
         with self.sessions.begin() as s:
-            s.execute(update(Program).where(Program.id == program_id).values(island=island))
+            original = s.get(Program, program_id)
+            copy = Program(campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
+                           generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
+                           source=original.source, diff="", status=original.status, correct=original.correct,
+                           speedup=original.speedup, code_size=original.code_size,
+                           objectives=list(original.objectives or []), features=dict(original.features or {}))
+            s.add(copy)
+            s.flush()
+            return copy.id
 
     def program(self, program_id: int) -> ProgramRecord:
         with self.session() as s:

@@ -1,0 +1,90 @@
+"""The campaign's one typed config tree, loaded from TOML with `--set` overrides."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluators.config import EvalConfig
+from evolve.population import FeatureSpec, ObjectiveSpec
+from evolve.sampling import STRATEGIES
+from evolve.typed_config import ConfigError, apply_override, build
+from stark.agents.settings import AgentSettings
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSection:
+    name: str
+    problem: str
+    seed_program: str
+    database: str = ""
+    seed: int = 0
+    kernelbench_dir: str = ""
+    shapes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSection:
+    """Stop at whichever runs out first; 0 means no limit of that kind."""
+
+    iterations: int = 20
+    wall_time_s: float = 0.0
+    llm_tokens: int = 0
+    usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSection:
+    proposals_in_flight: int = 2
+    evaluators: int = 2
+    repair_attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EvolveSection:
+    islands: int = 2
+    island_capacity: int = 16
+    migration_interval: int = 10
+    sampler: str = "pareto_tournament"
+    tournament_size: int = 3
+    inspirations: int = 2
+    epsilon_min: float = 0.1
+    epsilon_max: float = 0.6
+    patience: int = 8
+    objectives: tuple[ObjectiveSpec, ...] = (ObjectiveSpec("speedup", "max"), ObjectiveSpec("code_size", "min"))
+    features: tuple[FeatureSpec, ...] = (FeatureSpec("code_lines", (40.0, 80.0, 160.0)),)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in STRATEGIES:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(STRATEGIES)}")
+        if self.islands < 1 or self.island_capacity < 1:
+            raise ValueError("islands and island_capacity must be at least 1")
+        for objective in self.objectives:
+            if objective.direction not in ("max", "min"):
+                raise ValueError(f"objective {objective.name}: direction must be max or min")
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignConfig:
+    campaign: CampaignSection
+    budget: BudgetSection = field(default_factory=BudgetSection)
+    pipeline: PipelineSection = field(default_factory=PipelineSection)
+    evolve: EvolveSection = field(default_factory=EvolveSection)
+    evaluator: EvalConfig = field(default_factory=lambda: EvalConfig(compare_compile=False))
+    agents: AgentSettings = field(default_factory=AgentSettings)
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> CampaignConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    for assignment in overrides:
+        apply_override(data, assignment)
+    if "campaign" not in data:
+        raise ConfigError(f"{path}: missing [campaign] table")
+    return build(CampaignConfig, data)

@@ -1,0 +1,59 @@
+"""Where a campaign's files live: runs/<name>/ holds the database, the resolved config, the best program, the log."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RunDir:
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "campaign.db"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def best(self) -> Path:
+        return self.root / "best.py"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "campaign.log"
+
+    @property
+    def build_cache(self) -> Path:
+        return self.root / "build-cache"
+
+    @property
+    def llm_cache(self) -> Path:
+        return self.root / "llm-cache.sqlite"
+
+    def database_target(self, configured: str) -> str:
+        return configured or str(self.database)
+
+    def write_config(self, data: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(json.dumps(data, indent=2, sort_keys=True))
+
+    def read_config(self) -> dict[str, Any]:
+        if not self.config.is_file():
+            raise FileNotFoundError(f"not a stark run directory (no config.json): {self.root}")
+        return json.loads(self.config.read_text())
+
+    def write_best(self, source: str) -> None:
+        temporary = self.best.with_suffix(".tmp")
+        temporary.write_text(source)
+        temporary.replace(self.best)
+
+    def append_log(self, event: str, **fields: Any) -> None:
+        with open(self.log, "a") as log:
+            log.write(json.dumps({"time": round(time.time(), 3), "event": event, **fields}, default=str) + "\n")
