@@ -1,0 +1,53 @@
+"""The campaign config: strict TOML loading, dotted-path errors, --set overrides."""
+
+import pytest
+
+from evolve.config import load_config
+from evolve.typed_config import ConfigError, to_data
+
+MINIMAL = '[campaign]\nname = "c"\nproblem = "level1/relu"\nseed_program = "seed.py"\n'
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_config_loads(tmp_path):
+    from tests.conftest import REPO
+
+    config = load_config(REPO / "runs" / "matmul_offline.toml")
+    assert config.campaign.problem == "level1/matmul_square"
+    assert config.evolve.features[0].name == "BLOCK_K" and config.evolve.features[0].edges == (8.0, 32.0, 128.0)
+    assert config.agents.planner.kind == "offline"
+
+
+def test_defaults_and_overrides(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL), ["evolve.islands=5", "agents.coder.llm.model=\"qwen\"",
+                                                   "evaluator.timeouts.verify=9"])
+    assert config.evolve.islands == 5 and config.agents.coder.llm.model == "qwen"
+    assert config.evaluator.timeouts.verify == 9.0 and config.budget.iterations == 20
+    assert to_data(config)["evolve"]["objectives"][0] == {"name": "speedup", "direction": "max"}
+
+
+@pytest.mark.parametrize("extra,message", [
+    ("[evolve]\nislandz = 3\n", "unknown config key evolve.islandz"),
+    ("[evolve]\nislands = \"four\"\n", "evolve.islands: expected int, got 'four'"),
+    ("[evolve]\nsampler = \"greedy\"\n", "unknown sampler 'greedy'"),
+    ("[evaluator]\nbackend = \"tpu\"\n", "unknown backend 'tpu'"),
+    ("[agents.coder]\nkind = \"oracle\"\n", "unknown agent kind 'oracle'"),
+    ("[budget]\niterations = true\n", "budget.iterations: expected int"),
+])
+def test_bad_configs_name_the_key(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_config(write(tmp_path, MINIMAL + extra))
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(write(tmp_path, "[campaign\n"))
+    with pytest.raises(ConfigError, match=r"missing \[campaign\]"):
+        load_config(write(tmp_path, "[budget]\n"))

@@ -1,0 +1,59 @@
+"""The OpenAI-compatible client against the scripted HTTP test double: retries, errors, accounting, cache."""
+
+import pytest
+
+from stark.llm.cache import ResponseCache
+from stark.llm.client import OpenAIChatClient
+from stark.llm.settings import ModelSettings
+from tests.scripted_llm_server import ScriptedOpenAIServer, Step
+
+MESSAGES = [{"role": "user", "content": "x" * 400}]
+
+
+def settings(server, **overrides) -> ModelSettings:
+    base = dict(model="m", base_url=server.base_url, timeout_s=1.0, max_retries=3, backoff_s=0.01,
+                usd_per_million_input=2.0, usd_per_million_output=8.0)
+    return ModelSettings(**{**base, **overrides})
+
+
+def test_success_records_tokens_and_cost():
+    with ScriptedOpenAIServer({"m": [Step("hello world!")]}) as server:
+        reply = OpenAIChatClient(settings(server)).chat("coder", MESSAGES)
+    assert reply.ok and reply.text == "hello world!"
+    (call,) = reply.calls
+    assert (call.role, call.status, call.prompt_tokens, call.completion_tokens) == ("coder", "ok", 100, 3)
+    assert call.cost_usd == pytest.approx((100 * 2.0 + 3 * 8.0) / 1e6)
+
+
+def test_rate_limit_server_error_and_timeout_are_retried():
+    script = [Step("slow down", 429, headers={"retry-after": "0"}), Step("boom", 500), Step("late", delay_s=2.0),
+              Step("finally")]
+    with ScriptedOpenAIServer({"m": script}) as server:
+        reply = OpenAIChatClient(settings(server)).chat("planner", MESSAGES)
+    assert reply.text == "finally"
+    assert [c.status for c in reply.calls] == ["error", "error", "error", "ok"]
+    assert reply.calls[0].error.startswith("HTTP 429") and reply.calls[1].error.startswith("HTTP 500")
+    assert "Timeout" in reply.calls[2].error
+
+
+def test_client_errors_are_not_retried():
+    with ScriptedOpenAIServer({"m": [Step("bad request", 400), Step("never reached")]}) as server:
+        reply = OpenAIChatClient(settings(server)).chat("planner", MESSAGES)
+        assert server.remaining("m") == 1
+    assert not reply.ok and reply.text == "" and reply.error.startswith("HTTP 400")
+
+
+def test_retries_run_out():
+    with ScriptedOpenAIServer(fallback={"m": Step("down", 503)}) as server:
+        reply = OpenAIChatClient(settings(server, max_retries=2)).chat("planner", MESSAGES)
+    assert not reply.ok and len(reply.calls) == 3
+
+
+def test_response_cache_serves_repeats_without_http(tmp_path):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    with ScriptedOpenAIServer({"m": [Step("first")]}) as server:
+        client = OpenAIChatClient(settings(server), cache=cache)
+        assert client.chat("coder", MESSAGES).text == "first"
+        again = client.chat("coder", MESSAGES)
+        assert len(server.requests) == 1
+    assert again.text == "first" and again.calls[0].status == "cached" and again.calls[0].cost_usd == 0
