@@ -1,0 +1,140 @@
+"""A whole campaign driven by the scripted OpenAI-compatible test double, through real Ray actors and evaluators.
+
+The script walks through what real models do: a client error, a good rewrite, chatter without an edit, an
+edit that does not apply, a kernel that is wrong (then repaired by the reviewer), rate limits and server
+errors before a good edit, a reply slower than the timeout followed by a cheating rewrite, and good edits.
+"""
+
+import pytest
+
+from evolve.launch import start_campaign
+from evolve.records import Status
+from evolve.db.store import ProgramStore
+from tests.conftest import CANDIDATES, make_request
+from tests.scripted_llm_server import ScriptedOpenAIServer, Step
+
+SEED = (CANDIDATES / "relu_evolvable_seed.py").read_text()
+
+
+def rewrite(body: str) -> Step:
+    return Step(f"Here is the new program:\n```python\n{SEED.replace('return torch.relu(x) * 1.0', body)}```")
+
+
+def search_replace(search: str, replace: str) -> Step:
+    return Step(f"<<<<<<< SEARCH\n{search}\n=======\n{replace}\n>>>>>>> REPLACE")
+
+
+SCRIPT = {
+    "planner-model": [Step("invalid request", 400)],
+    "coder-model": [
+        rewrite("return torch.clamp_min(x, 0.0)"),
+        Step("Sure! I made it much faster."),
+        search_replace("    return torch.sigmoid(x)", "    return x"),
+        rewrite("return x * 2"),
+        Step("slow down", 429, headers={"retry-after": "0"}), Step("oops", 500),
+        search_replace("    # fast path", "    # fast path, tuned"),
+        Step("too late", delay_s=2.5),
+        rewrite("return Model()(x)"),
+    ],
+    "reviewer-model": [search_replace("    return x * 2", "    return torch.relu(x)")],
+}
+FALLBACK = {
+    "planner-model": Step("STRATEGY: drop the multiply\nINSTRUCTIONS:\n- [L6-L7] return relu directly"),
+    "coder-model": search_replace("    # fast path", "    # fast path, again"),
+}
+
+
+def role(model: str, base_url: str) -> str:
+    return (f'kind = "llm"\n[agents.{model}.llm]\nmodel = "{model}-model"\nbase_url = "{base_url}"\n'
+            f'timeout_s = 1.0\nmax_retries = 2\nbackoff_s = 0.01\nusd_per_million_input = 1.0\n'
+            f'usd_per_million_output = 4.0\n')
+
+
+def config_text(base_url: str, seed_path) -> str:
+    text = f"""
+[campaign]
+name = "scripted"
+problem = "level1/relu"
+seed_program = "{seed_path}"
+[budget]
+iterations = 8
+[pipeline]
+proposals_in_flight = 1
+evaluators = 2
+repair_attempts = 1
+[evolve]
+islands = 1
+sampler = "uniform"
+[evaluator]
+trials = 2
+repeats = 3
+warmup = 1
+input_sets = 2
+threads = 1
+compare_compile = false
+"""
+    for name in ("planner", "coder", "reviewer"):
+        text += f"[agents.{name}]\n" + role(name, base_url)
+    return text
+
+
+@pytest.fixture(scope="module")
+def finished_campaign(ray_session, tmp_path_factory):
+    root = tmp_path_factory.mktemp("scripted-run")
+    with ScriptedOpenAIServer(SCRIPT, FALLBACK) as server:
+        config = root / "campaign.toml"
+        config.write_text(config_text(server.base_url, CANDIDATES / "relu_evolvable_seed.py"))
+        summary = start_campaign(config, runs_root=root / "runs", show_progress=False)
+        leftovers = {model: server.remaining(model) for model in SCRIPT}
+    store = ProgramStore(root / "runs" / "scripted" / "campaign.db", create=False)
+    yield summary, store, leftovers, root / "runs" / "scripted"
+    store.close()
+
+
+def test_campaign_finishes_and_uses_the_whole_script(finished_campaign):
+    summary, _, leftovers, _ = finished_campaign
+    assert summary.status == "finished" and summary.attempts == 8
+    assert leftovers == {"planner-model": 0, "coder-model": 0, "reviewer-model": 0}
+
+
+def test_every_attempt_is_recorded_with_its_outcome(finished_campaign):
+    summary, store, _, _ = finished_campaign
+    campaign = store.campaign_id("scripted")
+    programs = store.programs(campaign)
+    assert summary.counts == {Status.EVALUATED: 5, Status.FAILED: 1, Status.INVALID: 3, Status.REJECTED: 1}
+    assert sorted({p.attempt for p in programs}) == list(range(9))
+    by_attempt = {p.attempt: p for p in programs if p.origin != "repair"}
+    assert "HTTP 400" in by_attempt[1].note
+    assert "no fenced" in by_attempt[3].note and "does not match" in by_attempt[4].note
+    assert by_attempt[5].status == Status.FAILED
+    assert "reference class Model" in by_attempt[7].note and by_attempt[7].status == Status.REJECTED
+    (repair,) = [p for p in programs if p.origin == "repair"]
+    assert repair.parent_id == by_attempt[5].id and repair.status == Status.EVALUATED and repair.attempt == 5
+
+
+def test_llm_calls_are_accounted_including_failures(finished_campaign):
+    _, store, _, _ = finished_campaign
+    totals = store.llm_totals(store.campaign_id("scripted"))
+    with store.session() as s:
+        from sqlalchemy import select
+
+        from evolve.db.models import LLMCall
+
+        statuses = [c.status for c in s.scalars(select(LLMCall))]
+        errors = [c.error for c in s.scalars(select(LLMCall).where(LLMCall.status == "error"))]
+    assert statuses.count("error") == 4
+    assert any(e.startswith("HTTP 429") for e in errors) and any(e.startswith("HTTP 500") for e in errors)
+    assert any("Timeout" in e for e in errors) and any(e.startswith("HTTP 400") for e in errors)
+    assert totals["prompt_tokens"] > 0 and totals["cost_usd"] > 0
+
+
+def test_best_program_is_correct(finished_campaign, pool):
+    summary, store, _, run_dir = finished_campaign
+    best = store.best_program(store.campaign_id("scripted"))
+    assert best.id == summary.best_program and best.correct
+    assert (run_dir / "best.py").read_text() == best.source
+    request = make_request("level1/relu", "relu_torch.py")
+    from dataclasses import replace
+
+    result = pool.evaluate(replace(request, candidate_source=best.source), timeout=300)
+    assert result.passed
