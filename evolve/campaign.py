@@ -163,7 +163,7 @@ class Campaign:
 
     # seeding and resuming ---------------------------------------------------------------------------------------
     def seed_population(self) -> None:
-        if self.store.programs(self.campaign_id):
+        if self.store.attempts_recorded(self.campaign_id):
             return
         source = Path(self.config.campaign.seed_program).read_text()
         seed_id = self.store.add_program(self.campaign_id, attempt=0, source=source, parent_id=None, island=0,
@@ -207,8 +207,8 @@ class Campaign:
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
                           seed=rng.randrange(2**31), repairs_left=self.config.pipeline.repair_attempts)
-        siblings = tuple(view(p, p.status) for p in self.store.programs(self.campaign_id)
-                         if p.parent_id == selection.parent.id and p.origin != "migration")
+        siblings = tuple(view(p, p.status) for p in self.store.children(selection.parent.id)
+                         if p.origin != "migration")
         request = PlanRequest(number, attempt.seed, self.problem_source, view(selection.parent), siblings,
                               tuple(view(p) for p in selection.inspirations), self.profile_summary(selection.parent))
         self.active.add(number)

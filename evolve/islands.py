@@ -67,11 +67,5 @@ class IslandModel:
         return Selection(parent, tuple(by_id[c.id] for c in chosen), island)
 
     def _tree_pick(self, rng: random.Random, stagnation: int) -> ProgramRecord:
-        attempted = self.store.programs(self.campaign_id, statuses=[Status.EVALUATED, Status.FAILED])
-        children: dict[int, int] = {}
-        for program in self.store.programs(self.campaign_id):
-            if program.parent_id is not None:
-                children[program.parent_id] = children.get(program.parent_id, 0) + 1
-        nodes = [TreeNode(p.id, p.speedup or 0.0, p.correct, children.get(p.id, 0)) for p in attempted]
-        node = epsilon_greedy_pick(nodes, rng, stagnation, self.sampler)
-        return next(p for p in attempted if p.id == node.id)
+        nodes = [TreeNode(*row) for row in self.store.tree_nodes(self.campaign_id, [Status.EVALUATED, Status.FAILED])]
+        return self.store.program(epsilon_greedy_pick(nodes, rng, stagnation, self.sampler).id)

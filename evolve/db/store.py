@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from evolve.db.engine import StoreError, open_engine
 from evolve.db.models import Campaign, Evaluation, LLMCall, Program, utcnow
@@ -135,6 +135,21 @@ class ProgramStore:
             query = query.where(Program.status.in_(list(statuses)))
         with self.session() as s:
             return [to_record(row) for row in s.scalars(query)]
+
+    def children(self, program_id: int) -> list[ProgramRecord]:
+        with self.session() as s:
+            return [to_record(row) for row in s.scalars(
+                select(Program).where(Program.parent_id == program_id).order_by(Program.id))]
+
+    def tree_nodes(self, campaign_id: int, statuses: Iterable[str]) -> list[tuple[int, float, bool, int]]:
+        """(id, speedup, correct, number of children) of every attempt with those statuses, sources left out."""
+        child = aliased(Program)
+        children = (select(func.count(child.id)).where(child.parent_id == Program.id).correlate(Program)
+                    .scalar_subquery())
+        query = (select(Program.id, Program.speedup, Program.correct, children)
+                 .where(Program.campaign_id == campaign_id, Program.status.in_(list(statuses))).order_by(Program.id))
+        with self.session() as s:
+            return [(pid, speedup or 0.0, bool(correct), count) for pid, speedup, correct, count in s.execute(query)]
 
     def best_program(self, campaign_id: int) -> ProgramRecord | None:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))

@@ -105,3 +105,16 @@ def test_corrupt_and_missing_files_are_one_line_errors(tmp_path):
     sqlite3.connect(foreign).execute("CREATE TABLE other (x)").connection.commit()
     with pytest.raises(StoreError, match="not a stark run database"):
         ProgramStore(foreign)
+
+
+def test_tree_nodes_count_children_without_loading_sources(store):
+    campaign = store.create_campaign("c", "p", {})
+    root = add(store, campaign, 0)
+    kids = [add(store, campaign, i, parent=root) for i in (1, 2)]
+    add(store, campaign, 3, parent=kids[0])
+    for pid in [root, *kids]:
+        store.record_evaluation(pid, {"failure": None, "speedup_vs_eager": 1.0 + pid, "stages": []},
+                                objectives=[1.0], features={})
+    nodes = store.tree_nodes(campaign, [Status.EVALUATED])
+    assert nodes == [(root, 2.0, True, 2), (kids[0], 3.0, True, 1), (kids[1], 4.0, True, 0)]
+    assert [c.id for c in store.children(root)] == kids
