@@ -9,8 +9,7 @@ from evolve.config import EvolveSection
 from evolve.db.store import ProgramStore
 from evolve.population import Individual, migrants, trim_island
 from evolve.records import ProgramRecord, Status
-from evolve.sampling import (SamplerSettings, TreeNode, epsilon_greedy_pick, pick_inspirations, tournament_pick,
-                             uniform_pick)
+from evolve.sampling import SamplerSettings, epsilon, pick_inspirations, tournament_pick, uniform_pick
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,5 +66,9 @@ class IslandModel:
         return Selection(parent, tuple(by_id[c.id] for c in chosen), island)
 
     def _tree_pick(self, rng: random.Random, stagnation: int) -> ProgramRecord:
-        nodes = [TreeNode(*row) for row in self.store.tree_nodes(self.campaign_id, [Status.EVALUATED, Status.FAILED])]
-        return self.store.program(epsilon_greedy_pick(nodes, rng, stagnation, self.sampler).id)
+        """`epsilon_greedy_pick` done inside the database (same RNG draws, same answer) so it never loads the tree."""
+        statuses = [Status.EVALUATED, Status.FAILED]
+        if rng.random() < epsilon(stagnation, self.sampler):
+            index = rng.randrange(self.store.count_nodes(self.campaign_id, statuses))
+            return self.store.program(self.store.nth_node(self.campaign_id, statuses, index))
+        return self.store.program(self.store.best_node(self.campaign_id, statuses, self.sampler.expansion_penalty))

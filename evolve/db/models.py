@@ -45,7 +45,7 @@ class Program(Base):
 
     __tablename__ = "programs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     island: Mapped[int] = mapped_column(Integer, default=0)
@@ -62,12 +62,17 @@ class Program(Base):
     objectives: Mapped[list[Any]] = mapped_column(JSON, default=list)
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     in_population: Mapped[bool] = mapped_column(Boolean, default=False)
+    children: Mapped[int] = mapped_column(Integer, default=0)
     evicted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     campaign: Mapped[Campaign] = relationship(back_populates="programs")
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="program")
 
-    __table_args__ = (Index("ix_programs_campaign_attempt", "campaign_id", "attempt"),)
+    __table_args__ = (
+        Index("ix_programs_campaign_attempt", "campaign_id", "attempt"),
+        Index("ix_programs_population", "campaign_id", "in_population", "island"),
+        Index("ix_programs_tree", "campaign_id", "status", "id", "speedup", "correct", "children"),
+    )
 
 
 class Evaluation(Base):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from evolve.db.engine import StoreError, open_engine
 from evolve.db.models import Campaign, Evaluation, LLMCall, Program, utcnow
@@ -71,6 +71,8 @@ class ProgramStore:
                           generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
                           code_size=len(source.encode()), objectives=[], features={})
             s.add(row)
+            if parent_id is not None:
+                s.execute(update(Program).where(Program.id == parent_id).values(children=Program.children + 1))
             s.flush()
             return row.id
 
@@ -116,6 +118,7 @@ class ProgramStore:
                            speedup=original.speedup, code_size=original.code_size,
                            objectives=list(original.objectives or []), features=dict(original.features or {}))
             s.add(copy)
+            original.children += 1
             s.flush()
             return copy.id
 
@@ -142,14 +145,30 @@ class ProgramStore:
                 select(Program).where(Program.parent_id == program_id).order_by(Program.id))]
 
     def tree_nodes(self, campaign_id: int, statuses: Iterable[str]) -> list[tuple[int, float, bool, int]]:
-        """(id, speedup, correct, number of children) of every attempt with those statuses, sources left out."""
-        child = aliased(Program)
-        children = (select(func.count(child.id)).where(child.parent_id == Program.id).correlate(Program)
-                    .scalar_subquery())
-        query = (select(Program.id, Program.speedup, Program.correct, children)
+        """(id, speedup, correct, number of children) of every attempt with those statuses, from a covering index."""
+        query = (select(Program.id, Program.speedup, Program.correct, Program.children)
                  .where(Program.campaign_id == campaign_id, Program.status.in_(list(statuses))).order_by(Program.id))
         with self.session() as s:
             return [(pid, speedup or 0.0, bool(correct), count) for pid, speedup, correct, count in s.execute(query)]
+
+    def count_nodes(self, campaign_id: int, statuses: Iterable[str]) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count(Program.id)).where(
+                Program.campaign_id == campaign_id, Program.status.in_(list(statuses))))
+
+    def nth_node(self, campaign_id: int, statuses: Iterable[str], index: int) -> int:
+        with self.session() as s:
+            return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
+                                                     Program.status.in_(list(statuses)))
+                            .order_by(Program.id).offset(index).limit(1))
+
+    def best_node(self, campaign_id: int, statuses: Iterable[str], expansion_penalty: float) -> int:
+        """Correct nodes first, then the highest speedup discounted by expansions, then the oldest."""
+        score = func.coalesce(Program.speedup, 0.0) / (1.0 + expansion_penalty * Program.children)
+        with self.session() as s:
+            return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
+                                                     Program.status.in_(list(statuses)))
+                            .order_by(Program.correct.desc(), score.desc(), Program.id).limit(1))
 
     def best_program(self, campaign_id: int) -> ProgramRecord | None:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))

@@ -118,3 +118,32 @@ def test_tree_nodes_count_children_without_loading_sources(store):
     nodes = store.tree_nodes(campaign, [Status.EVALUATED])
     assert nodes == [(root, 2.0, True, 2), (kids[0], 3.0, True, 1), (kids[1], 4.0, True, 0)]
     assert [c.id for c in store.children(root)] == kids
+
+
+def test_tree_pick_in_the_database_matches_the_reference_sampler(store):
+    """IslandModel's SQL version of epsilon-greedy draws the same node as the pure function, seed for seed."""
+    import random
+
+    from evolve.config import EvolveSection
+    from evolve.islands import IslandModel
+    from evolve.sampling import TreeNode, epsilon_greedy_pick
+
+    campaign = store.create_campaign("c", "p", {})
+    rng = random.Random(5)
+    ids = [add(store, campaign, 0)]
+    for attempt in range(1, 40):
+        ids.append(add(store, campaign, attempt, parent=rng.choice(ids)))
+        if rng.random() < 0.7:
+            store.record_evaluation(ids[-1], {"failure": None, "speedup_vs_eager": round(rng.random() * 3, 1),
+                                              "stages": []}, objectives=[1.0], features={})
+        else:
+            store.record_evaluation(ids[-1], {"failure": {"stage": "verify", "kind": "mismatch", "message": ""},
+                                              "stages": []}, objectives=[], features={})
+    model = IslandModel(store, campaign, EvolveSection(sampler="epsilon_greedy", epsilon_min=0.3, epsilon_max=0.9))
+    nodes = [TreeNode(*row) for row in store.tree_nodes(campaign, [Status.EVALUATED, Status.FAILED])]
+    for seed in range(60):
+        stagnation = seed % 12
+        reference_rng = random.Random(seed)
+        reference_rng.randrange(model.settings.islands)
+        expected = epsilon_greedy_pick(nodes, reference_rng, stagnation, model.sampler).id
+        assert model.select(random.Random(seed), stagnation).parent.id == expected
