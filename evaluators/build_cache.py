@@ -10,11 +10,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 
-import torch.utils.cpp_extension as cpp_extension
 
-_original_load_inline = cpp_extension.load_inline
+def default_root() -> Path:
+    """The user's cache (XDG_CACHE_HOME or ~/.cache)/stark/build, shared by `stark eval` and campaigns."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "stark" / "build"
 
 
 def extension_key(name: str, args: tuple, kwargs: dict) -> str:
@@ -24,14 +27,18 @@ def extension_key(name: str, args: tuple, kwargs: dict) -> str:
 
 
 def install(cache_root: str | Path) -> None:
+    import torch.utils.cpp_extension as cpp_extension
+
+    original = getattr(cpp_extension.load_inline, "stark_original", cpp_extension.load_inline)
     root = Path(cache_root) / "extensions"
 
-    @functools.wraps(_original_load_inline)
+    @functools.wraps(original)
     def load_inline(name, *args, **kwargs):
         if kwargs.get("build_directory") is None:
             directory = root / extension_key(name, args, kwargs)
             directory.mkdir(parents=True, exist_ok=True)
             kwargs["build_directory"] = str(directory)
-        return _original_load_inline(name, *args, **kwargs)
+        return original(name, *args, **kwargs)
 
+    load_inline.stark_original = original
     cpp_extension.load_inline = load_inline

@@ -16,6 +16,7 @@ from typing import Any
 
 import ray
 
+from evaluators.build_cache import default_root
 from evaluators.config import EvalRequest
 from evaluators.pool import EvaluatorPool, PoolDispatcher
 from evaluators.records import EvalResult, Stage
@@ -89,6 +90,7 @@ class Campaign:
         self.agents: dict = {}
         self.pool: EvaluatorPool | None = None
         self.dispatch: PoolDispatcher | None = None
+        self.build_cache = config.campaign.build_cache or str(default_root())
 
     # setup ------------------------------------------------------------------------------------------------------
     def start_workers(self) -> None:
@@ -109,7 +111,7 @@ class Campaign:
                 pass
 
     def request(self, source: str) -> EvalRequest:
-        return EvalRequest(self.problem, source, self.config.evaluator, str(self.run_dir.build_cache))
+        return EvalRequest(self.problem, source, self.config.evaluator, self.build_cache)
 
     # the loop ---------------------------------------------------------------------------------------------------
     def run(self) -> None:

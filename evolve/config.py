@@ -22,6 +22,7 @@ class CampaignSection:
     seed: int = 0
     kernelbench_dir: str = ""
     shapes: str = ""
+    build_cache: str = ""
 
 
 @dataclass(frozen=True, slots=True)

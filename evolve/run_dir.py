@@ -30,10 +30,6 @@ class RunDir:
         return self.root / "campaign.log"
 
     @property
-    def build_cache(self) -> Path:
-        return self.root / "build-cache"
-
-    @property
     def llm_cache(self) -> Path:
         return self.root / "llm-cache.sqlite"
 

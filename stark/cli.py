@@ -23,11 +23,6 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def default_build_cache() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "stark" / "build"
-
-
 @app.command("eval")
 def eval_command(
     problem: Annotated[str, typer.Argument(help="problem id (see `stark problems`) or path to a problem file")],
@@ -61,7 +56,9 @@ def eval_command(
         _fail("backend cuda requested but no CUDA device is visible to torch")
     config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
                         threads=threads or os.cpu_count() or 1, compare_compile=compile_baseline)
-    request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_build_cache()))
+    from evaluators.build_cache import default_root
+
+    request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_root()))
     worker = WorkerProcess()
     console = Console()
     try:

@@ -70,3 +70,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    from tests import postgres_server
+
+    if not postgres_server.available():
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/run installs them)")
+    with postgres_server.PostgresServer() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_build_cache(tmp_path_factory):
+    """One extension build cache for the whole session (subprocesses too), never the user's own."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

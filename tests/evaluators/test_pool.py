@@ -112,6 +112,18 @@ def test_cpp_candidate_builds_passes_and_reuses_its_build(pool, build_cache):
 
 
 @pytest.mark.slow
+def test_cpp_build_is_cached_per_extension_source_not_per_file(pool, build_cache):
+    """Two candidates that differ only in Python share one compiled extension."""
+    first = make_request("level2/gemm_bias_relu", "gemm_bias_relu_cpp.py", build_cache=build_cache)
+    pool.evaluate(first, timeout=TIMEOUT)
+    variant = dataclasses.replace(first, candidate_source=first.candidate_source + "\nUNUSED_TUNABLE = 3\n")
+    result = pool.evaluate(variant, timeout=TIMEOUT)
+    assert result.passed and result.stages[0].seconds < 3.0
+    builds = [d for d in (build_cache / "extensions").iterdir() if (d / "stark_test_gemm_bias_relu.so").exists()]
+    assert len(builds) == 1
+
+
+@pytest.mark.slow
 def test_cpp_build_error_is_reported_with_compiler_output(pool, build_cache):
     result = pool.evaluate(make_request("level1/relu", "relu_cpp_broken.py", build_cache=build_cache), timeout=TIMEOUT)
     assert (result.failure.stage, result.failure.kind) == (Stage.COMPILE, FailureKind.BUILD_ERROR)

@@ -1,0 +1,46 @@
+"""The same program database on a real PostgreSQL server (started by the test, installed by .ci/run)."""
+
+from evolve.db import ProgramStore
+from evolve.db.migrations import current_version
+from evolve.db.models import SCHEMA_VERSION
+from evolve.records import Status
+
+
+def test_round_trip_and_queries_on_postgres(postgres_url):
+    store = ProgramStore(postgres_url)
+    assert current_version(store.engine) == SCHEMA_VERSION
+    campaign = store.create_campaign("pg", "level1/relu", {"a": [1, 2]})
+    seed = store.add_program(campaign, attempt=0, source="s", parent_id=None, island=0, generation=0, origin="seed")
+    child = store.add_program(campaign, attempt=1, source="c", parent_id=seed, island=1, generation=1,
+                              origin="mutation")
+    store.record_evaluation(child, {"failure": None, "speedup_vs_eager": 2.5, "stages": []}, objectives=[2.5, -1.0],
+                            features={"code_lines": 1.0})
+    store.set_population(campaign, [child], [])
+    assert store.best_program(campaign).id == child
+    assert store.tree_nodes(campaign, [Status.EVALUATED]) == [(child, 2.5, True, 0)]
+    assert store.best_node(campaign, [Status.EVALUATED, Status.PROPOSED], 0.25) == child
+    assert store.program(seed).parent_id is None and store.children(seed)[0].id == child
+    store.close()
+    reopened = ProgramStore(postgres_url, create=False)
+    assert reopened.campaign(reopened.campaign_id("pg"))["config"] == {"a": [1, 2]}
+    reopened.close()
+
+
+def test_campaign_runs_on_postgres(postgres_url, ray_session, tmp_path):
+    from evolve.launch import start_campaign
+    from tests.conftest import CANDIDATES
+    from tests.evolve.test_campaign_llm import FALLBACK, role
+    from tests.scripted_llm_server import ScriptedOpenAIServer
+
+    with ScriptedOpenAIServer(fallback=FALLBACK) as server:
+        config = tmp_path / "c.toml"
+        text = (f'[campaign]\nname = "on-postgres"\nproblem = "level1/relu"\n'
+                f'seed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\ndatabase = "{postgres_url}"\n'
+                f'[budget]\niterations = 4\n[evaluator]\ntrials = 1\nrepeats = 3\nthreads = 1\n')
+        for name in ("planner", "coder", "reviewer"):
+            text += f"[agents.{name}]\n" + role(name, server.base_url)
+        config.write_text(text)
+        summary = start_campaign(config, runs_root=tmp_path / "runs", show_progress=False)
+    assert summary.status == "finished" and summary.attempts == 4
+    assert summary.counts == {Status.EVALUATED: 6}
+    assert not (tmp_path / "runs" / "on-postgres" / "campaign.db").exists()
