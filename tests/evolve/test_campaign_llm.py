@@ -138,3 +138,23 @@ def test_best_program_is_correct(finished_campaign, pool):
 
     result = pool.evaluate(replace(request, candidate_source=best.source), timeout=300)
     assert result.passed
+
+
+@pytest.mark.parametrize("budget", ["llm_tokens = 1", "usd = 0.000001"])
+def test_token_and_dollar_budgets_stop_new_attempts(ray_session, tmp_path, budget):
+    with ScriptedOpenAIServer(fallback=FALLBACK) as server:
+        config = tmp_path / "campaign.toml"
+        text = config_text(server.base_url, CANDIDATES / "relu_evolvable_seed.py").replace(
+            "iterations = 8", f"iterations = 8\n{budget}")
+        config.write_text(text)
+        summary = start_campaign(config, runs_root=tmp_path / "runs", show_progress=False)
+    assert summary.status == "finished"
+    assert summary.attempts == 1 and summary.llm["calls"] == 2
+
+
+def test_planner_grounding_is_checked():
+    from stark.agents.llm_roles import ungrounded_references
+
+    assert ungrounded_references("- [L6-L7] do it", SEED) == []
+    assert ungrounded_references("- [L6-L70] do it", SEED) == ["L6-L70"]
+    assert ungrounded_references("make it faster", SEED) == ["no [L..] line citations"]

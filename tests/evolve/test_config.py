@@ -23,6 +23,15 @@ def test_shipped_config_loads(tmp_path):
     assert config.agents.planner.kind == "offline"
 
 
+def test_every_shipped_config_loads():
+    from tests.conftest import REPO
+
+    configs = sorted((REPO / "runs").glob("*.toml"))
+    assert len(configs) >= 2
+    for path in configs:
+        assert (REPO / load_config(path).campaign.seed_program).is_file()
+
+
 def test_defaults_and_overrides(tmp_path):
     config = load_config(write(tmp_path, MINIMAL), ["evolve.islands=5", "agents.coder.llm.model=\"qwen\"",
                                                    "evaluator.timeouts.verify=9"])
