@@ -147,6 +147,71 @@ def status_command(
     _show_summary(summary, as_json)
 
 
+@app.command("serve")
+def serve_command(
+    runs_root: Annotated[Path, typer.Argument(help="directory holding run directories")] = Path("runs"),
+    host: Annotated[str, typer.Option(help="interface to bind; loopback unless you mean to share")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8321,
+) -> None:
+    """Serve the read-only web viewer of the campaigns under RUNS_ROOT; it updates live while they run."""
+    import uvicorn
+
+    from evolve.viewer.app import create_app
+
+    if not runs_root.is_dir():
+        _fail(f"runs directory not found: {runs_root}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        Console(stderr=True).print(f"[yellow]warning:[/] serving on {host}: anyone who can reach it can read your runs")
+    Console().print(f"stark viewer on http://{host}:{port}/ (read-only; Ctrl-C stops)")
+    uvicorn.run(create_app(runs_root), host=host, port=port, log_level="warning")
+
+
+@app.command("report")
+def report_command(
+    runs: Annotated[list[Path], typer.Argument(help="runs directories; each becomes one column")],
+    format_: Annotated[str, typer.Option("--format", help="md, html or json")] = "md",
+    out: Annotated[Path, typer.Option(help="directory for the report and its plots")] = Path("report"),
+) -> None:
+    """KernelBench leaderboard over campaigns: correctness, fast_p, geomean speedup, per-problem table, plots."""
+    import json
+
+    from evolve.db.engine import StoreError
+    from evolve.leaderboard_runs import run_column
+    from kernelbench import report_plots
+    from kernelbench.leaderboard import build_leaderboard
+    from kernelbench.report_render import render_html, render_markdown
+
+    if format_ not in ("md", "html", "json"):
+        _fail(f"unknown format {format_!r}; choose md, html or json")
+    try:
+        columns = [run_column(path) for path in runs]
+    except (FileNotFoundError, StoreError) as exc:
+        _fail(_user_error(exc))
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        columns = [dataclasses_replace(c, name=f"{c.name}-{i + 1}") for i, c in enumerate(columns)]
+    board = build_leaderboard(columns)
+    out.mkdir(parents=True, exist_ok=True)
+    if format_ == "json":
+        target = out / "leaderboard.json"
+        target.write_text(json.dumps(board, indent=2))
+    elif format_ == "md":
+        plots = report_plots.save(report_plots.all_figures(columns), out)
+        target = out / "leaderboard.md"
+        target.write_text(render_markdown(board, plots))
+    else:
+        report_plots.save(report_plots.all_figures(columns), out)
+        target = out / "leaderboard.html"
+        target.write_text(render_html(board, report_plots.inline_svgs(report_plots.all_figures(columns))))
+    Console().print(f"wrote {target}")
+
+
+def dataclasses_replace(instance, **changes):
+    import dataclasses
+
+    return dataclasses.replace(instance, **changes)
+
+
 def _user_error(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 

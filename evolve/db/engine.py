@@ -7,7 +7,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from evolve.db.migrations import SchemaTooNew, migrate
+from evolve.db.migrations import SchemaTooNew, current_version
+from evolve.db.migrations import migrate as migrate_schema
+from evolve.db.models import SCHEMA_VERSION
 
 
 class StoreError(RuntimeError):
@@ -20,7 +22,8 @@ def database_url(target: str | Path) -> str:
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
-def open_engine(target: str | Path, create: bool = True) -> Engine:
+def open_engine(target: str | Path, create: bool = True, migrate: bool = True) -> Engine:
+    """`migrate=False` opens read-only in spirit: the file is not created or upgraded, only checked."""
     url = database_url(target)
     if url.startswith("sqlite:///") and not create and not Path(url.removeprefix("sqlite:///")).is_file():
         raise StoreError(f"run database not found: {url.removeprefix('sqlite:///')}")
@@ -28,7 +31,11 @@ def open_engine(target: str | Path, create: bool = True) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     try:
-        migrate(engine)
+        if migrate:
+            migrate_schema(engine)
+        elif (found := current_version(engine)) != SCHEMA_VERSION:
+            raise SchemaTooNew(f"schema v{found}, this stark reads v{SCHEMA_VERSION}; open it with `stark resume` first"
+                               if found else "not a stark run database")
     except (DatabaseError, OperationalError) as exc:
         engine.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
@@ -40,7 +47,8 @@ def open_engine(target: str | Path, create: bool = True) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL so readers (viewer, status) never block the campaign; BEGIN IMMEDIATE so writers queue instead of failing."""
+    """WAL so readers (viewer, status) never block the campaign; BEGIN IMMEDIATE for writers (engines with the
+    `sqlite_immediate` execution option) so read-modify-write transactions queue instead of failing."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -54,4 +62,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -23,15 +23,17 @@ def to_record(row: Program) -> ProgramRecord:
 
 
 class ProgramStore:
-    def __init__(self, target: str | Path, create: bool = True):
-        self.engine = open_engine(target, create=create)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+    def __init__(self, target: str | Path, create: bool = True, migrate: bool = True):
+        self.engine = open_engine(target, create=create, migrate=migrate)
+        self.sessions = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        self.readers = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def session(self) -> Session:
-        return self.sessions()
+        """A read session; writes go through `self.sessions.begin()`."""
+        return self.readers()
 
     # campaigns -----------------------------------------------------------------------------------------------
     def create_campaign(self, name: str, problem_id: str, config: dict[str, Any]) -> int:

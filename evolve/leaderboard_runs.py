@@ -1,0 +1,44 @@
+"""Reading campaigns back as leaderboard outcomes: each runs directory becomes one column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from evolve.runs_index import find_runs
+from kernelbench.leaderboard import RunColumn
+from kernelbench.metrics import ProblemOutcome
+
+_LEVEL = re.compile(r"level(\d+)")
+
+
+def level_of(problem_id: str) -> int:
+    match = _LEVEL.search(problem_id)
+    return int(match.group(1)) if match else 0
+
+
+def run_column(root: str | Path, name: str | None = None) -> RunColumn:
+    outcomes, environment = [], {}
+    for entry in find_runs(root):
+        store = entry.open_store()
+        try:
+            campaign_id = store.campaign_id(entry.config.campaign.name)
+            campaign = store.campaign(campaign_id)
+            best = store.best_program(campaign_id)
+            correct = [p for p in store.programs(campaign_id, statuses=["evaluated"]) if p.origin != "migration"]
+            llm = store.llm_totals(campaign_id)
+            result = store.evaluations(best.id)[-1] if best is not None and store.evaluations(best.id) else {}
+            environment = environment or dict(result.get("environment", {}))
+            outcomes.append(ProblemOutcome(
+                problem_id=campaign["problem_id"], level=level_of(campaign["problem_id"]), correct=best is not None,
+                speedup_vs_eager=None if best is None else best.speedup,
+                speedup_vs_compile=result.get("speedup_vs_compile"),
+                best_program=None if best is None else best.id,
+                attempts=max(0, campaign["state"].get("next_attempt", 1) - 1),
+                attempts_to_first_correct=min((p.attempt for p in correct), default=None),
+                tokens=int(llm["prompt_tokens"] + llm["completion_tokens"]), cost_usd=float(llm["cost_usd"])))
+        finally:
+            store.close()
+    if not outcomes:
+        raise FileNotFoundError(f"no campaigns under {root}")
+    return RunColumn(name or Path(root).resolve().name, tuple(outcomes), environment)

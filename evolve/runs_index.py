@@ -1,0 +1,35 @@
+"""Finding campaigns under a runs directory and opening their databases without changing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evolve.config import CampaignConfig
+from evolve.db.store import ProgramStore
+from evolve.run_dir import RunDir
+from evolve.typed_config import build
+
+
+@dataclass(frozen=True, slots=True)
+class RunEntry:
+    key: str
+    run_dir: RunDir
+    config: CampaignConfig
+
+    def open_store(self) -> ProgramStore:
+        return ProgramStore(self.run_dir.database_target(self.config.campaign.database), create=False, migrate=False)
+
+
+def find_runs(root: str | Path) -> list[RunEntry]:
+    """Every run directory directly under `root` (or `root` itself when it is one)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"runs directory not found: {root}")
+    candidates = [root] if (root / "config.json").is_file() else sorted(p for p in root.iterdir() if p.is_dir())
+    entries = []
+    for path in candidates:
+        run_dir = RunDir(path)
+        if run_dir.config.is_file():
+            entries.append(RunEntry(path.name, run_dir, build(CampaignConfig, run_dir.read_config())))
+    return entries

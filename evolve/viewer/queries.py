@@ -1,0 +1,93 @@
+"""What the viewer shows, read from a program database as plain JSON-able dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from evolve.db.models import Evaluation, LLMCall, Program
+from evolve.db.store import ProgramStore
+from evolve.population import cell_of
+from evolve.islands import individual
+from evolve.runs_index import RunEntry
+
+PROGRAM_COLUMNS = (Program.id, Program.parent_id, Program.attempt, Program.island, Program.generation, Program.origin,
+                   Program.strategy, Program.status, Program.correct, Program.speedup, Program.code_size,
+                   Program.in_population, Program.note, Program.created_at)
+
+
+def campaign_overview(entry: RunEntry, store: ProgramStore) -> dict[str, Any]:
+    campaign_id = store.campaign_id(entry.config.campaign.name)
+    campaign = store.campaign(campaign_id)
+    best = store.best_program(campaign_id)
+    members = store.programs(campaign_id, in_population=True)
+    descriptors = entry.config.evolve.features
+    islands: dict[int, dict[str, Any]] = {}
+    for member in members:
+        slot = islands.setdefault(member.island, {"island": member.island, "members": 0, "cells": {}})
+        slot["members"] += 1
+        cell = ",".join(str(b) for b in cell_of(individual(member), descriptors))
+        slot["cells"][cell] = max(slot["cells"].get(cell, 0.0), member.speedup or 0.0)
+    counts = store.status_counts(campaign_id)
+    return {
+        "key": entry.key, "name": campaign["name"], "problem": campaign["problem_id"], "status": campaign["status"],
+        "attempts": max(0, campaign["state"].get("next_attempt", 1) - 1), "counts": counts,
+        "programs": sum(counts.values()), "best": None if best is None else {"id": best.id, "speedup": best.speedup},
+        "llm": store.llm_totals(campaign_id), "elapsed_s": campaign["state"].get("elapsed_s", 0.0),
+        "updated_at": str(campaign["updated_at"]), "islands": [islands[k] for k in sorted(islands)],
+        "descriptors": [{"name": d.name, "edges": list(d.edges)} for d in descriptors],
+        "objectives": [{"name": o.name, "direction": o.direction} for o in entry.config.evolve.objectives],
+    }
+
+
+def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
+    query = select(*PROGRAM_COLUMNS).where(Program.campaign_id == campaign_id).order_by(Program.id)
+    with store.session() as s:
+        rows = [dict(row._mapping) for row in s.execute(query)]
+    best = 0.0
+    for row in rows:
+        row["created_at"] = str(row["created_at"])
+        if row["correct"] and (row["speedup"] or 0.0) > best:
+            best = row["speedup"]
+        row["best_so_far"] = best
+    return rows
+
+
+def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
+    record = store.program(program_id)
+    with store.session() as s:
+        evaluations = [{"passed": e.passed, "failure_stage": e.failure_stage, "failure_kind": e.failure_kind,
+                        "message": e.message, "speedup_vs_eager": e.speedup_vs_eager,
+                        "speedup_vs_compile": e.speedup_vs_compile, "runtime_us": e.runtime_us, "stages": e.stages,
+                        "profile": (e.result or {}).get("profile"),
+                        "output_tail": ((e.result or {}).get("failure") or {}).get("output_tail", ""),
+                        "created_at": str(e.created_at)}
+                       for e in s.scalars(select(Evaluation).where(Evaluation.program_id == program_id)
+                                          .order_by(Evaluation.id))]
+        llm = [{"role": c.role, "model": c.model, "status": c.status, "tokens": c.prompt_tokens + c.completion_tokens,
+                "cost_usd": c.cost_usd, "latency_s": c.latency_s, "error": c.error}
+               for c in s.scalars(select(LLMCall).where(LLMCall.attempt == record.attempt).order_by(LLMCall.id))]
+    return {"id": record.id, "parent_id": record.parent_id, "attempt": record.attempt, "island": record.island,
+            "generation": record.generation, "origin": record.origin, "strategy": record.strategy,
+            "status": record.status, "correct": record.correct, "speedup": record.speedup, "note": record.note,
+            "source": record.source, "diff": record.diff, "objectives": list(record.objectives),
+            "features": record.features, "in_population": record.in_population, "evaluations": evaluations,
+            "llm_calls": llm}
+
+
+def llm_calls(store: ProgramStore, campaign_id: int, limit: int = 500) -> dict[str, Any]:
+    with store.session() as s:
+        calls = [{"id": c.id, "attempt": c.attempt, "role": c.role, "model": c.model, "status": c.status,
+                  "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+                  "latency_s": round(c.latency_s, 3), "cost_usd": c.cost_usd, "error": c.error,
+                  "created_at": str(c.created_at)}
+                 for c in s.scalars(select(LLMCall).where(LLMCall.campaign_id == campaign_id)
+                                    .order_by(LLMCall.id.desc()).limit(limit))]
+    by_role: dict[str, dict[str, float]] = {}
+    for call in calls:
+        role = by_role.setdefault(call["role"], {"calls": 0, "tokens": 0, "cost_usd": 0.0})
+        role["calls"] += 1
+        role["tokens"] += call["prompt_tokens"] + call["completion_tokens"]
+        role["cost_usd"] += call["cost_usd"]
+    return {"calls": calls, "by_role": by_role}

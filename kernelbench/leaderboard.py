@@ -1,0 +1,47 @@
+"""A KernelBench leaderboard: several runs side by side, per level and overall, as one JSON-able dict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kernelbench.metrics import (BASELINES, FAST_P_THRESHOLDS, ProblemOutcome, correctness_rate, fast_p,
+                                 geomean_speedup)
+
+
+@dataclass(frozen=True, slots=True)
+class RunColumn:
+    """One run (a set of campaigns, one per problem) and the machine it ran on."""
+
+    name: str
+    outcomes: tuple[ProblemOutcome, ...]
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def summary(outcomes: Sequence[ProblemOutcome]) -> dict[str, Any]:
+    return {
+        "problems": len(outcomes),
+        "correctness_rate": correctness_rate(outcomes),
+        "fast_p": {baseline: {str(p): fast_p(outcomes, p, baseline) for p in FAST_P_THRESHOLDS}
+                   for baseline in BASELINES},
+        "geomean_speedup": {baseline: geomean_speedup(outcomes, baseline) for baseline in BASELINES},
+        "tokens": sum(o.tokens for o in outcomes),
+        "cost_usd": sum(o.cost_usd for o in outcomes),
+    }
+
+
+def build_leaderboard(columns: Sequence[RunColumn]) -> dict[str, Any]:
+    levels = sorted({o.level for c in columns for o in c.outcomes})
+    problems = sorted({(o.level, o.problem_id) for c in columns for o in c.outcomes})
+    return {
+        "runs": [c.name for c in columns],
+        "environment": {c.name: c.environment for c in columns},
+        "overall": {c.name: summary(c.outcomes) for c in columns},
+        "levels": {str(level): {c.name: summary([o for o in c.outcomes if o.level == level]) for c in columns}
+                   for level in levels},
+        "problems": [{"problem_id": pid, "level": level,
+                      "runs": {c.name: next((asdict(o) for o in c.outcomes if o.problem_id == pid), None)
+                               for c in columns}}
+                     for level, pid in problems],
+    }

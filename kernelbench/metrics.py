@@ -1,0 +1,52 @@
+"""KernelBench's leaderboard metrics over per-problem outcomes.
+
+fast_p is the fraction of problems whose best program is correct AND faster than the baseline by more than
+p (so fast_0 is the correctness rate, as in KernelBench).  The geometric-mean speedup is over the problems
+with a correct program; problems without one are counted by the correctness rate instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BASELINES = ("eager", "compile")
+FAST_P_THRESHOLDS = (0.0, 1.0, 1.5, 2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemOutcome:
+    problem_id: str
+    level: int
+    correct: bool
+    speedup_vs_eager: float | None = None
+    speedup_vs_compile: float | None = None
+    best_program: int | None = None
+    attempts: int = 0
+    attempts_to_first_correct: int | None = None
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+    def speedup(self, baseline: str) -> float | None:
+        if baseline not in BASELINES:
+            raise ValueError(f"unknown baseline {baseline!r}")
+        return self.speedup_vs_eager if baseline == "eager" else self.speedup_vs_compile
+
+
+def correctness_rate(outcomes: Sequence[ProblemOutcome]) -> float:
+    return sum(o.correct for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+def fast_p(outcomes: Sequence[ProblemOutcome], p: float, baseline: str = "eager") -> float:
+    if not outcomes:
+        return 0.0
+    wins = sum(1 for o in outcomes if o.correct and (o.speedup(baseline) or 0.0) > p)
+    return wins / len(outcomes)
+
+
+def geomean_speedup(outcomes: Sequence[ProblemOutcome], baseline: str = "eager") -> float | None:
+    speedups = [o.speedup(baseline) for o in outcomes if o.correct and o.speedup(baseline)]
+    if not speedups:
+        return None
+    return math.exp(sum(math.log(s) for s in speedups) / len(speedups))

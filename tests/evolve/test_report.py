@@ -1,0 +1,95 @@
+"""`stark report` on synthetic run databases whose numbers were chosen so every metric is checkable by hand."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evolve.config import CampaignConfig, CampaignSection
+from evolve.db.store import ProgramStore
+from evolve.run_dir import RunDir
+from evolve.typed_config import to_data
+from stark.llm.records import LLMCallRecord
+from tests.conftest import REPO
+
+# problem → (list of (attempt, correct, speedup vs eager, speedup vs compile)), tokens
+RUN_A = {"level1/relu": ([(0, False, None, None), (1, True, 2.5, 1.2)], 1000),
+         "level1/softmax": ([(0, True, 1.2, 0.9)], 0),
+         "level2/attention": ([(0, False, None, None), (1, False, None, None)], 500)}
+RUN_B = {"level1/relu": ([(0, True, 0.8, 0.5)], 0),
+         "level1/softmax": ([(0, True, 1.0, 0.7), (3, True, 3.0, 2.0)], 0),
+         "level2/attention": ([(0, True, 1.6, 1.1)], 0)}
+
+
+def make_runs(root, runs):
+    for problem, (programs, tokens) in runs.items():
+        name = problem.replace("/", "-")
+        run_dir = RunDir(root / name)
+        config = CampaignConfig(campaign=CampaignSection(name=name, problem=problem, seed_program="seed.py"))
+        run_dir.write_config(to_data(config))
+        store = ProgramStore(run_dir.database)
+        campaign = store.create_campaign(name, problem, to_data(config))
+        for attempt, correct, eager, compiled in programs:
+            pid = store.add_program(campaign, attempt=attempt, source=f"# {attempt}", parent_id=None, island=0,
+                                    generation=0, origin="seed" if attempt == 0 else "mutation")
+            failure = None if correct else {"stage": "verify", "kind": "mismatch", "message": "wrong"}
+            store.record_evaluation(pid, {"failure": failure, "speedup_vs_eager": eager, "speedup_vs_compile": compiled,
+                                          "stages": [], "environment": {"torch": "2.13.0", "cpu": "Test CPU"}},
+                                    objectives=[eager or 0.0], features={})
+        if tokens:
+            store.add_llm_calls(campaign, 1, [LLMCallRecord("coder", "m", "ok", tokens, 0, 0.1, tokens / 1e6, "h")])
+        store.save_state(campaign, {"next_attempt": max(a for a, *_ in programs) + 1}, "finished")
+        store.close()
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    run_a, run_b = make_runs(base / "run-a", RUN_A), make_runs(base / "run-b", RUN_B)
+    out = base / "out"
+    for fmt in ("json", "md", "html"):
+        done = subprocess.run([sys.executable, "-m", "stark.cli", "report", str(run_a), str(run_b), "--format", fmt,
+                               "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_fast_p_and_geomean_by_hand(report):
+    board = json.loads((report / "leaderboard.json").read_text())
+    a, b = board["overall"]["run-a"], board["overall"]["run-b"]
+    assert a["correctness_rate"] == pytest.approx(2 / 3) and b["correctness_rate"] == 1.0
+    assert a["fast_p"]["eager"] == pytest.approx({"0.0": 2 / 3, "1.0": 2 / 3, "1.5": 1 / 3, "2.0": 1 / 3})
+    assert a["fast_p"]["compile"] == pytest.approx({"0.0": 2 / 3, "1.0": 1 / 3, "1.5": 0.0, "2.0": 0.0})
+    assert b["fast_p"]["eager"] == pytest.approx({"0.0": 1.0, "1.0": 2 / 3, "1.5": 2 / 3, "2.0": 1 / 3})
+    assert b["fast_p"]["compile"] == pytest.approx({"0.0": 1.0, "1.0": 2 / 3, "1.5": 1 / 3, "2.0": 0.0})
+    assert a["geomean_speedup"]["eager"] == pytest.approx((2.5 * 1.2) ** 0.5)
+    assert b["geomean_speedup"]["eager"] == pytest.approx((0.8 * 3.0 * 1.6) ** (1 / 3))
+    assert board["levels"]["1"]["run-a"]["fast_p"]["eager"]["1.5"] == 0.5
+    assert board["levels"]["2"]["run-a"]["correctness_rate"] == 0.0 and a["tokens"] == 1500
+
+
+def test_per_problem_rows(report):
+    board = json.loads((report / "leaderboard.json").read_text())
+    relu = next(p for p in board["problems"] if p["problem_id"] == "level1/relu")
+    assert relu["runs"]["run-a"]["speedup_vs_eager"] == 2.5 and relu["runs"]["run-a"]["attempts_to_first_correct"] == 1
+    softmax_b = next(p for p in board["problems"] if p["problem_id"] == "level1/softmax")["runs"]["run-b"]
+    assert softmax_b["speedup_vs_eager"] == 3.0 and softmax_b["attempts_to_first_correct"] == 0
+    assert board["environment"]["run-a"]["cpu"] == "Test CPU"
+
+
+def test_markdown_html_and_plots(report):
+    markdown = (report / "leaderboard.md").read_text()
+    assert "| overall | fast_1.5 vs eager | 33.3% | 66.7% |" in markdown
+    assert "![fast-p-eager](fast-p-eager.png)" in markdown and "Test CPU" in markdown
+    page = (report / "leaderboard.html").read_text()
+    assert page.count("<svg") == 3 and "geomean speedup vs compile" in page
+    for name in ("speedup-distribution", "fast-p-eager", "fast-p-compile"):
+        assert (report / f"{name}.png").stat().st_size > 5000 and (report / f"{name}.svg").exists()
+
+
+def test_bad_input_is_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "stark.cli", "report", str(tmp_path / "none")], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.strip() == f"error: runs directory not found: {tmp_path / 'none'}"

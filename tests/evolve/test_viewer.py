@@ -1,0 +1,109 @@
+"""The web viewer on a real HTTP server: the JSON API, and a real headless Chromium clicking into a program."""
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import uvicorn
+
+from evolve.launch import start_campaign
+from evolve.viewer.app import create_app
+from tests.conftest import CANDIDATES
+from tests.evolve.test_campaign_llm import FALLBACK, role
+from tests.scripted_llm_server import ScriptedOpenAIServer, Step
+
+SEED = (CANDIDATES / "relu_evolvable_seed.py").read_text()
+BROKEN = Step("```python\n" + SEED.replace("return torch.relu(x) * 1.0", "return x * 3") + "```")
+
+
+@pytest.fixture(scope="module")
+def runs_root(ray_session, tmp_path_factory):
+    root = tmp_path_factory.mktemp("viewer-runs")
+    with ScriptedOpenAIServer({"coder-model": [BROKEN]}, FALLBACK) as server:
+        config = root / "c.toml"
+        text = (f'[campaign]\nname = "viewed"\nproblem = "level1/relu"\nseed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\n'
+                f'[budget]\niterations = 4\n[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n'
+                f'[evolve]\nislands = 1\n[evaluator]\ntrials = 1\nrepeats = 3\nthreads = 1\n')
+        for name in ("planner", "coder", "reviewer"):
+            text += f"[agents.{name}]\n" + role(name, server.base_url)
+        config.write_text(text)
+        start_campaign(config, runs_root=root / "runs", show_progress=False)
+    return root / "runs"
+
+
+@pytest.fixture(scope="module")
+def viewer(runs_root):
+    server = uvicorn.Server(uvicorn.Config(create_app(runs_root), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_api_lists_campaign_with_summary(viewer):
+    (campaign,) = get(f"{viewer}/api/campaigns")
+    assert campaign["key"] == "viewed" and campaign["status"] == "finished" and campaign["attempts"] == 4
+    assert campaign["counts"] == {"evaluated": 4, "failed": 1}
+    assert campaign["llm"]["calls"] == 8 and campaign["islands"][0]["members"] >= 1
+
+
+def test_api_programs_lineage_and_detail(viewer):
+    programs = get(f"{viewer}/api/campaigns/viewed/programs")
+    assert [p["attempt"] for p in programs] == [0, 1, 2, 3, 4]
+    assert all(p["parent_id"] is not None for p in programs[1:])
+    assert programs[-1]["best_so_far"] == max(p["speedup"] or 0 for p in programs if p["correct"])
+    failed = next(p for p in programs if p["status"] == "failed")
+    detail = get(f"{viewer}/api/campaigns/viewed/programs/{failed['id']}")
+    assert "+    return x * 3" in detail["diff"]
+    assert detail["evaluations"][0]["failure_kind"] == "mismatch"
+    assert [c["role"] for c in detail["llm_calls"]] == ["planner", "coder"]
+
+
+def test_api_errors_and_read_only(viewer):
+    for path in ("/api/campaigns/nope", "/api/campaigns/viewed/programs/999"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            get(viewer + path)
+        assert info.value.code == 404
+    request = urllib.request.Request(f"{viewer}/api/campaigns/viewed", method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert info.value.code == 405
+
+
+def test_static_assets_are_local(viewer):
+    with urllib.request.urlopen(viewer + "/", timeout=10) as response:
+        page = response.read().decode()
+    assert "/static/app.js" in page and "http://" not in page and "https://" not in page
+
+
+def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(viewer + "/")
+        page.wait_for_selector("#lineage .node")
+        assert "viewed" in page.inner_text("#campaigns")
+        page.click("#lineage .node:has(.badge.failed)")
+        page.wait_for_selector("#diff .add")
+        assert "return x * 3" in page.inner_text("#diff .add")
+        assert "failed in verify (mismatch)" in page.inner_text("#program")
+        assert page.locator("#pareto-chart circle.point").count() >= 1
+        page.screenshot(path=str(tmp_path / "viewer.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "viewer.png").stat().st_size > 10_000
