@@ -42,6 +42,11 @@ class EvalConfig:
     profile: bool = True
     memory_limit_gb: float = 8.0
     cpu_seconds_per_job: int = 900
+    forbidden_ops: tuple[str, ...] = ()
+    second_shape_set: bool = True
+    sandbox: bool = True
+    file_size_limit_mb: int = 2048
+    hidden_paths: tuple[str, ...] = ()
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
     tolerances: tuple[tuple[str, float, float], ...] = tuple((k, a, r) for k, (a, r) in DEFAULT_TOLERANCES.items())
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from evaluators.config import EvalRequest
 from evaluators.protocol import request_to_dict
 from evaluators.records import KILLING_KINDS, EvalResult, Failure, FailureKind, Stage, StageReport
-from evaluators.sandbox import SandboxSpec, isolation_summary, sandbox_command
+from evaluators.sandbox import SandboxSpec, isolation_summary, prepare_writable, sandbox_command
 
 STARTUP_TIMEOUT_S = 120.0
 OUTPUT_TAIL_CHARS = 4000
@@ -39,6 +39,8 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
         self.conn: Connection | None = None
         self.spec: SandboxSpec | None = None
+        self.writable: tuple[Path, ...] = ()
+        self.paths: dict[str, str] = {}
         self.environment: dict[str, str] = {}
         self.jobs_done = 0
         self.starts = 0
@@ -48,22 +50,24 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return None if self.process is None else self.process.pid
 
-    def start(self, spec: SandboxSpec) -> None:
+    def start(self, spec: SandboxSpec, writable: tuple[Path, ...] = ()) -> None:
         self.close()
         scratch = Path(tempfile.mkdtemp(prefix="stark-worker-", dir=self.scratch_root))
+        for path in (scratch, *writable):
+            prepare_writable(path)
         self.log_path = scratch / "worker.log"
         parent_sock, child_sock = socket.socketpair()
         limits = json.dumps(spec.limits())
-        command = sandbox_command(spec) + [sys.executable, "-u", "-m", "evaluators.worker",
-                                           str(child_sock.fileno()), limits]
+        prefix, self.paths = sandbox_command(spec, scratch, writable)
+        command = prefix + [sys.executable, "-u", "-m", "evaluators.worker", str(child_sock.fileno()), limits]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=scratch,
-                env=spec.environment(os.environ), pass_fds=(child_sock.fileno(),), start_new_session=True)
+                env=spec.environment(os.environ, scratch), pass_fds=(child_sock.fileno(),), start_new_session=True)
         child_sock.close()
         self.conn = Connection(os.dup(parent_sock.fileno()))
         parent_sock.close()
-        self.spec, self.jobs_done = spec, 0
+        self.spec, self.writable, self.jobs_done = spec, writable, 0
         self.starts += 1
         message = self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
         if message is None or message.get("type") != "ready":
@@ -74,10 +78,15 @@ class WorkerProcess:
 
     def evaluate(self, request: EvalRequest) -> EvalResult:
         spec = SandboxSpec.for_config(request.config)
-        if self.process is None or self.process.poll() is not None or spec != self.spec or self.jobs_done >= self.max_jobs:
-            self.start(spec)
+        writable = (Path(request.build_cache_dir).resolve(),) if request.build_cache_dir else ()
+        if (self.process is None or self.process.poll() is not None or spec != self.spec
+                or writable != self.writable or self.jobs_done >= self.max_jobs):
+            self.start(spec, writable)
         offset = self.log_path.stat().st_size
-        self.conn.send_bytes(json.dumps({"type": "job", "request": request_to_dict(request)}).encode())
+        sent = request
+        if writable:
+            sent = dataclasses.replace(request, build_cache_dir=self.paths[str(writable[0])])
+        self.conn.send_bytes(json.dumps({"type": "job", "request": request_to_dict(sent)}).encode())
         result = dataclasses.replace(self._follow(request, offset), environment=self.environment)
         self.jobs_done += 1
         if result.failure is not None:
@@ -164,6 +173,9 @@ class WorkerProcess:
 
 
 def _describe_exit(code: int) -> tuple[FailureKind, str]:
+    """A negative code is a signal; inside bubblewrap's PID namespace a signal death arrives as 128 + signal."""
+    if code > 128 and code - 128 in {s.value for s in signal.Signals}:
+        code = -(code - 128)
     if code < 0:
         name = signal.Signals(-code).name
         if -code == signal.SIGXCPU:

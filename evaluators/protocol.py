@@ -17,6 +17,8 @@ def request_from_dict(data: dict[str, Any]) -> EvalRequest:
     config = dict(data["config"])
     config["timeouts"] = StageTimeouts(**config["timeouts"])
     config["tolerances"] = tuple(tuple(t) for t in config["tolerances"])
+    config["forbidden_ops"] = tuple(config.get("forbidden_ops", ()))
+    config["hidden_paths"] = tuple(config.get("hidden_paths", ()))
     return EvalRequest(
         problem=ProblemRef(**data["problem"]),
         candidate_source=data["candidate_source"],

@@ -32,6 +32,15 @@ class FailureKind(enum.StrEnum):
     CRASH = "crash"
     OUT_OF_MEMORY = "out_of_memory"
     CUDA_ERROR = "cuda_error"
+    INPUT_MUTATION = "input_mutation"
+    OUTPUT_ALIASES_INPUT = "output_aliases_input"
+    OUTPUT_ALIASES_REFERENCE = "output_aliases_reference"
+    RESULT_CACHING = "result_caching"
+    DEFERRED_WORK = "deferred_work"
+    CALLS_REFERENCE = "calls_reference"
+    FORBIDDEN_OP = "forbidden_op"
+    TAMPERING = "tampering"
+    SANDBOX_VIOLATION = "sandbox_violation"
 
 
 KILLING_KINDS = frozenset({FailureKind.TIMEOUT, FailureKind.CRASH, FailureKind.OUT_OF_MEMORY, FailureKind.CUDA_ERROR})
@@ -71,6 +80,7 @@ class VerifyReport:
     max_rel_error: float
     atol: float
     rtol: float
+    second_shape_set: str = ""
 
 
 @dataclass(frozen=True, slots=True)

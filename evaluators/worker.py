@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -33,6 +34,9 @@ def apply_limits(limits: dict) -> None:
         size = int(limits["file_size_bytes"])
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("max_processes"):
+        count = int(limits["max_processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
 
 
 def limit_cpu_time(seconds: int) -> None:
@@ -128,6 +132,7 @@ class Worker:
 def main(argv: list[str]) -> None:
     fd, limits = int(argv[1]), json.loads(argv[2])
     apply_limits(limits)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes fail with EFBIG instead of killing us
     faulthandler.enable()
     conn = Connection(fd)
     import torch  # noqa: F401  (imported once here; this is what worker reuse saves)

@@ -75,7 +75,7 @@ def test_old_database_is_migrated_forward(tmp_path, monkeypatch):
     newer = SCHEMA_VERSION + 1
     monkeypatch.setitem(MIGRATIONS, newer, ["ALTER TABLE programs ADD COLUMN notes TEXT DEFAULT ''"])
     monkeypatch.setattr("evolve.db.migrations.SCHEMA_VERSION", newer)
-    monkeypatch.setattr("evolve.db.engine.migrate",
+    monkeypatch.setattr("evolve.db.engine.migrate_schema",
                         lambda engine: __import__("evolve.db.migrations", fromlist=["migrate"]).migrate(engine, newer))
     reopened = ProgramStore(tmp_path / "run.db", create=False)
     assert current_version(reopened.engine) == newer
