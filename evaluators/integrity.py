@@ -125,11 +125,18 @@ class ForbiddenOps(TorchFunctionMode):
             raise CandidateFailure(FailureKind.FORBIDDEN_OP, f"the candidate called {self.hits[0]}, which this problem forbids")
 
 
-def protected_objects() -> dict[str, object]:
-    """The timer and checker functions whose identity must not change under the candidate."""
+def protected_objects(include_torch: bool = True) -> dict[str, object]:
+    """Objects whose identity must not change under the candidate: the timer, the checker, and (unless
+    asked not to) the public torch namespaces, so a candidate cannot patch the reference's ops either."""
     from evaluators import compare, timing
 
-    return {"time.perf_counter_ns": time.perf_counter_ns, "time.perf_counter": time.perf_counter,
+    snapshot: dict[str, object] = {}
+    if include_torch:
+        for prefix, namespace in (("torch", torch), ("torch.nn.functional", torch.nn.functional),
+                                  ("torch.Tensor", torch.Tensor)):
+            snapshot.update({f"{prefix}.{name}": value for name, value in vars(namespace).items()
+                             if not name.startswith("_")})
+    return snapshot | {"time.perf_counter_ns": time.perf_counter_ns, "time.perf_counter": time.perf_counter,
             "time.monotonic": time.monotonic, "torch.cuda.synchronize": torch.cuda.synchronize,
             "torch.cuda.Event": torch.cuda.Event, "evaluators.compare.compare_outputs": compare.compare_outputs,
             "evaluators.compare._compare_tensor": compare._compare_tensor,
@@ -137,7 +144,11 @@ def protected_objects() -> dict[str, object]:
             "evaluators.timing._time_cuda": timing._time_cuda}
 
 
-def check_untampered(snapshot: dict[str, object]) -> None:
-    for name, current in protected_objects().items():
-        if snapshot.get(name) is not current:
+def check_untampered(snapshot: dict[str, object], include_torch: bool = True) -> None:
+    current = protected_objects(include_torch)
+    for name, original in snapshot.items():
+        if (include_torch or not name.startswith("torch.")) and current.get(name, _MISSING) is not original:
             raise CandidateFailure(FailureKind.TAMPERING, f"the candidate replaced {name}")
+
+
+_MISSING = object()

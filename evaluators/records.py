@@ -43,8 +43,11 @@ class FailureKind(enum.StrEnum):
     SANDBOX_VIOLATION = "sandbox_violation"
 
 
-KILLING_KINDS = frozenset({FailureKind.TIMEOUT, FailureKind.CRASH, FailureKind.OUT_OF_MEMORY, FailureKind.CUDA_ERROR})
-"""Kinds after which the worker process is not trusted again and gets replaced."""
+KILLING_KINDS = frozenset({FailureKind.TIMEOUT, FailureKind.CRASH, FailureKind.OUT_OF_MEMORY, FailureKind.CUDA_ERROR,
+                           FailureKind.SANDBOX_VIOLATION, FailureKind.DEFERRED_WORK, FailureKind.TAMPERING,
+                           FailureKind.CALLS_REFERENCE})
+"""Kinds after which the worker process is not trusted again (dead, patched, or with the candidate's
+threads or children still running) and gets replaced."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,6 +216,6 @@ def profile_stage(loaded: Loaded, config: EvalConfig) -> ProfileReport:
         raise
     except Exception as exc:
         raise classify_exception(exc) from exc
-    integrity.check_untampered(loaded.protected)
+    integrity.check_untampered(loaded.protected, include_torch=False)
     compiled_stats = stats[2] if len(stats) > 2 else None
     return ProfileReport(stats[0], stats[1], compiled_stats, note, torch.get_num_threads(), len(input_sets))

@@ -75,8 +75,12 @@ class Worker:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.env = environment()
+        self.pid = os.getpid()
 
     def send(self, message: dict) -> None:
+        if os.getpid() != self.pid:
+            os._exit(0)  # a fork of the candidate's must never speak for the worker
+
         sys.stdout.flush()
         sys.stderr.flush()
         self.conn.send_bytes(json.dumps(message).encode())
