@@ -35,10 +35,15 @@ class EvaluatorActor:
 
 class EvaluatorPool:
     def __init__(self, size: int, scratch_root: str | None = None, num_gpus_per_worker: float = 0,
-                 max_jobs_per_worker: int = 50):
+                 max_jobs_per_worker: int = 50, resource: str = ""):
+        """`resource` names a custom Ray resource each actor takes one unit of (to pin evaluators to
+        evaluator nodes of a cluster).  Actors are spread over nodes; an actor lost with its node is
+        restarted elsewhere by Ray and its in-flight evaluations are retried there."""
         if size < 1:
             raise ValueError(f"pool size must be at least 1, got {size}")
-        self._actor_class = ray.remote(num_cpus=0, num_gpus=num_gpus_per_worker)(EvaluatorActor)
+        self._actor_class = ray.remote(num_cpus=0, num_gpus=num_gpus_per_worker, max_restarts=-1, max_task_retries=-1,
+                                       resources={resource: 1} if resource else None,
+                                       scheduling_strategy="SPREAD")(EvaluatorActor)
         self._actor_args = (scratch_root, max_jobs_per_worker)
         self.actors = [self._new_actor() for _ in range(size)]
 

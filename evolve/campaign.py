@@ -91,6 +91,7 @@ class Campaign:
         self.pool: EvaluatorPool | None = None
         self.dispatch: PoolDispatcher | None = None
         self.build_cache = config.campaign.build_cache or str(default_root())
+        self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),))
 
     # setup ------------------------------------------------------------------------------------------------------
     def start_workers(self) -> None:
@@ -98,7 +99,10 @@ class Campaign:
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
         self.agents = start_agents(agents, self.config.campaign.seed)
-        self.pool = EvaluatorPool(self.config.pipeline.evaluators, scratch_root=None)
+        pipeline = self.config.pipeline
+        self.pool = EvaluatorPool(pipeline.evaluators, scratch_root=None,
+                                  num_gpus_per_worker=pipeline.gpus_per_evaluator(self.config.evaluator.backend),
+                                  resource=pipeline.evaluator_resource)
         self.dispatch = PoolDispatcher(self.pool)
 
     def shutdown(self) -> None:
@@ -111,7 +115,7 @@ class Campaign:
                 pass
 
     def request(self, source: str) -> EvalRequest:
-        return EvalRequest(self.problem, source, self.config.evaluator, self.build_cache)
+        return EvalRequest(self.problem, source, self.eval_config, self.build_cache)
 
     # the loop ---------------------------------------------------------------------------------------------------
     def run(self) -> None:

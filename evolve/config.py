@@ -40,6 +40,14 @@ class PipelineSection:
     proposals_in_flight: int = 2
     evaluators: int = 2
     repair_attempts: int = 1
+    evaluator_gpus: float = -1.0
+    evaluator_resource: str = ""
+
+    def gpus_per_evaluator(self, backend: str) -> float:
+        """-1 means: one GPU per evaluator on the cuda backend, none on the CPU."""
+        if self.evaluator_gpus >= 0:
+            return self.evaluator_gpus
+        return 1.0 if backend == "cuda" else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,14 +30,15 @@ class CampaignSummary:
     islands: dict[int, int]
 
 
-def ensure_ray() -> None:
+def ensure_ray(address: str | None = None) -> None:
+    """Join the cluster at `address` (or RAY_ADDRESS), else start a local Ray on this machine's cores."""
     import ray
 
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    address = os.environ.get("RAY_ADDRESS")
+    address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=False)
     else:

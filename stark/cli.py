@@ -113,10 +113,13 @@ def run_command(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a config key: evolve.islands=4")] = None,
     runs_root: Annotated[Path, typer.Option(help="where run directories are created")] = Path("runs"),
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    address: Annotated[Optional[str], typer.Option(help="join an existing Ray cluster (`ray start --head`)")] = None,
 ) -> None:
     """Start an evolutionary campaign; outputs go to RUNS_ROOT/<campaign name>/."""
-    from evolve.launch import start_campaign
+    from evolve.launch import ensure_ray, start_campaign
 
+    if address:
+        ensure_ray(address)
     _drive_campaign(lambda console: start_campaign(config, set_ or [], runs_root, console, progress))
 
 
@@ -125,10 +128,13 @@ def resume_command(
     run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],
     more: Annotated[int, typer.Option(help="raise the iteration budget by this many attempts")] = 0,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    address: Annotated[Optional[str], typer.Option(help="join an existing Ray cluster (`ray start --head`)")] = None,
 ) -> None:
     """Continue a campaign from its database (after Ctrl-C, a crash, or to spend more budget)."""
-    from evolve.launch import resume_campaign
+    from evolve.launch import ensure_ray, resume_campaign
 
+    if address:
+        ensure_ray(address)
     _drive_campaign(lambda console: resume_campaign(run_dir, console, progress, more))
 
 

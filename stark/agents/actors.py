@@ -62,10 +62,12 @@ class ReviewerActor:
 
 
 def start_agents(settings: AgentSettings, seed: int = 0) -> dict[str, ray.actor.ActorHandle]:
-    """One actor per role; they wait on HTTP, so they ask Ray for no CPU and serve several calls at once."""
+    """One actor per role; they wait on HTTP, so they ask Ray for no CPU and serve several calls at once.
+    They hold no state worth keeping, so Ray restarts one lost with its node and retries its calls."""
     handles = {}
     for name, cls, role in (("planner", PlannerActor, settings.planner), ("coder", CoderActor, settings.coder),
                             ("reviewer", ReviewerActor, settings.reviewer)):
         concurrency = role.llm.max_concurrency if role.kind == "llm" else 1
-        handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency)(cls).remote(settings, seed)
+        handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency, max_restarts=-1,
+                                   max_task_retries=-1)(cls).remote(settings, seed)
     return handles
