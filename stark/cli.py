@@ -179,6 +179,7 @@ def report_command(
     out: Annotated[Path, typer.Option(help="directory for the report and its plots")] = Path("report"),
 ) -> None:
     """KernelBench leaderboard over campaigns: correctness, fast_p, geomean speedup, per-problem table, plots."""
+    import dataclasses
     import json
 
     from evolve.db.engine import StoreError
@@ -195,7 +196,7 @@ def report_command(
         _fail(_user_error(exc))
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
-        columns = [dataclasses_replace(c, name=f"{c.name}-{i + 1}") for i, c in enumerate(columns)]
+        columns = [dataclasses.replace(c, name=f"{c.name}-{i + 1}") for i, c in enumerate(columns)]
     board = build_leaderboard(columns)
     out.mkdir(parents=True, exist_ok=True)
     if format_ == "json":
@@ -210,12 +211,6 @@ def report_command(
         target = out / "leaderboard.html"
         target.write_text(render_html(board, report_plots.inline_svgs(report_plots.all_figures(columns))))
     Console().print(f"wrote {target}")
-
-
-def dataclasses_replace(instance, **changes):
-    import dataclasses
-
-    return dataclasses.replace(instance, **changes)
 
 
 def _user_error(exc: Exception) -> str:
