@@ -40,6 +40,7 @@ class WorkerProcess:
         self.conn: Connection | None = None
         self.spec: SandboxSpec | None = None
         self.writable: tuple[Path, ...] = ()
+        self.readable: tuple[Path, ...] = ()
         self.paths: dict[str, str] = {}
         self.environment: dict[str, str] = {}
         self.jobs_done = 0
@@ -50,7 +51,7 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return None if self.process is None else self.process.pid
 
-    def start(self, spec: SandboxSpec, writable: tuple[Path, ...] = ()) -> None:
+    def start(self, spec: SandboxSpec, writable: tuple[Path, ...] = (), readable: tuple[Path, ...] = ()) -> None:
         self.close()
         scratch = Path(tempfile.mkdtemp(prefix="stark-worker-", dir=self.scratch_root))
         for path in (scratch, *writable):
@@ -58,7 +59,7 @@ class WorkerProcess:
         self.log_path = scratch / "worker.log"
         parent_sock, child_sock = socket.socketpair()
         limits = json.dumps(spec.limits())
-        prefix, self.paths = sandbox_command(spec, scratch, writable)
+        prefix, self.paths = sandbox_command(spec, scratch, writable, readable)
         command = prefix + [sys.executable, "-u", "-m", "evaluators.worker", str(child_sock.fileno()), limits]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -67,7 +68,7 @@ class WorkerProcess:
         child_sock.close()
         self.conn = Connection(os.dup(parent_sock.fileno()))
         parent_sock.close()
-        self.spec, self.writable, self.jobs_done = spec, writable, 0
+        self.spec, self.writable, self.readable, self.jobs_done = spec, writable, readable, 0
         self.starts += 1
         message = self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
         if message is None or message.get("type") != "ready":
@@ -79,9 +80,10 @@ class WorkerProcess:
     def evaluate(self, request: EvalRequest) -> EvalResult:
         spec = SandboxSpec.for_config(request.config)
         writable = (Path(request.build_cache_dir).resolve(),) if request.build_cache_dir else ()
+        readable = (Path(request.problem.path).resolve().parent,)
         if (self.process is None or self.process.poll() is not None or spec != self.spec
-                or writable != self.writable or self.jobs_done >= self.max_jobs):
-            self.start(spec, writable)
+                or writable != self.writable or readable != self.readable or self.jobs_done >= self.max_jobs):
+            self.start(spec, writable, readable)
         offset = self.log_path.stat().st_size
         sent = request
         if writable:

@@ -100,7 +100,24 @@ def prepare_writable(path: Path) -> None:
             os.chown(os.path.join(root, name), SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
 
 
-def sandbox_command(spec: SandboxSpec, scratch: Path, writable: tuple[Path, ...]) -> tuple[list[str], dict[str, str]]:
+_MASKED = ("/tmp", "/root")
+
+
+def _paths_to_restore(readable: tuple[Path, ...]) -> list[str]:
+    """What the worker needs from under the masked /tmp and /root: the interpreter, the virtual environment,
+    the import path (an editable checkout may live in /tmp) and the problem files; outermost paths only."""
+    import sys
+
+    wanted = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), *map(str, readable)}
+    wanted |= {entry for entry in sys.path if entry and os.path.isdir(entry)}
+    under = sorted({os.path.realpath(p) for p in wanted if p} | {os.path.abspath(p) for p in wanted if p})
+    under = [p for p in under if any(p == m or p.startswith(m + "/") for m in _MASKED) and p not in _MASKED
+             and os.path.exists(p)]
+    return [p for p in under if not any(p != q and p.startswith(q + "/") for q in under)]
+
+
+def sandbox_command(spec: SandboxSpec, scratch: Path, writable: tuple[Path, ...],
+                    readable: tuple[Path, ...] = ()) -> tuple[list[str], dict[str, str]]:
     """The command prefix, and where each writable host path appears inside the sandbox.
 
     Under bubblewrap the scratch directory and the writable paths are mounted at fixed, traversable places
@@ -113,7 +130,9 @@ def sandbox_command(spec: SandboxSpec, scratch: Path, writable: tuple[Path, ...]
     command: list[str] = []
     if bubblewrap_available():
         command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--unshare-net", "--unshare-pid", "--die-with-parent"]
+                   "--perms", "0755", "--tmpfs", "/root", "--unshare-net", "--unshare-pid", "--die-with-parent"]
+        for needed in _paths_to_restore(readable):
+            command += ["--ro-bind", needed, needed]
         for hidden in spec.hidden_paths:
             if Path(hidden).is_dir():
                 command += ["--tmpfs", hidden]
