@@ -108,7 +108,12 @@ def _paths_to_restore(readable: tuple[Path, ...]) -> list[str]:
     the import path (an editable checkout may live in /tmp) and the problem files; outermost paths only."""
     import sys
 
-    wanted = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), *map(str, readable)}
+    import kernelbench
+
+    packages = {os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+                for module in (sys.modules[__name__.split(".")[0]], kernelbench)}
+    wanted = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), *map(str, readable),
+              *packages}
     wanted |= {entry for entry in sys.path if entry and os.path.isdir(entry)}
     under = sorted({os.path.realpath(p) for p in wanted if p} | {os.path.abspath(p) for p in wanted if p})
     under = [p for p in under if any(p == m or p.startswith(m + "/") for m in _MASKED) and p not in _MASKED
