@@ -36,7 +36,8 @@ ATTACKS = [
     ("redteam/disk_fill.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
     ("redteam/network_connect.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
     ("redteam/network_dns.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
-    ("redteam/read_root_secret.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("redteam/read_protected_file.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("redteam/read_root_secret.py", Stage.VERIFY, K.RUNTIME_ERROR, True, CONFIG),
     ("redteam/write_outside_scratch.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
     ("redteam/kill_parent.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
     ("redteam/aliases_input.py", Stage.VERIFY, K.OUTPUT_ALIASES_INPUT, False, CONFIG),
@@ -96,8 +97,9 @@ def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, candidate, s
         "level1/relu", candidate, config).candidate_source)
     result = pool.evaluate(request, timeout=300)
     assert (result.failure.stage, result.failure.kind) == (stage, kind), result.failure
-    if candidate == "redteam/read_root_secret.py":
-        assert "hunter2" not in result.failure.output_tail
+    if candidate.startswith("redteam/read_"):
+        assert "stolen" not in result.failure.output_tail
+        assert "No such file" in result.failure.message or "Permission denied" in result.failure.message
     assert not Path("/usr/local/stark-redteam-was-here").exists()
     if needs_sandbox:
         deadline = time.monotonic() + 20
@@ -118,4 +120,4 @@ def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
 
 
 def test_redteam_is_as_large_as_the_readme_says():
-    assert len(ATTACKS) + 1 == 31 and len({attack[2] for attack in ATTACKS}) >= 15
+    assert len(ATTACKS) + 1 == 32 and len({attack[2] for attack in ATTACKS}) >= 15

@@ -1,4 +1,4 @@
-"""Tries to read a root-only file (the red-team test creates it) to smuggle a secret out."""
+"""Tries to read a file in root's home (the red-team test creates it): the sandbox hides /root entirely."""
 
 import torch.nn as nn
 
