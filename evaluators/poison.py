@@ -35,11 +35,13 @@ def set_cpu_poisoning(enabled: bool) -> bool:
     return bool(libc.mallopt(_M_PERTURB, _PERTURB_BYTE if enabled else 0))
 
 
-def poison_cuda_cache(like: list[torch.Tensor]) -> None:
-    for tensor in like:
-        if tensor.is_cuda and tensor.is_floating_point():
-            block = torch.empty_like(tensor)
+def poison_cuda_cache(specs: list[tuple[torch.Size, torch.dtype]], device: torch.device) -> None:
+    """Leave NaN-filled blocks of each output's size in the caching allocator for `torch.empty` to reuse."""
+    if device.type != "cuda":
+        return
+    for shape, dtype in specs:
+        if dtype.is_floating_point:
+            block = torch.empty(shape, dtype=dtype, device=device)
             block.fill_(float("nan"))
             del block
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
+    torch.cuda.synchronize()

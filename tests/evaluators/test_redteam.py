@@ -42,7 +42,7 @@ ATTACKS = [
     ("redteam/kill_parent.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
     ("redteam/aliases_input.py", Stage.VERIFY, K.OUTPUT_ALIASES_INPUT, False, CONFIG),
     ("redteam/mutates_input.py", Stage.VERIFY, K.INPUT_MUTATION, False, CONFIG),
-    ("redteam/steals_reference_output.py", Stage.VERIFY, K.OUTPUT_ALIASES_REFERENCE, False, CONFIG),
+    ("redteam/steals_reference_output.py", Stage.VERIFY, K.MISMATCH, False, CONFIG),
     ("redteam/caches_result.py", Stage.VERIFY, K.RESULT_CACHING, False, CONFIG),
     ("redteam/caches_by_address.py", Stage.VERIFY, K.RESULT_CACHING, False, CONFIG),
     ("redteam/deferred_thread.py", Stage.VERIFY, K.DEFERRED_WORK, False, CONFIG),
