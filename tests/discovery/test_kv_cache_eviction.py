@@ -1,0 +1,49 @@
+"""The prefix KV-cache simulator against hand-computed cases, and its baselines ranked as theory says."""
+
+import pytest
+
+from kernelbench.discovery import load_discovery_problem
+
+kv = load_discovery_problem("kv_cache_eviction")
+
+
+def trace(*requests):
+    return kv.Trace(tuple(tuple(r) for r in requests))
+
+
+def test_prefix_reuse_by_hand():
+    requests = trace((1, 2), (1, 3), (1, 2))
+    assert kv.simulate(requests, 3, kv.lru) == pytest.approx(3 / 6)      # 0 + 1 + 2 blocks reused
+    assert kv.simulate(requests, 2, kv.lru) == pytest.approx(2 / 6)      # 2 is evicted for 3, 3 for 2
+
+
+def test_belady_keeps_the_block_used_again_and_lru_does_not():
+    requests = trace((1, 2), (1, 3), (1, 4), (1, 2))
+    assert kv.simulate(requests, 3, kv.lru) == pytest.approx(3 / 8)
+    assert kv.simulate(requests, 3, kv.belady) == pytest.approx(4 / 8)
+
+
+def test_only_leaves_outside_the_current_request_are_evicted():
+    cache = kv.PrefixCache(3, kv.lru)
+    never = lambda key: 10**9  # noqa: E731
+    cache.serve((1, 2, 3), 0, never)
+    assert cache.serve((1, 2, 3, 4), 1, never) == 3
+    assert set(cache.blocks) == {1, 2, 3}          # full, and every block is in the request: nothing evicted
+    cache.serve((5,), 2, never)
+    assert set(cache.blocks) == {1, 2, 5}          # 3 was the only leaf
+    assert {key: block.children for key, block in cache.blocks.items()} == {1: 1, 2: 0, 5: 0}
+
+
+def test_traces_are_deterministic_and_shared_prefixes_exist():
+    first, again = kv.generate_trace(3), kv.generate_trace(3)
+    assert first == again and first != kv.generate_trace(4)
+    firsts = [r[0] for r in first.requests]
+    assert len(set(firsts)) < len(firsts) / 4
+
+
+@pytest.mark.parametrize("size", kv.CACHE_SIZES)
+def test_belady_is_the_ceiling_on_training_traces(size):
+    traces = [kv.generate_trace(seed) for seed in kv.TRAIN_SEEDS]
+    scores = {name: sum(kv.simulate(t, size, f) for t in traces) for name, f in kv.BASELINES.items()}
+    assert scores["belady"] >= max(scores.values()) - 1e-12
+    assert scores["belady"] > scores["lru"] or size == max(kv.CACHE_SIZES)
