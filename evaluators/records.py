@@ -21,6 +21,8 @@ class FailureKind(enum.StrEnum):
     IMPORT_ERROR = "import_error"
     BUILD_ERROR = "build_error"
     NO_MODEL_NEW = "no_model_new"
+    NO_ENTRY_POINT = "no_entry_point"
+    BAD_METRICS = "bad_metrics"
     INIT_ERROR = "init_error"
     RUNTIME_ERROR = "runtime_error"
     OUTPUT_STRUCTURE = "output_structure"
@@ -114,6 +116,8 @@ class EvalResult:
     verify: VerifyReport | None = None
     profile: ProfileReport | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    holdout_metrics: dict[str, float] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -151,6 +155,8 @@ class EvalResult:
             verify=None if verify is None else VerifyReport(**{**verify, "trial_seeds": tuple(verify["trial_seeds"])}),
             profile=None if profile is None else _profile_from_dict(profile),
             environment=dict(data.get("environment", {})),
+            metrics=dict(data.get("metrics", {})),
+            holdout_metrics=dict(data.get("holdout_metrics", {})),
         )
 
     @classmethod

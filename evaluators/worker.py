@@ -112,9 +112,12 @@ class Worker:
         build_cache.install(cache_root)
         os.environ["TORCH_EXTENSIONS_DIR"] = self.build_dir(request, cache_root)
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_root / "inductor")
+        cascade = run_cascade
+        if request.problem.kind == "discovery":
+            from evaluators.discovery_stages import run_discovery_cascade as cascade
         try:
-            return run_cascade(request, str(candidate_path), self.env,
-                               on_stage=lambda stage: self.send({"type": "stage", "stage": stage, "at": time.time()}))
+            return cascade(request, str(candidate_path), self.env,
+                           on_stage=lambda stage: self.send({"type": "stage", "stage": stage, "at": time.time()}))
         finally:
             gc.collect()
 

@@ -96,6 +96,10 @@ class Campaign:
     # setup ------------------------------------------------------------------------------------------------------
     def start_workers(self) -> None:
         agents = self.config.agents
+        if self.problem.kind == "discovery":
+            from kernelbench.problem import load_module
+
+            agents = replace(agents, entry_point=load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINT)
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
         self.agents = start_agents(agents, self.config.campaign.seed)
@@ -175,7 +179,7 @@ class Campaign:
         seed_id = self.store.add_program(self.campaign_id, attempt=0, source=source, parent_id=None, island=0,
                                          generation=0, origin="seed", strategy="seed program")
         result = self.evaluate_now(source)
-        self.record_result(seed_id, source, result)
+        score = self.record_result(seed_id, source, result)
         if not result.passed:
             self.save("failed")
             raise CampaignError(f"seed program fails {result.failure.stage.value}/{result.failure.kind.value}: "
@@ -183,7 +187,7 @@ class Campaign:
         self.islands.admit(seed_id)
         for island in range(1, self.config.evolve.islands):
             self.islands.admit(self.store.clone_to_island(seed_id, island, 0))
-        self.state.best_speedup = result.speedup_vs_eager or 0.0
+        self.state.best_speedup = score
         self.run_dir.write_best(source)
         self.save()
 
@@ -275,10 +279,9 @@ class Campaign:
 
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
         program = self.store.program(attempt.program_id)
-        self.record_result(program.id, program.source, result)
+        speedup = self.record_result(program.id, program.source, result)
         if result.passed:
             self.islands.admit(program.id)
-            speedup = result.speedup_vs_eager or 0.0
             if speedup > self.state.best_speedup:
                 self.state.best_speedup = speedup
                 attempt.improved = True
@@ -294,12 +297,23 @@ class Campaign:
             return
         self.end_attempt(attempt)
 
-    def record_result(self, program_id: int, source: str, result: EvalResult) -> None:
+    def record_result(self, program_id: int, source: str, result: EvalResult) -> float:
+        """Store the verdict; return the program's primary score (0 when it failed)."""
         data = result.to_dict()
         metrics = program_metrics(source, data)
         objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed else ()
+        score = self.score(result, objectives)
         self.store.record_evaluation(program_id, data, objectives=objectives,
-                                     features={**program_features(source), **metrics})
+                                     features={**program_features(source), **metrics}, score=score)
+        return score
+
+    def score(self, result: EvalResult, objectives: tuple[float, ...]) -> float:
+        """Speedup over eager for kernels; the first (oriented) objective for discovery problems."""
+        if not result.passed:
+            return 0.0
+        if self.problem.kind == "discovery":
+            return objectives[0]
+        return result.speedup_vs_eager or 0.0
 
     def record_dead_end(self, attempt: Attempt, source: str, status: str, diff: str, note: str) -> None:
         parent = attempt.parent

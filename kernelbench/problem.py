@@ -31,6 +31,7 @@ class ProblemRef:
     path: str
     level: int
     shape_set: str = "cpu"
+    kind: str = "kernel"
 
 
 def load_module(path: str | Path, prefix: str = "stark_problem") -> types.ModuleType:

@@ -54,6 +54,12 @@ def resolve_problem(name: str, kernelbench_dir: str | Path | None = None, shape_
         level = _level_of(as_path)
         default_shapes = "cpu" if _has_cpu_shapes(as_path) else "gpu"
         return ProblemRef(as_path.stem, str(as_path.resolve()), level, shape_set or default_shapes)
+    if name.startswith("discovery/"):
+        from kernelbench.discovery import DISCOVERY_ROOT, discovery_problems
+
+        if name.removeprefix("discovery/") not in discovery_problems():
+            raise ProblemError(f"unknown problem {name!r}; `stark problems` lists them")
+        return ProblemRef(name, str(DISCOVERY_ROOT / f"{name.removeprefix('discovery/')}.py"), 0, "-", "discovery")
     candidates = builtin_problems(shape_set or "cpu")
     if kernelbench_dir is not None:
         candidates += kernelbench_problems(kernelbench_dir, shape_set or "gpu")

@@ -104,6 +104,11 @@ def problems_command(
     for ref in refs:
         if level is None or ref.level == level:
             table.add_row(ref.problem_id, str(ref.level), "KernelBench checkout" if ref.problem_id.startswith("kb/") else "stark")
+    if level is None:
+        from kernelbench.discovery import discovery_problems
+
+        for name in discovery_problems():
+            table.add_row(f"discovery/{name}", "-", "stark (discovery: evolve a policy against a simulator)")
     Console().print(table)
 
 

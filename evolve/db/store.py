@@ -79,8 +79,11 @@ class ProgramStore:
             return row.id
 
     def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
-                          features: dict[str, Any]) -> None:
-        """Store the evaluator's verdict and the program's scores in one transaction."""
+                          features: dict[str, Any], score: float | None = None) -> None:
+        """Store the evaluator's verdict and the program's scores in one transaction.
+
+        `programs.speedup` holds the program's primary score: the speedup over eager for kernels (the default),
+        the campaign's first objective for discovery problems (passed as `score`)."""
         failure = result.get("failure")
         profile = result.get("profile") or {}
         candidate_timing = profile.get("candidate") or {}
@@ -94,7 +97,7 @@ class ProgramStore:
                 runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
             s.execute(update(Program).where(Program.id == program_id).values(
                 status=Status.EVALUATED if failure is None else Status.FAILED, correct=failure is None,
-                speedup=result.get("speedup_vs_eager") if failure is None else None,
+                speedup=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
                 objectives=list(objectives), features=features))
 
     def set_status(self, program_id: int, status: str) -> None:

@@ -71,12 +71,13 @@ class LLMCoder:
 
 
 class LLMReviewer:
-    def __init__(self, client: LLMClient, settings: ModelSettings, forbidden_calls: tuple[str, ...] = ()):
+    def __init__(self, client: LLMClient, settings: ModelSettings, forbidden_calls: tuple[str, ...] = (),
+                 entry_point: str = "ModelNew"):
         self.client, self.settings, self.system = client, settings, template("reviewer")
-        self.forbidden_calls = forbidden_calls
+        self.forbidden_calls, self.entry_point = forbidden_calls, entry_point
 
     def screen(self, source: str) -> Verdict:
-        problem = screen(source, self.forbidden_calls)
+        problem = screen(source, self.forbidden_calls, self.entry_point)
         return Verdict(not problem, problem)
 
     def repair(self, request: RepairRequest) -> Proposal:

@@ -83,7 +83,11 @@ def mutate_value(tunable: Tunable, rng: random.Random):
         step = max(1, round(abs(value) * 0.25))
         return _clamp(value + rng.choice((-step, step)), tunable)
     if isinstance(value, float):
-        return _clamp(value * rng.choice((0.8, 1.25)), tunable)
+        if value == 0.0:
+            return _clamp(rng.choice((-1.0, 1.0)) * 10.0 ** rng.randint(-2, 1), tunable)
+        if rng.random() < 0.1:
+            return 0.0
+        return _clamp(value * rng.choice((0.5, 0.8, 1.25, 2.0)), tunable)
     if isinstance(value, str) and len(tunable.choices) > 1:
         return rng.choice([c for c in tunable.choices if c != value])
     return value
@@ -148,11 +152,11 @@ class OfflineCoder:
 
 
 class OfflineReviewer:
-    def __init__(self, forbidden_calls: tuple[str, ...] = ()):
-        self.forbidden_calls = forbidden_calls
+    def __init__(self, forbidden_calls: tuple[str, ...] = (), entry_point: str = "ModelNew"):
+        self.forbidden_calls, self.entry_point = forbidden_calls, entry_point
 
     def screen(self, source: str) -> Verdict:
-        problem = screen(source, self.forbidden_calls)
+        problem = screen(source, self.forbidden_calls, self.entry_point)
         return Verdict(not problem, problem)
 
     def repair(self, request: RepairRequest) -> Proposal:

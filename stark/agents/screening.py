@@ -30,14 +30,15 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def screen(source: str, forbidden_calls: Iterable[str] = ()) -> str:
+def screen(source: str, forbidden_calls: Iterable[str] = (), entry_point: str = "ModelNew") -> str:
     """The first problem found, as one line, or '' when the source passes."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return f"syntax error at line {exc.lineno}: {exc.msg}"
-    if not any(isinstance(n, ast.ClassDef) and n.name == "ModelNew" for n in tree.body):
-        return "defines no top-level class ModelNew"
+    defined = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    if entry_point not in defined:
+        return f"defines no top-level {entry_point}"
     forbidden_calls = set(forbidden_calls)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:

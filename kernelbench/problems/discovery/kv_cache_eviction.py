@@ -24,6 +24,7 @@ CACHE_SIZES = (64, 256, 1024)
 TRAIN_SEEDS = (0, 1, 2)
 HOLDOUT_SEEDS = (100, 101)
 METRICS = {f"saved@{size}": "max" for size in CACHE_SIZES} | {"saved_mean": "max"}
+ENTRY_POINT = "priority"
 
 
 @dataclass
@@ -197,3 +198,8 @@ def belady(block: Block, now: int, clock: float) -> float:
 
 
 BASELINES = {"lru": lru, "lfu": lfu, "fifo": fifo, "gdsf": gdsf, "belady": belady}
+
+
+def evaluate(candidate, split: str) -> dict[str, float]:
+    """The discovery-problem interface: metrics of the candidate's `priority` on the train or holdout traces."""
+    return evaluate_priority(candidate.priority, TRAIN_SEEDS if split == "train" else HOLDOUT_SEEDS)

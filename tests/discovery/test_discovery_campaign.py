@@ -1,0 +1,45 @@
+"""Discovery problems through the real evaluator and a real (offline) campaign."""
+
+import dataclasses
+
+import pytest
+
+from evaluators.config import EvalConfig, EvalRequest
+from evaluators.records import FailureKind, Stage
+from evolve.launch import start_campaign
+from kernelbench.discovery import load_discovery_problem
+from kernelbench.registry import resolve_problem
+from tests.conftest import BUNDLED, REPO
+
+SEED = (BUNDLED / "kv_eviction_seed.py").read_text()
+
+
+def request(source: str) -> EvalRequest:
+    return EvalRequest(resolve_problem("discovery/kv_cache_eviction"), source, EvalConfig())
+
+
+def test_seed_is_scored_on_train_and_holdout(pool):
+    result = pool.evaluate(request(SEED), timeout=300)
+    assert result.passed and [s.stage for s in result.stages] == [Stage.COMPILE, Stage.VERIFY, Stage.PROFILE]
+    kv = load_discovery_problem("kv_cache_eviction")
+    assert result.metrics == pytest.approx(kv.evaluate_priority(kv.lru, kv.TRAIN_SEEDS))
+    assert result.holdout_metrics == pytest.approx(kv.evaluate_priority(kv.lru, kv.HOLDOUT_SEEDS))
+
+
+@pytest.mark.parametrize("source,stage,kind", [
+    ("x = 1\n", Stage.COMPILE, FailureKind.NO_ENTRY_POINT),
+    ("def priority(block, now, clock):\n    raise ValueError('no idea')\n", Stage.VERIFY, FailureKind.RUNTIME_ERROR),
+    ("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=3)\n", Stage.COMPILE, FailureKind.SANDBOX_VIOLATION),
+])
+def test_broken_policies_fail_with_their_kind(pool, source, stage, kind):
+    result = pool.evaluate(request(source), timeout=300)
+    assert (result.failure.stage, result.failure.kind) == (stage, kind), result.failure
+
+
+def test_offline_campaign_beats_lru(ray_session, tmp_path):
+    summary = start_campaign(REPO / "runs" / "kv_eviction_offline.toml", runs_root=tmp_path,
+                             overrides=["budget.iterations=30", "pipeline.proposals_in_flight=1"], show_progress=False)
+    kv = load_discovery_problem("kv_cache_eviction")
+    lru = kv.evaluate_priority(kv.lru, kv.TRAIN_SEEDS)["saved_mean"]
+    assert summary.status == "finished" and summary.attempts == 30
+    assert summary.best_speedup > lru + 0.005
