@@ -18,6 +18,22 @@ def _budget(settings: ModelSettings, system: str) -> int:
     return max(256, settings.context_tokens - settings.max_output_tokens - len(system) // 4)
 
 
+def ask(client: LLMClient, settings: ModelSettings, system: str, role: str, sections: list[tuple[str, str]]):
+    """One chat call: the role's system prompt plus the sections fitted to its context budget."""
+    return client.chat(role, [{"role": "system", "content": system},
+                              {"role": "user", "content": fit(sections, _budget(settings, system))}])
+
+
+def propose(reply, parent_source: str, role: str, rejected: str) -> Proposal:
+    """A child program from the reply's edit, or the reason there is none."""
+    if not reply.ok:
+        return Proposal(None, "", reply.calls, f"{role} LLM call failed: {reply.error}")
+    try:
+        return Proposal(apply_edit(parent_source, reply.text), reply.text, reply.calls)
+    except DiffError as exc:
+        return Proposal(None, reply.text, reply.calls, f"{rejected} rejected: {exc}")
+
+
 def ungrounded_references(instructions: str, source: str) -> list[str]:
     """Line citations that point outside the program, and a note when there are none at all."""
     lines = len(source.splitlines())
@@ -40,8 +56,7 @@ class LLMPlanner:
                              "\n".join(f"- {s.strategy or 'unknown'}: {describe(s)}" for s in request.siblings)))
         sections.append(("Problem (reference implementation)", request.problem_source))
         sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
-        reply = self.client.chat("planner", [{"role": "system", "content": self.system},
-                                             {"role": "user", "content": fit(sections, _budget(self.settings, self.system))}])
+        reply = ask(self.client, self.settings, self.system, "planner", sections)
         if not reply.ok:
             return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}")
         match = re.search(r"STRATEGY:\s*(.+)", reply.text)
@@ -60,14 +75,8 @@ class LLMCoder:
                     ("Current program", numbered(request.parent.source)),
                     ("Current program (verbatim, for SEARCH blocks)", request.parent.source)]
         sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
-        reply = self.client.chat("coder", [{"role": "system", "content": self.system},
-                                           {"role": "user", "content": fit(sections, _budget(self.settings, self.system))}])
-        if not reply.ok:
-            return Proposal(None, "", reply.calls, f"coder LLM call failed: {reply.error}")
-        try:
-            return Proposal(apply_edit(request.parent.source, reply.text), reply.text, reply.calls)
-        except DiffError as exc:
-            return Proposal(None, reply.text, reply.calls, f"edit rejected: {exc}")
+        reply = ask(self.client, self.settings, self.system, "coder", sections)
+        return propose(reply, request.parent.source, "coder", "edit")
 
 
 class LLMReviewer:
@@ -83,11 +92,5 @@ class LLMReviewer:
     def repair(self, request: RepairRequest) -> Proposal:
         sections = [("Failure", request.failure), ("Program", request.program.source),
                     ("Problem (reference implementation)", request.problem_source)]
-        reply = self.client.chat("reviewer", [{"role": "system", "content": self.system},
-                                              {"role": "user", "content": fit(sections, _budget(self.settings, self.system))}])
-        if not reply.ok:
-            return Proposal(None, "", reply.calls, f"reviewer LLM call failed: {reply.error}")
-        try:
-            return Proposal(apply_edit(request.program.source, reply.text), reply.text, reply.calls)
-        except DiffError as exc:
-            return Proposal(None, reply.text, reply.calls, f"repair rejected: {exc}")
+        reply = ask(self.client, self.settings, self.system, "reviewer", sections)
+        return propose(reply, request.program.source, "reviewer", "repair")
