@@ -1,6 +1,6 @@
 """The cascade for discovery problems: import the candidate, score it on training instances, then on held-out ones.
 
-A discovery problem module exposes `METRICS` (name → "max"/"min"), `ENTRY_POINT` (the function the candidate must
+A discovery problem module exposes `METRICS` (name → "max"/"min"), `ENTRY_POINTS` (the functions the candidate must
 define) and `evaluate(candidate_module, split)` returning those metrics, deterministically.
 """
 
@@ -27,8 +27,9 @@ def _load(request: EvalRequest, candidate_path: str) -> tuple[types.ModuleType, 
         failure = classify_exception(exc)
         kind = FailureKind.IMPORT_ERROR if failure.kind is FailureKind.RUNTIME_ERROR else failure.kind
         raise CandidateFailure(kind, failure.message) from exc
-    if not callable(getattr(candidate, problem.ENTRY_POINT, None)):
-        raise CandidateFailure(FailureKind.NO_ENTRY_POINT, f"candidate defines no function {problem.ENTRY_POINT}")
+    missing = [name for name in problem.ENTRY_POINTS if not callable(getattr(candidate, name, None))]
+    if missing:
+        raise CandidateFailure(FailureKind.NO_ENTRY_POINT, f"candidate defines no function {', '.join(missing)}")
     return problem, candidate
 
 

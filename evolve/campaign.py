@@ -99,7 +99,7 @@ class Campaign:
         if self.problem.kind == "discovery":
             from kernelbench.problem import load_module
 
-            agents = replace(agents, entry_point=load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINT)
+            agents = replace(agents, entry_points=load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINTS)
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
         self.agents = start_agents(agents, self.config.campaign.seed)

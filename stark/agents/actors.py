@@ -30,8 +30,8 @@ def build_coder(settings: AgentSettings, seed: int = 0):
 def build_reviewer(settings: AgentSettings, seed: int = 0):
     role = settings.reviewer
     if role.kind == "offline":
-        return OfflineReviewer(settings.forbidden_calls, settings.entry_point)
-    return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls, settings.entry_point)
+        return OfflineReviewer(settings.forbidden_calls, settings.entry_points)
+    return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls, settings.entry_points)
 
 
 class PlannerActor:

@@ -81,12 +81,12 @@ class LLMCoder:
 
 class LLMReviewer:
     def __init__(self, client: LLMClient, settings: ModelSettings, forbidden_calls: tuple[str, ...] = (),
-                 entry_point: str = "ModelNew"):
+                 entry_points: tuple[str, ...] = ("ModelNew",)):
         self.client, self.settings, self.system = client, settings, template("reviewer")
-        self.forbidden_calls, self.entry_point = forbidden_calls, entry_point
+        self.forbidden_calls, self.entry_points = forbidden_calls, entry_points
 
     def screen(self, source: str) -> Verdict:
-        problem = screen(source, self.forbidden_calls, self.entry_point)
+        problem = screen(source, self.forbidden_calls, self.entry_points)
         return Verdict(not problem, problem)
 
     def repair(self, request: RepairRequest) -> Proposal:

@@ -152,11 +152,11 @@ class OfflineCoder:
 
 
 class OfflineReviewer:
-    def __init__(self, forbidden_calls: tuple[str, ...] = (), entry_point: str = "ModelNew"):
-        self.forbidden_calls, self.entry_point = forbidden_calls, entry_point
+    def __init__(self, forbidden_calls: tuple[str, ...] = (), entry_points: tuple[str, ...] = ("ModelNew",)):
+        self.forbidden_calls, self.entry_points = forbidden_calls, entry_points
 
     def screen(self, source: str) -> Verdict:
-        problem = screen(source, self.forbidden_calls, self.entry_point)
+        problem = screen(source, self.forbidden_calls, self.entry_points)
         return Verdict(not problem, problem)
 
     def repair(self, request: RepairRequest) -> Proposal:

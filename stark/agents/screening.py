@@ -30,15 +30,16 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def screen(source: str, forbidden_calls: Iterable[str] = (), entry_point: str = "ModelNew") -> str:
+def screen(source: str, forbidden_calls: Iterable[str] = (), entry_points: Iterable[str] = ("ModelNew",)) -> str:
     """The first problem found, as one line, or '' when the source passes."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return f"syntax error at line {exc.lineno}: {exc.msg}"
     defined = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
-    if entry_point not in defined:
-        return f"defines no top-level {entry_point}"
+    for name in entry_points:
+        if name not in defined:
+            return f"defines no top-level {name}"
     forbidden_calls = set(forbidden_calls)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:

@@ -26,4 +26,4 @@ class AgentSettings:
     reviewer: RoleSettings = field(default_factory=RoleSettings)
     forbidden_calls: tuple[str, ...] = ()
     response_cache: str = ""
-    entry_point: str = "ModelNew"
+    entry_points: tuple[str, ...] = ("ModelNew",)

@@ -52,3 +52,12 @@ def test_offline_campaign_beats_greedy_scheduling(ray_session, tmp_path):
     greedy = sched.evaluate_assign(sched.greedy_wspt, sched.TRAIN_SEEDS)["ratio_mean"]
     assert summary.status == "finished"
     assert -summary.best_speedup < greedy - 0.01      # the score is the oriented (negated) ratio
+
+
+def test_offline_campaign_beats_topological_lru_scratchpad(ray_session, tmp_path):
+    summary = start_campaign(REPO / "runs" / "scratchpad_offline.toml", runs_root=tmp_path,
+                             overrides=["budget.iterations=30", "pipeline.proposals_in_flight=1"], show_progress=False)
+    sp = load_discovery_problem("scratchpad_planning")
+    baseline = sp.evaluate_policy(*sp.BASELINES["topo_lru"], sp.training_graphs())["extra_mean"]
+    assert summary.status == "finished"
+    assert -summary.best_speedup < baseline - 0.05

@@ -59,6 +59,6 @@ def test_screening_catches_reference_calls_and_escapes():
     assert "loaded modules" in screen(ok + "\nimport sys\nsys.modules['x']\n")
     assert "asks you to replace" in screen(ok.replace("x.relu()", "torch.matmul(x, x)"), ["torch.matmul"])
     assert "no top-level ModelNew" in screen("x = 1\n")
-    assert screen("def priority(block, now, clock):\n    return 0\n", entry_point="priority") == ""
+    assert screen("def priority(block, now, clock):\n    return 0\n", entry_points=("priority",)) == ""
     assert "syntax error" in screen("def (:\n")
     assert not OfflineReviewer().screen(ok + "\nget_inputs()\n").accepted

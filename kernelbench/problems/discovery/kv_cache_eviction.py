@@ -24,7 +24,7 @@ CACHE_SIZES = (64, 256, 1024)
 TRAIN_SEEDS = (0, 1, 2)
 HOLDOUT_SEEDS = (100, 101)
 METRICS = {f"saved@{size}": "max" for size in CACHE_SIZES} | {"saved_mean": "max"}
-ENTRY_POINT = "priority"
+ENTRY_POINTS = ("priority",)
 
 
 @dataclass

@@ -22,7 +22,7 @@ NOISE_LEVELS = (0.0, 0.3, 1.0)
 TRAIN_SEEDS = (0, 1, 2)
 HOLDOUT_SEEDS = (100, 101)
 METRICS = {f"ratio@{noise:g}": "min" for noise in NOISE_LEVELS} | {"ratio_mean": "min"}
-ENTRY_POINT = "assign"
+ENTRY_POINTS = ("assign",)
 
 
 @dataclass(frozen=True)
