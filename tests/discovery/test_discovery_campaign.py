@@ -61,3 +61,13 @@ def test_offline_campaign_beats_topological_lru_scratchpad(ray_session, tmp_path
     baseline = sp.evaluate_policy(*sp.BASELINES["topo_lru"], sp.training_graphs())["extra_mean"]
     assert summary.status == "finished"
     assert -summary.best_speedup < baseline - 0.05
+
+
+def test_offline_campaign_beats_round_robin_routing(ray_session, tmp_path):
+    summary = start_campaign(REPO / "runs" / "routing_offline.toml", runs_root=tmp_path,
+                             overrides=["budget.iterations=20", "pipeline.proposals_in_flight=1"], show_progress=False)
+    rt = load_discovery_problem("llm_serving_routing")
+    round_robin = rt.evaluate_route(rt.round_robin, rt.TRAIN_SEEDS)["goodput_mean"]
+    least_loaded = rt.evaluate_route(rt.least_loaded, rt.TRAIN_SEEDS)["goodput_mean"]
+    assert summary.status == "finished"
+    assert summary.best_speedup >= least_loaded > round_robin + 0.1     # the seed is least-loaded
