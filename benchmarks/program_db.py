@@ -37,7 +37,7 @@ def grow(store: ProgramStore, campaign: int, start: int, stop: int, rng: random.
             failed = rng.random() < 1 / 3
             s.add(Program(campaign_id=campaign, attempt=i, parent_id=rng.randrange(1, i) if i > 1 else None,
                           island=i % 4, generation=0, origin="mutation", source=SOURCE, status="failed" if failed else "evaluated",
-                          correct=not failed, speedup=None if failed else rng.random() * 3,
+                          correct=not failed, score=None if failed else rng.random() * 3,
                           objectives=[] if failed else [rng.random() * 3, -rng.randrange(2000, 3000)],
                           features={"code_lines": rng.randrange(10, 200)}))
 

@@ -29,6 +29,7 @@ from evolve.progress import CampaignProgress
 from evolve.records import ProgramRecord, Status
 from evolve.run_dir import RunDir
 from kernelbench.registry import resolve_problem
+from kernelbench.score_label import KERNEL_SCORE, ScoreLabel, score_label
 from stark.agents import CodeRequest, PlanRequest, ProgramView, RepairRequest, start_agents
 from stark.diffs import unified_diff
 
@@ -59,13 +60,13 @@ class LoopState:
     next_attempt: int = 1
     completed: int = 0
     stagnation: int = 0
-    best_speedup: float = 0.0
+    best_score: float = 0.0
     elapsed_s: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def view(record: ProgramRecord, outcome: str = "") -> ProgramView:
-    return ProgramView(record.id, record.source, record.speedup, record.correct, outcome, record.strategy)
+def view(record: ProgramRecord, outcome: str = "", label: ScoreLabel = KERNEL_SCORE) -> ProgramView:
+    return ProgramView(record.id, record.source, record.score, record.correct, outcome, record.strategy, label)
 
 
 def failure_text(result: EvalResult) -> str:
@@ -82,6 +83,7 @@ class Campaign:
         section = config.campaign
         self.problem = resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
         self.problem_source = Path(self.problem.path).read_text()
+        self.score_label = score_label(section.problem, config.evolve.objectives)
         self.islands = IslandModel(store, campaign_id, config.evolve)
         saved = store.campaign(campaign_id)["state"]
         self.state = LoopState(**saved) if saved else LoopState()
@@ -165,7 +167,7 @@ class Campaign:
         self.state.elapsed_s = self.elapsed(started)
         self.state.extras = {}
         self.save(status)
-        self.run_dir.append_log(status, attempts=self.state.next_attempt - 1, best_speedup=self.state.best_speedup)
+        self.run_dir.append_log(status, attempts=self.state.next_attempt - 1, best_score=self.state.best_score)
 
     def save(self, status: str | None = None) -> None:
         state = {k: v for k, v in vars(self.state).items()}
@@ -187,7 +189,7 @@ class Campaign:
         self.islands.admit(seed_id)
         for island in range(1, self.config.evolve.islands):
             self.islands.admit(self.store.clone_to_island(seed_id, island, 0))
-        self.state.best_speedup = score
+        self.state.best_score = score
         self.run_dir.write_best(source)
         self.save()
 
@@ -217,10 +219,10 @@ class Campaign:
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
                           seed=rng.randrange(2**31), repairs_left=self.config.pipeline.repair_attempts)
-        siblings = tuple(view(p, p.status) for p in self.store.children(selection.parent.id)
+        siblings = tuple(view(p, p.status, self.score_label) for p in self.store.children(selection.parent.id)
                          if p.origin != "migration")
-        request = PlanRequest(number, attempt.seed, self.problem_source, view(selection.parent), siblings,
-                              tuple(view(p) for p in selection.inspirations), self.profile_summary(selection.parent))
+        request = PlanRequest(number, attempt.seed, self.problem_source, view(selection.parent, label=self.score_label), siblings,
+                              tuple(view(p, label=self.score_label) for p in selection.inspirations), self.profile_summary(selection.parent))
         self.active.add(number)
         self.refs[self.agents["planner"].plan.remote(request)] = ("plan", attempt)
 
@@ -252,8 +254,8 @@ class Campaign:
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
             return
-        request = CodeRequest(attempt.number, attempt.seed, plan, view(attempt.parent),
-                              tuple(view(p) for p in attempt.inspirations))
+        request = CodeRequest(attempt.number, attempt.seed, plan, view(attempt.parent, label=self.score_label),
+                              tuple(view(p, label=self.score_label) for p in attempt.inspirations))
         self.refs[self.agents["coder"].code.remote(request)] = ("code", attempt)
 
     def on_code(self, attempt: Attempt, proposal) -> None:
@@ -279,19 +281,19 @@ class Campaign:
 
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
         program = self.store.program(attempt.program_id)
-        speedup = self.record_result(program.id, program.source, result)
+        score = self.record_result(program.id, program.source, result)
         if result.passed:
             self.islands.admit(program.id)
-            if speedup > self.state.best_speedup:
-                self.state.best_speedup = speedup
+            if score > self.state.best_score:
+                self.state.best_score = score
                 attempt.improved = True
                 self.run_dir.write_best(program.source)
-                self.run_dir.append_log("new best", program=program.id, speedup=speedup)
+                self.run_dir.append_log("new best", program=program.id, score=score)
         elif attempt.repairs_left > 0 and result.failure.stage in (Stage.COMPILE, Stage.VERIFY):
             attempt.repairs_left -= 1
             attempt.origin, attempt.parent = "repair", self.store.program(program.id)
             attempt.strategy = f"repair of #{program.id}"
-            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, view(program),
+            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, view(program, label=self.score_label),
                                     failure_text(result))
             self.refs[self.agents["reviewer"].repair.remote(request)] = ("repair", attempt)
             return

@@ -14,6 +14,7 @@ from evolve.db.store import ProgramStore
 from evolve.progress import CampaignProgress
 from evolve.run_dir import RunDir
 from evolve.typed_config import build, to_data
+from kernelbench.score_label import ScoreLabel, score_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,9 @@ class CampaignSummary:
     attempts: int
     counts: dict[str, int]
     best_program: int | None
-    best_speedup: float | None
+    best_score: float | None           # oriented: higher is better ("min" objectives negated)
+    best_value: float | None           # as the objective reads (score_label.value)
+    score_label: ScoreLabel
     elapsed_s: float
     llm: dict[str, float]
     islands: dict[int, int]
@@ -85,7 +88,8 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
 def _drive(config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
            console: Console | None, show_progress: bool) -> CampaignSummary:
     ensure_ray()
-    with CampaignProgress(config.budget.iterations, console, show_progress) as progress:
+    label = score_label(config.campaign.problem, config.evolve.objectives)
+    with CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
         Campaign(config, run_dir, store, campaign_id, progress).run()
     return summarize(store, campaign_id)
 
@@ -97,9 +101,11 @@ def summarize(store: ProgramStore, campaign_id: int) -> CampaignSummary:
     for member in store.programs(campaign_id, in_population=True):
         islands[member.island] = islands.get(member.island, 0) + 1
     state = campaign["state"]
+    label = score_label(campaign["problem_id"], campaign["config"].get("evolve", {}).get("objectives", ()))
     return CampaignSummary(campaign["name"], campaign["status"], campaign["problem_id"],
                            max(0, state.get("next_attempt", 1) - 1), store.status_counts(campaign_id),
-                           None if best is None else best.id, None if best is None else best.speedup,
+                           None if best is None else best.id, None if best is None else best.score,
+                           None if best is None else label.value(best.score), label,
                            float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())))
 
 

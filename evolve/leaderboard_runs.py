@@ -24,6 +24,8 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
         try:
             campaign_id = store.campaign_id(entry.config.campaign.name)
             campaign = store.campaign(campaign_id)
+            if campaign["problem_id"].startswith("discovery/"):
+                continue                      # a simulator score, not a kernel speedup: not on this leaderboard
             best = store.best_program(campaign_id)
             correct = [p for p in store.programs(campaign_id, statuses=["evaluated"]) if p.origin != "migration"]
             llm = store.llm_totals(campaign_id)
@@ -31,7 +33,7 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
             environment = environment or dict(result.get("environment", {}))
             outcomes.append(ProblemOutcome(
                 problem_id=campaign["problem_id"], level=level_of(campaign["problem_id"]), correct=best is not None,
-                speedup_vs_eager=None if best is None else best.speedup,
+                speedup_vs_eager=None if best is None else result.get("speedup_vs_eager", best.score),
                 speedup_vs_compile=result.get("speedup_vs_compile"),
                 best_program=None if best is None else best.id,
                 attempts=max(0, campaign["state"].get("next_attempt", 1) - 1),
@@ -40,5 +42,5 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
         finally:
             store.close()
     if not outcomes:
-        raise FileNotFoundError(f"no campaigns under {root}")
+        raise FileNotFoundError(f"no kernel campaigns under {root}")
     return RunColumn(name or Path(root).resolve().name, tuple(outcomes), environment)

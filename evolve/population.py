@@ -42,7 +42,7 @@ class Individual:
     island: int
     objectives: tuple[float, ...]
     features: dict[str, Any] = field(default_factory=dict)
-    speedup: float = 0.0
+    score: float = 0.0
     parent_id: int | None = None
 
 
@@ -55,12 +55,12 @@ def cell_of(individual: Individual, descriptors: Sequence[FeatureSpec]) -> tuple
 
 
 def cell_champions(members: Sequence[Individual], descriptors: Sequence[FeatureSpec]) -> dict[tuple[int, ...], int]:
-    """Best (highest speedup, then lowest id) program id in each occupied MAP-Elites cell."""
+    """Best (highest score, then lowest id) program id in each occupied MAP-Elites cell."""
     best: dict[tuple[int, ...], Individual] = {}
     for member in members:
         cell = cell_of(member, descriptors)
         holder = best.get(cell)
-        if holder is None or (member.speedup, -member.id) > (holder.speedup, -holder.id):
+        if holder is None or (member.score, -member.id) > (holder.score, -holder.id):
             best[cell] = member
     return {cell: member.id for cell, member in best.items()}
 
@@ -89,11 +89,11 @@ def trim_island(members: Sequence[Individual], capacity: int,
 
 
 def migrants(members: Sequence[Individual], islands: int) -> list[tuple[Individual, int]]:
-    """Ring migration: each island's best program (by speedup) travels to the next island."""
+    """Ring migration: each island's best program (by score) travels to the next island."""
     moves = []
     for island in range(islands):
         residents = [m for m in members if m.island == island]
         if residents and islands > 1:
-            best = max(residents, key=lambda m: (m.speedup, -m.id))
+            best = max(residents, key=lambda m: (m.score, -m.id))
             moves.append((best, (island + 1) % islands))
     return moves

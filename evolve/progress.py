@@ -1,19 +1,22 @@
-"""A rich progress bar with the best speedup so far; silent when there is no terminal to draw on."""
+"""A rich progress bar with the best score so far; silent when there is no terminal to draw on."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kernelbench.score_label import KERNEL_SCORE, ScoreLabel
+
 
 class CampaignProgress:
-    def __init__(self, total: int, console: Console | None = None, enabled: bool = True):
-        self.total = total
+    def __init__(self, total: int, console: Console | None = None, enabled: bool = True,
+                 label: ScoreLabel = KERNEL_SCORE):
+        self.total, self.label = total, label
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("best [green]{task.fields[best]:.3f}x[/]"), TextColumn("stagnant {task.fields[stagnation]}"),
+            TextColumn("best [green]{task.fields[best]}[/]"), TextColumn("stagnant {task.fields[stagnation]}"),
             TimeElapsedColumn(), console=console or Console(), disable=not enabled, transient=False)
-        self.task = self.progress.add_task("attempts", total=total or None, best=0.0, stagnation=0)
+        self.task = self.progress.add_task("attempts", total=total or None, best="-", stagnation=0)
 
     def __enter__(self) -> CampaignProgress:
         self.progress.start()
@@ -23,5 +26,5 @@ class CampaignProgress:
         self.progress.stop()
 
     def update(self, state, elapsed_s: float) -> None:
-        self.progress.update(self.task, completed=state.completed, best=state.best_speedup,
+        self.progress.update(self.task, completed=state.completed, best=self.label.format(state.best_score) if state.completed else "-",
                              stagnation=state.stagnation)

@@ -30,7 +30,7 @@ class ProgramRecord:
     note: str
     status: str
     correct: bool
-    speedup: float | None
+    score: float | None
     code_size: int
     objectives: tuple[float, ...]
     features: dict[str, Any] = field(default_factory=dict)

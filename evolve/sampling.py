@@ -24,7 +24,7 @@ class TreeNode:
     """One attempt in the search tree, failed ones included (they can be repaired or abandoned)."""
 
     id: int
-    speedup: float
+    score: float
     correct: bool
     children: int
 
@@ -61,7 +61,7 @@ def epsilon_greedy_pick(nodes: Sequence[TreeNode], rng: random.Random, stagnatio
     if rng.random() < epsilon(stagnation, settings):
         return nodes[rng.randrange(len(nodes))]
     correct = [n for n in nodes if n.correct] or list(nodes)
-    return max(correct, key=lambda n: (n.speedup / (1.0 + settings.expansion_penalty * n.children), -n.id))
+    return max(correct, key=lambda n: (n.score / (1.0 + settings.expansion_penalty * n.children), -n.id))
 
 
 def pick_inspirations(members: Sequence[Individual], parent_id: int, count: int,

@@ -247,7 +247,9 @@ def _show_summary(summary, as_json: bool) -> None:
         print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
         return
     table = Table(title=f"campaign {summary.name} ({summary.status})", show_header=False)
-    best = "none correct" if summary.best_program is None else f"#{summary.best_program} at {summary.best_speedup:.3f}x"
+    label = summary.score_label
+    best = ("none correct" if summary.best_program is None
+            else f"#{summary.best_program}: {label.format(summary.best_score)} ({label.better()})")
     rows = [("problem", summary.problem), ("attempts", str(summary.attempts)),
             ("programs", ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))),
             ("best", best), ("elapsed", f"{summary.elapsed_s:.0f} s"),

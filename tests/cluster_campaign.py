@@ -27,7 +27,7 @@ from evolve.launch import start_campaign  # noqa: E402
 def evaluated(engine) -> dict[int, tuple]:
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, status, speedup FROM programs WHERE status IN ('evaluated', 'failed')"))
+            rows = conn.execute(text("SELECT id, status, score FROM programs WHERE status IN ('evaluated', 'failed')"))
             return {row[0]: (row[1], row[2]) for row in rows}
     except ProgrammingError:
         return {}

@@ -11,7 +11,10 @@ from sqlalchemy import Engine, inspect, select, text
 
 from evolve.db.models import SCHEMA_VERSION, Base, SchemaInfo
 
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    # v2: the primary score is not always a speedup (discovery problems score by their first objective)
+    2: ["ALTER TABLE programs RENAME COLUMN speedup TO score"],
+}
 
 
 class SchemaTooNew(RuntimeError):

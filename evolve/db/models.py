@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def utcnow() -> datetime:
@@ -57,7 +57,7 @@ class Program(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), index=True)
     correct: Mapped[bool] = mapped_column(Boolean, default=False)
-    speedup: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     code_size: Mapped[int] = mapped_column(Integer, default=0)
     objectives: Mapped[list[Any]] = mapped_column(JSON, default=list)
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -71,7 +71,7 @@ class Program(Base):
     __table_args__ = (
         Index("ix_programs_campaign_attempt", "campaign_id", "attempt"),
         Index("ix_programs_population", "campaign_id", "in_population", "island"),
-        Index("ix_programs_tree", "campaign_id", "status", "id", "speedup", "correct", "children"),
+        Index("ix_programs_tree", "campaign_id", "status", "id", "score", "correct", "children"),
     )
 
 

@@ -18,7 +18,7 @@ def to_record(row: Program) -> ProgramRecord:
     return ProgramRecord(
         id=row.id, parent_id=row.parent_id, attempt=row.attempt, island=row.island, generation=row.generation,
         origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, note=row.note, status=row.status,
-        correct=row.correct, speedup=row.speedup, code_size=row.code_size, objectives=tuple(row.objectives or ()),
+        correct=row.correct, score=row.score, code_size=row.code_size, objectives=tuple(row.objectives or ()),
         features=dict(row.features or {}), in_population=row.in_population)
 
 
@@ -82,7 +82,7 @@ class ProgramStore:
                           features: dict[str, Any], score: float | None = None) -> None:
         """Store the evaluator's verdict and the program's scores in one transaction.
 
-        `programs.speedup` holds the program's primary score: the speedup over eager for kernels (the default),
+        `programs.score` holds the program's primary score: the speedup over eager for kernels (the default),
         the campaign's first objective for discovery problems (passed as `score`)."""
         failure = result.get("failure")
         profile = result.get("profile") or {}
@@ -97,7 +97,7 @@ class ProgramStore:
                 runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
             s.execute(update(Program).where(Program.id == program_id).values(
                 status=Status.EVALUATED if failure is None else Status.FAILED, correct=failure is None,
-                speedup=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
+                score=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
                 objectives=list(objectives), features=features))
 
     def set_status(self, program_id: int, status: str) -> None:
@@ -120,7 +120,7 @@ class ProgramStore:
             copy = Program(campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
                            generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
                            source=original.source, diff="", status=original.status, correct=original.correct,
-                           speedup=original.speedup, code_size=original.code_size,
+                           score=original.score, code_size=original.code_size,
                            objectives=list(original.objectives or []), features=dict(original.features or {}))
             s.add(copy)
             original.children += 1
@@ -150,11 +150,11 @@ class ProgramStore:
                 select(Program).where(Program.parent_id == program_id).order_by(Program.id))]
 
     def tree_nodes(self, campaign_id: int, statuses: Iterable[str]) -> list[tuple[int, float, bool, int]]:
-        """(id, speedup, correct, number of children) of every attempt with those statuses, from a covering index."""
-        query = (select(Program.id, Program.speedup, Program.correct, Program.children)
+        """(id, score, correct, number of children) of every attempt with those statuses, from a covering index."""
+        query = (select(Program.id, Program.score, Program.correct, Program.children)
                  .where(Program.campaign_id == campaign_id, Program.status.in_(list(statuses))).order_by(Program.id))
         with self.session() as s:
-            return [(pid, speedup or 0.0, bool(correct), count) for pid, speedup, correct, count in s.execute(query)]
+            return [(pid, score or 0.0, bool(correct), count) for pid, score, correct, count in s.execute(query)]
 
     def count_nodes(self, campaign_id: int, statuses: Iterable[str]) -> int:
         with self.session() as s:
@@ -168,8 +168,8 @@ class ProgramStore:
                             .order_by(Program.id).offset(index).limit(1))
 
     def best_node(self, campaign_id: int, statuses: Iterable[str], expansion_penalty: float) -> int:
-        """Correct nodes first, then the highest speedup discounted by expansions, then the oldest."""
-        score = func.coalesce(Program.speedup, 0.0) / (1.0 + expansion_penalty * Program.children)
+        """Correct nodes first, then the highest score discounted by expansions, then the oldest."""
+        score = func.coalesce(Program.score, 0.0) / (1.0 + expansion_penalty * Program.children)
         with self.session() as s:
             return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
                                                      Program.status.in_(list(statuses)))
@@ -177,7 +177,7 @@ class ProgramStore:
 
     def best_program(self, campaign_id: int) -> ProgramRecord | None:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))
-                 .order_by(Program.speedup.desc(), Program.code_size, Program.id).limit(1))
+                 .order_by(Program.score.desc(), Program.code_size, Program.id).limit(1))
         with self.session() as s:
             row = s.scalars(query).first()
             return None if row is None else to_record(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -11,9 +12,10 @@ from evolve.db.store import ProgramStore
 from evolve.population import cell_of
 from evolve.islands import individual
 from evolve.runs_index import RunEntry
+from kernelbench.score_label import score_label
 
 PROGRAM_COLUMNS = (Program.id, Program.parent_id, Program.attempt, Program.island, Program.generation, Program.origin,
-                   Program.strategy, Program.status, Program.correct, Program.speedup, Program.code_size,
+                   Program.strategy, Program.status, Program.correct, Program.score, Program.code_size,
                    Program.in_population, Program.note, Program.created_at)
 
 
@@ -28,16 +30,19 @@ def campaign_overview(entry: RunEntry, store: ProgramStore) -> dict[str, Any]:
         slot = islands.setdefault(member.island, {"island": member.island, "members": 0, "cells": {}})
         slot["members"] += 1
         cell = ",".join(str(b) for b in cell_of(individual(member), descriptors))
-        slot["cells"][cell] = max(slot["cells"].get(cell, 0.0), member.speedup or 0.0)
+        score = member.score or 0.0
+        if cell not in slot["cells"] or score > slot["cells"][cell]:
+            slot["cells"][cell] = score
     counts = store.status_counts(campaign_id)
     return {
         "key": entry.key, "name": campaign["name"], "problem": campaign["problem_id"], "status": campaign["status"],
         "attempts": max(0, campaign["state"].get("next_attempt", 1) - 1), "counts": counts,
-        "programs": sum(counts.values()), "best": None if best is None else {"id": best.id, "speedup": best.speedup},
+        "programs": sum(counts.values()), "best": None if best is None else {"id": best.id, "score": best.score},
         "llm": store.llm_totals(campaign_id), "elapsed_s": campaign["state"].get("elapsed_s", 0.0),
         "updated_at": str(campaign["updated_at"]), "islands": [islands[k] for k in sorted(islands)],
         "descriptors": [{"name": d.name, "edges": list(d.edges)} for d in descriptors],
         "objectives": [{"name": o.name, "direction": o.direction} for o in entry.config.evolve.objectives],
+        "score_label": asdict(score_label(campaign["problem_id"], entry.config.evolve.objectives)),
     }
 
 
@@ -45,11 +50,11 @@ def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
     query = select(*PROGRAM_COLUMNS).where(Program.campaign_id == campaign_id).order_by(Program.id)
     with store.session() as s:
         rows = [dict(row._mapping) for row in s.execute(query)]
-    best = 0.0
+    best = None                              # scores of "min" objectives are negative: no 0.0 floor
     for row in rows:
         row["created_at"] = str(row["created_at"])
-        if row["correct"] and (row["speedup"] or 0.0) > best:
-            best = row["speedup"]
+        if row["correct"] and row["score"] is not None and (best is None or row["score"] > best):
+            best = row["score"]
         row["best_so_far"] = best
     return rows
 
@@ -61,6 +66,8 @@ def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
                         "message": e.message, "speedup_vs_eager": e.speedup_vs_eager,
                         "speedup_vs_compile": e.speedup_vs_compile, "runtime_us": e.runtime_us, "stages": e.stages,
                         "profile": (e.result or {}).get("profile"),
+                        "metrics": (e.result or {}).get("metrics") or {},
+                        "holdout_metrics": (e.result or {}).get("holdout_metrics") or {},
                         "output_tail": ((e.result or {}).get("failure") or {}).get("output_tail", ""),
                         "created_at": str(e.created_at)}
                        for e in s.scalars(select(Evaluation).where(Evaluation.program_id == program_id)
@@ -70,7 +77,7 @@ def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
                for c in s.scalars(select(LLMCall).where(LLMCall.attempt == record.attempt).order_by(LLMCall.id))]
     return {"id": record.id, "parent_id": record.parent_id, "attempt": record.attempt, "island": record.island,
             "generation": record.generation, "origin": record.origin, "strategy": record.strategy,
-            "status": record.status, "correct": record.correct, "speedup": record.speedup, "note": record.note,
+            "status": record.status, "correct": record.correct, "score": record.score, "note": record.note,
             "source": record.source, "diff": record.diff, "objectives": list(record.objectives),
             "features": record.features, "in_population": record.in_population, "evaluations": evaluations,
             "llm_calls": llm}

@@ -23,8 +23,8 @@ def numbered(source: str) -> str:
 
 
 def describe(view: ProgramView) -> str:
-    speed = "n/a" if view.speedup is None else f"{view.speedup:.3f}x"
-    return f"program #{view.id} ({'correct' if view.correct else 'incorrect'}, speedup {speed}) {view.outcome}".strip()
+    verdict = "correct" if view.correct else "incorrect"
+    return f"program #{view.id} ({verdict}, {view.score_label.format(view.score)}) {view.outcome}".strip()
 
 
 def fit(sections: list[tuple[str, str]], budget_tokens: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kernelbench.score_label import KERNEL_SCORE, ScoreLabel
 from stark.llm.records import LLMCallRecord
 
 
@@ -13,10 +14,11 @@ class ProgramView:
 
     id: int
     source: str
-    speedup: float | None = None
+    score: float | None = None
     correct: bool = False
     outcome: str = ""
     strategy: str = ""
+    score_label: ScoreLabel = KERNEL_SCORE
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,3 +47,25 @@ def test_belady_is_the_ceiling_on_training_traces(size):
     scores = {name: sum(kv.simulate(t, size, f) for t in traces) for name, f in kv.BASELINES.items()}
     assert scores["belady"] >= max(scores.values()) - 1e-12
     assert scores["belady"] > scores["lru"] or size == max(kv.CACHE_SIZES)
+
+
+def test_mooncake_format_trace_loads_with_prefix_sharing(tmp_path):
+    # three requests in the Mooncake JSONL layout (written here, not taken from the public trace)
+    path = tmp_path / "trace.jsonl"
+    path.write_text('{"timestamp": 0, "input_length": 1500, "output_length": 10, "hash_ids": [0, 1, 2]}\n'
+                    '{"timestamp": 5, "input_length": 1200, "output_length": 3, "hash_ids": [0, 1, 7]}\n\n'
+                    '{"timestamp": 9, "input_length": 600, "output_length": 8, "hash_ids": [5, 1]}\n')
+    trace = kv.load_trace_jsonl(path)
+    first, second, third = trace.requests
+    assert first[:2] == second[:2] and first[2] != second[2]
+    assert third[1] != first[1]                      # block 1 after a different prefix is a different block
+    # a roomy cache reuses the shared two blocks of the second request: 2 of 8 blocks saved
+    assert kv.simulate(trace, 100, kv.lru) == pytest.approx(2 / 8)
+    assert len(kv.load_trace_jsonl(path, limit=2).requests) == 2
+
+
+def test_malformed_trace_line_is_a_one_line_error(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"timestamp": 0, "hash_ids": [0]}\n{"timestamp": 1}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: not a Mooncake trace line"):
+        kv.load_trace_jsonl(path)

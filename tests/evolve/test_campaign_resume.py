@@ -26,7 +26,7 @@ def evaluated(db):
         return {}
     with sqlite3.connect(db) as conn:
         try:
-            rows = conn.execute("SELECT id, status, speedup, source FROM programs WHERE status IN ('evaluated', 'failed')")
+            rows = conn.execute("SELECT id, status, score, source FROM programs WHERE status IN ('evaluated', 'failed')")
             return {row[0]: row[1:] for row in rows}
         except sqlite3.OperationalError:
             return {}
@@ -57,8 +57,8 @@ def test_killed_run_resumes_without_losing_evaluated_programs(tmp_path):
     assert summary["status"] == "finished" and summary["attempts"] == ITERATIONS
     assert summary["counts"].get("proposed", 0) == 0
     with sqlite3.connect(db) as conn:
-        seed_speedup = conn.execute("SELECT speedup FROM programs WHERE origin = 'seed'").fetchone()[0]
-    assert summary["best_speedup"] > seed_speedup * 1.2
+        seed_speedup = conn.execute("SELECT score FROM programs WHERE origin = 'seed'").fetchone()[0]
+    assert summary["best_score"] > seed_speedup * 1.2
     assert (runs / "matmul-offline" / "best.py").read_text() != (REPO / "kernelbench/candidates/matmul_square_tiled.py").read_text()
 
 

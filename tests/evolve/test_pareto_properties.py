@@ -17,7 +17,7 @@ DESCRIPTORS = (FeatureSpec("lines", (10.0, 20.0)),)
 
 
 def individuals(points):
-    return [Individual(id=i + 1, island=i % 2, objectives=p, features={"lines": (i * 7) % 30}, speedup=p[0])
+    return [Individual(id=i + 1, island=i % 2, objectives=p, features={"lines": (i * 7) % 30}, score=p[0])
             for i, p in enumerate(points)]
 
 
@@ -121,7 +121,7 @@ def test_epsilon_greedy_is_seeded_and_exploits_the_best_when_epsilon_is_zero(raw
     chosen = epsilon_greedy_pick(nodes, random.Random(seed), stagnation, greedy)
     pool = [n for n in nodes if n.correct] or nodes
     assert chosen in pool
-    score = lambda n: n.speedup / (1 + greedy.expansion_penalty * n.children)  # noqa: E731
+    score = lambda n: n.score / (1 + greedy.expansion_penalty * n.children)  # noqa: E731
     assert score(chosen) == max(score(n) for n in pool)
 
 
@@ -131,8 +131,8 @@ def test_epsilon_ramps_with_stagnation():
 
 
 def test_ring_migration_sends_each_islands_best_to_the_next():
-    members = [Individual(1, 0, (1.0,), speedup=1.0), Individual(2, 0, (3.0,), speedup=3.0),
-               Individual(3, 1, (2.0,), speedup=2.0), Individual(4, 2, (0.5,), speedup=0.5)]
+    members = [Individual(1, 0, (1.0,), score=1.0), Individual(2, 0, (3.0,), score=3.0),
+               Individual(3, 1, (2.0,), score=2.0), Individual(4, 2, (0.5,), score=0.5)]
     moves = [(m.id, to) for m, to in migrants(members, 3)]
     assert moves == [(2, 1), (3, 2), (4, 0)]
     assert migrants(members, 1) == []

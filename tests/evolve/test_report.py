@@ -93,3 +93,14 @@ def test_bad_input_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "stark.cli", "report", str(tmp_path / "none")], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.strip() == f"error: runs directory not found: {tmp_path / 'none'}"
+
+
+def test_discovery_campaigns_stay_off_the_kernel_leaderboard(tmp_path):
+    from evolve.leaderboard_runs import run_column
+
+    runs = make_runs(tmp_path / "mixed", {"level1/relu": ([(0, True, 2.0, 1.0)], 0),
+                                          "discovery/kv_cache_eviction": ([(0, True, 0.6, None)], 0)})
+    assert [o.problem_id for o in run_column(runs).outcomes] == ["level1/relu"]
+    only = make_runs(tmp_path / "only", {"discovery/kv_cache_eviction": ([(0, True, 0.6, None)], 0)})
+    with pytest.raises(FileNotFoundError, match="no kernel campaigns"):
+        run_column(only)

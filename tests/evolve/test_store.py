@@ -84,6 +84,22 @@ def test_old_database_is_migrated_forward(tmp_path, monkeypatch):
     reopened.close()
 
 
+def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
+    """v1 called the primary score `speedup`; v2 renames it `score` in place."""
+    store = ProgramStore(tmp_path / "run.db")
+    campaign = store.create_campaign("c", "p", {})
+    program = add(store, campaign, 0)
+    store.record_evaluation(program, {"speedup_vs_eager": 1.5}, objectives=(1.5,), features={})
+    with store.engine.begin() as conn:                  # turn the file back into what v1 wrote
+        conn.execute(text("ALTER TABLE programs RENAME COLUMN score TO speedup"))
+        conn.execute(text("UPDATE schema_info SET version = 1"))
+    store.close()
+    reopened = ProgramStore(tmp_path / "run.db", create=False)
+    assert current_version(reopened.engine) == SCHEMA_VERSION == 2
+    assert reopened.program(program).score == 1.5
+    reopened.close()
+
+
 def test_newer_database_is_refused(tmp_path):
     store = ProgramStore(tmp_path / "run.db")
     with store.engine.begin() as conn:

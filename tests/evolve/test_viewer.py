@@ -11,7 +11,7 @@ import uvicorn
 
 from evolve.launch import start_campaign
 from evolve.viewer.app import create_app
-from tests.conftest import CANDIDATES
+from tests.conftest import CANDIDATES, REPO
 from tests.evolve.test_campaign_llm import FALLBACK, role
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step
 
@@ -31,6 +31,8 @@ def runs_root(ray_session, tmp_path_factory):
             text += f"[agents.{name}]\n" + role(name, server.base_url)
         config.write_text(text)
         start_campaign(config, runs_root=root / "runs", show_progress=False)
+    start_campaign(REPO / "runs" / "scratchpad_offline.toml", runs_root=root / "runs", show_progress=False,
+                   overrides=["budget.iterations=4", "pipeline.proposals_in_flight=1"])
     return root / "runs"
 
 
@@ -54,7 +56,8 @@ def get(url: str):
 
 
 def test_api_lists_campaign_with_summary(viewer):
-    (campaign,) = get(f"{viewer}/api/campaigns")
+    campaigns = {c["key"]: c for c in get(f"{viewer}/api/campaigns")}
+    campaign = campaigns["viewed"]
     assert campaign["key"] == "viewed" and campaign["status"] == "finished" and campaign["attempts"] == 4
     assert campaign["counts"] == {"evaluated": 4, "failed": 1}
     assert campaign["llm"]["calls"] == 8 and campaign["islands"][0]["members"] >= 1
@@ -64,7 +67,7 @@ def test_api_programs_lineage_and_detail(viewer):
     programs = get(f"{viewer}/api/campaigns/viewed/programs")
     assert [p["attempt"] for p in programs] == [0, 1, 2, 3, 4]
     assert all(p["parent_id"] is not None for p in programs[1:])
-    assert programs[-1]["best_so_far"] == max(p["speedup"] or 0 for p in programs if p["correct"])
+    assert programs[-1]["best_so_far"] == max(p["score"] for p in programs if p["correct"])
     failed = next(p for p in programs if p["status"] == "failed")
     detail = get(f"{viewer}/api/campaigns/viewed/programs/{failed['id']}")
     assert "+    return x * 3" in detail["diff"]
@@ -97,6 +100,7 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
             "--disable-sync", "--no-first-run", "--disable-quic"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(viewer + "/")
+        page.click("#campaigns li[data-key='viewed']")
         page.wait_for_selector("#lineage .node")
         assert "viewed" in page.inner_text("#campaigns")
         page.click("#lineage .node:has(.badge.failed)")
@@ -107,3 +111,30 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
         page.screenshot(path=str(tmp_path / "viewer.png"), full_page=True)
         browser.close()
     assert (tmp_path / "viewer.png").stat().st_size > 10_000
+
+
+def test_discovery_scores_read_as_their_objective(viewer):
+    campaign = get(f"{viewer}/api/campaigns/scratchpad-offline")
+    assert campaign["score_label"] == {"name": "extra_mean", "direction": "min", "ratio": False}
+    assert campaign["best"]["score"] < 0                # stored oriented: lower extra traffic is a higher score
+    programs = get(f"{viewer}/api/campaigns/scratchpad-offline/programs")
+    assert programs[-1]["best_so_far"] == max(p["score"] for p in programs if p["correct"])
+
+
+def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(viewer + "/")
+        page.click("#campaigns li[data-key='scratchpad-offline']")
+        page.wait_for_selector("#lineage .node")
+        summary = page.inner_text("#summary")
+        assert "extra_mean 0." in summary and "x" not in summary.split("extra_mean")[1].split()[0]
+        assert "evaluated -" not in page.inner_text("#lineage")
+        page.click("#lineage .node:has(.badge.evaluated)")
+        page.wait_for_selector("#program table td")
+        detail = page.inner_text("#program")
+        assert "extra@0" in detail and "holdout" in detail and "extra_mean 0." in detail
+        browser.close()

@@ -1,16 +1,20 @@
 // The stark viewer: fetches the read-only JSON API and draws summary, charts, lineage and details.
 "use strict";
-const state = { key: null, version: null, programs: [], selected: null };
+const state = { key: null, version: null, programs: [], selected: null, label: { name: "speedup", direction: "max", ratio: true } };
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
 const fmtX = (v) => (v == null ? "—" : `${Number(v).toFixed(3)}x`);
+// Scores are stored oriented (higher is better; "min" objectives negated): show them as the objective reads.
+const shown = (v, label = state.label) => (label.direction === "min" ? -v : v);
+const fmtValue = (v, label = state.label) => (v == null ? "—" : label.ratio ? fmtX(v) : Number(shown(v, label)).toPrecision(4));
+const fmtScore = (v, label = state.label) => `${label.name} ${fmtValue(v, label)}`;
 const api = async (path) => { const r = await fetch(path); if (!r.ok) throw new Error(await r.text()); return r.json(); };
 
 async function loadCampaigns() {
   const list = await api("/api/campaigns");
   $("campaigns").innerHTML = list.map((c) => `<li data-key="${esc(c.key)}" class="${c.key === state.key ? "active" : ""}">
     <b>${esc(c.name || c.key)}</b><br><span class="muted">${c.error ? esc(c.error) :
-    `${esc(c.problem)} · ${esc(c.status)} · best ${fmtX(c.best && c.best.speedup)}`}</span></li>`).join("");
+    `${esc(c.problem)} · ${esc(c.status)} · best ${c.best ? fmtScore(c.best.score, c.score_label) : "—"}`}</span></li>`).join("");
   document.querySelectorAll("#campaigns li").forEach((li) => li.onclick = () => selectCampaign(li.dataset.key));
   return list;
 }
@@ -29,14 +33,15 @@ async function refresh() {
   if (version === state.version) return;
   state.version = version;
   $("empty").hidden = true; $("campaign").hidden = false;
+  state.label = c.score_label;
   $("title").textContent = `${c.name} — ${c.problem}`;
   const counts = Object.entries(c.counts).map(([k, v]) => `${k} ${v}`).join(", ");
-  $("summary").innerHTML = [["status", c.status], ["attempts", c.attempts], ["best", c.best ? `#${c.best.id} ${fmtX(c.best.speedup)}` : "none"],
+  $("summary").innerHTML = [["status", c.status], ["attempts", c.attempts], ["best", c.best ? `#${c.best.id} ${fmtScore(c.best.score)}` : "none"],
     ["programs", counts], ["LLM", `${c.llm.calls} calls · ${c.llm.prompt_tokens + c.llm.completion_tokens} tok · $${c.llm.cost_usd.toFixed(4)}`],
     ["elapsed", `${Math.round(c.elapsed_s)} s`]].map(([k, v]) => `<div class="card"><span class="muted">${k}</span><b>${esc(v)}</b></div>`).join("");
   $("islands").innerHTML = "<tr><th>island</th><th>members</th><th>cells (" + esc(c.descriptors.map((d) => d.name).join(", ")) +
-    ") → best speedup</th></tr>" + c.islands.map((i) => `<tr><td>${i.island}</td><td>${i.members}</td><td>${Object.entries(i.cells)
-    .map(([cell, s]) => `[${esc(cell)}] ${fmtX(s)}`).join(" · ")}</td></tr>`).join("");
+    ") → best " + esc(c.score_label.name) + "</th></tr>" + c.islands.map((i) => `<tr><td>${i.island}</td><td>${i.members}</td><td>${Object.entries(i.cells)
+    .map(([cell, s]) => `[${esc(cell)}] ${fmtValue(s)}`).join(" · ")}</td></tr>`).join("");
   state.programs = await api(`/api/campaigns/${encodeURIComponent(state.key)}/programs`);
   drawBest(); drawPareto(); drawLineage();
   const llm = await api(`/api/campaigns/${encodeURIComponent(state.key)}/llm`);
@@ -65,31 +70,33 @@ function scale(values, lo, hi) {
 
 function drawBest() {
   const svg = $("best-chart"), w = 480, h = 220, pad = 36;
-  const rows = state.programs.filter((p) => p.status === "evaluated" || p.status === "failed");
+  const rows = state.programs.filter((p) => (p.status === "evaluated" || p.status === "failed") && p.best_so_far != null);
   if (!rows.length) { svg.innerHTML = ""; return; }
-  const xs = scale(rows.map((p) => p.attempt), pad, w - 14), ys = scale([0, ...rows.map((p) => p.best_so_far)], h - pad, 14);
-  const path = rows.map((p, i) => `${i ? "L" : "M"}${xs(p.attempt).toFixed(1)},${ys(p.best_so_far).toFixed(1)}`).join(" ");
-  const dots = rows.filter((p) => p.correct).map((p) => `<circle cx="${xs(p.attempt)}" cy="${ys(p.speedup)}" r="2" fill="#9ab"/>`).join("");
-  const top = Math.max(...rows.map((p) => p.best_so_far));
+  const values = rows.filter((p) => p.correct).map((p) => shown(p.score)).concat(state.label.ratio ? [0] : []);
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const xs = scale(rows.map((p) => p.attempt), pad, w - 14), ys = scale([lo, hi], h - pad, 14);
+  const path = rows.map((p, i) => `${i ? "L" : "M"}${xs(p.attempt).toFixed(1)},${ys(shown(p.best_so_far)).toFixed(1)}`).join(" ");
+  const dots = rows.filter((p) => p.correct).map((p) => `<circle cx="${xs(p.attempt)}" cy="${ys(shown(p.score))}" r="2" fill="#9ab"/>`).join("");
+  const best = rows[rows.length - 1].best_so_far;
   const attempts = rows.map((p) => p.attempt);
-  svg.innerHTML = axes(svg, w, h, pad, "attempt", "speedup") + ticks(w, h, pad, [Math.min(...attempts), Math.max(...attempts)], [0, top]) + dots + `<path d="${path}" fill="none" stroke="#2563c9" stroke-width="2"/>
-    <text x="${w - 14}" y="${ys(top) - 4}" text-anchor="end">${fmtX(top)}</text>`;
+  svg.innerHTML = axes(svg, w, h, pad, "attempt", esc(state.label.name)) + ticks(w, h, pad, [Math.min(...attempts), Math.max(...attempts)], [lo, hi]) + dots + `<path d="${path}" fill="none" stroke="#2563c9" stroke-width="2"/>
+    <text x="${w - 14}" y="${ys(shown(best)) + (state.label.direction === "min" ? 14 : -4)}" text-anchor="end">${fmtValue(best)}</text>`;
 }
 
-function dominated(a, b) { return b.speedup >= a.speedup && b.code_size <= a.code_size && (b.speedup > a.speedup || b.code_size < a.code_size); }
+function dominated(a, b) { return b.score >= a.score && b.code_size <= a.code_size && (b.score > a.score || b.code_size < a.code_size); }
 
 function drawPareto() {
   const svg = $("pareto-chart"), w = 480, h = 220, pad = 36;
   const rows = state.programs.filter((p) => p.correct && p.origin !== "migration");
   if (!rows.length) { svg.innerHTML = ""; return; }
-  const xs = scale(rows.map((p) => p.code_size), pad + 6, w - 20), ys = scale(rows.map((p) => p.speedup), h - pad - 6, 16);
+  const xs = scale(rows.map((p) => p.code_size), pad + 6, w - 20), ys = scale(rows.map((p) => shown(p.score)), h - pad - 6, 16);
   const front = rows.filter((a) => !rows.some((b) => dominated(a, b))).sort((a, b) => a.code_size - b.code_size);
-  const line = front.map((p, i) => `${i ? "L" : "M"}${xs(p.code_size)},${ys(p.speedup)}`).join(" ");
-  const sizes = rows.map((p) => p.code_size), speeds = rows.map((p) => p.speedup);
-  svg.innerHTML = axes(svg, w, h, pad, "code size (bytes)", "speedup") +
+  const line = front.map((p, i) => `${i ? "L" : "M"}${xs(p.code_size)},${ys(shown(p.score))}`).join(" ");
+  const sizes = rows.map((p) => p.code_size), speeds = rows.map((p) => shown(p.score));
+  svg.innerHTML = axes(svg, w, h, pad, "code size (bytes)", esc(state.label.name)) +
     ticks(w, h, pad, [Math.min(...sizes), Math.max(...sizes)], [Math.min(...speeds), Math.max(...speeds)]) + `<path d="${line}" fill="none" stroke="#e07b00" stroke-dasharray="4 3"/>` +
-    rows.map((p) => `<circle class="point" data-id="${p.id}" cx="${xs(p.code_size)}" cy="${ys(p.speedup)}" r="${front.includes(p) ? 5 : 3.5}"
-      fill="${p.in_population ? "#2563c9" : "#b8c2cc"}"><title>#${p.id} ${fmtX(p.speedup)} · ${p.code_size} B</title></circle>`).join("");
+    rows.map((p) => `<circle class="point" data-id="${p.id}" cx="${xs(p.code_size)}" cy="${ys(shown(p.score))}" r="${front.includes(p) ? 5 : 3.5}"
+      fill="${p.in_population ? "#2563c9" : "#b8c2cc"}"><title>#${p.id} ${fmtScore(p.score)} · ${p.code_size} B</title></circle>`).join("");
   svg.querySelectorAll(".point").forEach((c) => c.onclick = () => showProgram(Number(c.dataset.id)));
 }
 
@@ -97,7 +104,7 @@ function drawLineage() {
   const children = new Map();
   state.programs.forEach((p) => { const k = p.parent_id ?? 0; if (!children.has(k)) children.set(k, []); children.get(k).push(p); });
   const render = (parent) => `<ul>${(children.get(parent) || []).map((p) => `<li><span class="node${p.id === state.selected ? " selected" : ""}" data-id="${p.id}">#${p.id}
-    <span class="badge ${esc(p.status)}">${esc(p.status)}</span> ${p.correct ? fmtX(p.speedup) : ""} <span class="muted">${esc(p.origin)} · i${p.island} · ${esc((p.strategy || "").slice(0, 60))}</span></span>
+    <span class="badge ${esc(p.status)}">${esc(p.status)}</span> ${p.correct ? fmtValue(p.score) : ""} <span class="muted">${esc(p.origin)} · i${p.island} · ${esc((p.strategy || "").slice(0, 60))}</span></span>
     ${render(p.id)}</li>`).join("")}</ul>`;
   $("lineage").innerHTML = render(0);
   document.querySelectorAll("#lineage .node").forEach((n) => n.onclick = (e) => { e.stopPropagation(); showProgram(Number(n.dataset.id)); });
@@ -115,10 +122,12 @@ async function showProgram(id) {
     ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
     <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
     ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
+    ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
+      `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
     ${e.output_tail ? `<details><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
   $("program").innerHTML = `<h3>Program #${p.id} <span class="badge ${esc(p.status)}">${esc(p.status)}</span></h3>
     <p>${esc(p.origin)} of ${p.parent_id ? `<a href="#" data-id="${p.parent_id}">#${p.parent_id}</a>` : "nothing (seed)"} · attempt ${p.attempt} · island ${p.island} · generation ${p.generation}
-    ${p.correct ? ` · speedup ${fmtX(p.speedup)}` : ""}</p>
+    ${p.correct ? ` · ${esc(fmtScore(p.score))}` : ""}</p>
     ${p.strategy ? `<p><b>strategy:</b> ${esc(p.strategy)}</p>` : ""}${p.note ? `<p><b>note:</b> ${esc(p.note)}</p>` : ""}
     <h4>Diff from parent</h4><pre class="diff" id="diff">${p.diff ? diffHtml(p.diff) : "(none)"}</pre>${evals}
     ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4><table>${p.llm_calls.map((c) => `<tr><td>${esc(c.role)}</td><td>${esc(c.status)}</td><td>${c.tokens} tok</td><td>$${c.cost_usd.toFixed(5)}</td><td>${esc(c.error)}</td></tr>`).join("")}</table>` : ""}

@@ -75,6 +75,34 @@ def generate_trace(seed: int, conversations: int = 120, system_prompts: int = 8,
     return Trace(tuple(requests))
 
 
+def load_trace_jsonl(path, limit: int | None = None) -> Trace:
+    """A trace in the Mooncake (FAST'25) JSONL format: one request per line with `hash_ids`, one id per block.
+
+    Ids are chained so that a block's key covers its whole prefix, as this cache assumes; for traces whose
+    ids are already prefix hashes (Mooncake's) chaining changes nothing.  No public trace is bundled: pass
+    the path of one you have the right to use.
+    """
+    import json
+    from pathlib import Path
+
+    requests = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            ids = json.loads(line)["hash_ids"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a Mooncake trace line with hash_ids ({exc})") from None
+        chain, key = [], 0
+        for block in ids:
+            key = hash((key, int(block)))
+            chain.append(key)
+        requests.append(tuple(chain))
+        if limit is not None and len(requests) >= limit:
+            break
+    return Trace(tuple(requests))
+
+
 @dataclass
 class PrefixCache:
     capacity: int
