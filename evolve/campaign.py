@@ -31,6 +31,7 @@ from evolve.run_dir import RunDir
 from kernelbench.registry import resolve_problem
 from kernelbench.score_label import KERNEL_SCORE, ScoreLabel, score_label
 from stark.agents import CodeRequest, PlanRequest, ProgramView, RepairRequest, start_agents
+from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.diffs import unified_diff
 
 
@@ -97,14 +98,15 @@ class Campaign:
 
     # setup ------------------------------------------------------------------------------------------------------
     def start_workers(self) -> None:
-        agents = self.config.agents
+        agents, framing = self.config.agents, KERNEL_FRAMING
         if self.problem.kind == "discovery":
             from kernelbench.problem import load_module
 
-            agents = replace(agents, entry_points=load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINTS)
+            entry_points = load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINTS
+            framing = discovery_framing(self.score_label.name, self.score_label.better(), entry_points)
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
-        self.agents = start_agents(agents, self.config.campaign.seed)
+        self.agents = start_agents(agents, self.config.campaign.seed, framing)
         pipeline = self.config.pipeline
         self.pool = EvaluatorPool(pipeline.evaluators, scratch_root=None,
                                   num_gpus_per_worker=pipeline.gpus_per_evaluator(self.config.evaluator.backend),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+RETIRED_AGENT_KEYS = ("entry_point", "entry_points")   # now derived from the problem at start
+
 
 @dataclass(frozen=True, slots=True)
 class RunDir:
@@ -43,7 +45,10 @@ class RunDir:
     def read_config(self) -> dict[str, Any]:
         if not self.config.is_file():
             raise FileNotFoundError(f"not a stark run directory (no config.json): {self.root}")
-        return json.loads(self.config.read_text())
+        data = json.loads(self.config.read_text())
+        for retired in RETIRED_AGENT_KEYS:          # runs saved by an older stark still carry them
+            data.get("agents", {}).pop(retired, None)
+        return data
 
     def write_best(self, source: str) -> None:
         temporary = self.best.with_suffix(".tmp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ray
 
+from stark.agents.framing import KERNEL_FRAMING, TaskFraming
 from stark.agents.llm_roles import LLMCoder, LLMPlanner, LLMReviewer
 from stark.agents.offline import OfflineCoder, OfflinePlanner, OfflineReviewer
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
@@ -17,42 +18,46 @@ def _client(role: RoleSettings, settings: AgentSettings, seed: int) -> OpenAICha
     return OpenAIChatClient(role.llm, cache=cache, seed=seed)
 
 
-def build_planner(settings: AgentSettings, seed: int = 0):
+def build_planner(settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
     role = settings.planner
-    return OfflinePlanner() if role.kind == "offline" else LLMPlanner(_client(role, settings, seed), role.llm)
+    if role.kind == "offline":
+        return OfflinePlanner()
+    return LLMPlanner(_client(role, settings, seed), role.llm, framing)
 
 
-def build_coder(settings: AgentSettings, seed: int = 0):
+def build_coder(settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
     role = settings.coder
-    return OfflineCoder() if role.kind == "offline" else LLMCoder(_client(role, settings, seed), role.llm)
+    if role.kind == "offline":
+        return OfflineCoder()
+    return LLMCoder(_client(role, settings, seed), role.llm, framing)
 
 
-def build_reviewer(settings: AgentSettings, seed: int = 0):
+def build_reviewer(settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
     role = settings.reviewer
     if role.kind == "offline":
-        return OfflineReviewer(settings.forbidden_calls, settings.entry_points)
-    return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls, settings.entry_points)
+        return OfflineReviewer(settings.forbidden_calls, framing.entry_points)
+    return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls, framing)
 
 
 class PlannerActor:
-    def __init__(self, settings: AgentSettings, seed: int = 0):
-        self.role = build_planner(settings, seed)
+    def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
+        self.role = build_planner(settings, seed, framing)
 
     def plan(self, request: PlanRequest) -> Plan:
         return self.role.plan(request)
 
 
 class CoderActor:
-    def __init__(self, settings: AgentSettings, seed: int = 0):
-        self.role = build_coder(settings, seed)
+    def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
+        self.role = build_coder(settings, seed, framing)
 
     def code(self, request: CodeRequest) -> Proposal:
         return self.role.code(request)
 
 
 class ReviewerActor:
-    def __init__(self, settings: AgentSettings, seed: int = 0):
-        self.role = build_reviewer(settings, seed)
+    def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
+        self.role = build_reviewer(settings, seed, framing)
 
     def screen(self, source: str) -> Verdict:
         return self.role.screen(source)
@@ -61,7 +66,8 @@ class ReviewerActor:
         return self.role.repair(request)
 
 
-def start_agents(settings: AgentSettings, seed: int = 0) -> dict[str, ray.actor.ActorHandle]:
+def start_agents(settings: AgentSettings, seed: int = 0,
+                 framing: TaskFraming = KERNEL_FRAMING) -> dict[str, ray.actor.ActorHandle]:
     """One actor per role; they wait on HTTP, so they ask Ray for no CPU and serve several calls at once.
     They hold no state worth keeping, so Ray restarts one lost with its node and retries its calls."""
     handles = {}
@@ -69,5 +75,5 @@ def start_agents(settings: AgentSettings, seed: int = 0) -> dict[str, ray.actor.
                             ("reviewer", ReviewerActor, settings.reviewer)):
         concurrency = role.llm.max_concurrency if role.kind == "llm" else 1
         handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency, max_restarts=-1,
-                                   max_task_retries=-1)(cls).remote(settings, seed)
+                                   max_task_retries=-1)(cls).remote(settings, seed, framing)
     return handles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from stark.agents.framing import KERNEL_FRAMING, TaskFraming
 from stark.agents.prompting import describe, fit, numbered, template
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
@@ -44,8 +45,9 @@ def ungrounded_references(instructions: str, source: str) -> list[str]:
 
 
 class LLMPlanner:
-    def __init__(self, client: LLMClient, settings: ModelSettings):
-        self.client, self.settings, self.system = client, settings, template("planner")
+    def __init__(self, client: LLMClient, settings: ModelSettings, framing: TaskFraming = KERNEL_FRAMING):
+        self.client, self.settings, self.system = client, settings, template("planner", framing)
+        self.problem_title = framing.problem_title
 
     def plan(self, request: PlanRequest) -> Plan:
         sections = [("Current program", f"{describe(request.parent)}\n{numbered(request.parent.source)}")]
@@ -54,7 +56,7 @@ class LLMPlanner:
         if request.siblings:
             sections.append(("Already tried from this program",
                              "\n".join(f"- {s.strategy or 'unknown'}: {describe(s)}" for s in request.siblings)))
-        sections.append(("Problem (reference implementation)", request.problem_source))
+        sections.append((self.problem_title, request.problem_source))
         sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
         reply = ask(self.client, self.settings, self.system, "planner", sections)
         if not reply.ok:
@@ -67,8 +69,8 @@ class LLMPlanner:
 
 
 class LLMCoder:
-    def __init__(self, client: LLMClient, settings: ModelSettings):
-        self.client, self.settings, self.system = client, settings, template("coder")
+    def __init__(self, client: LLMClient, settings: ModelSettings, framing: TaskFraming = KERNEL_FRAMING):
+        self.client, self.settings, self.system = client, settings, template("coder", framing)
 
     def code(self, request: CodeRequest) -> Proposal:
         sections = [("Plan", f"STRATEGY: {request.plan.strategy}\n{request.plan.instructions}"),
@@ -81,9 +83,10 @@ class LLMCoder:
 
 class LLMReviewer:
     def __init__(self, client: LLMClient, settings: ModelSettings, forbidden_calls: tuple[str, ...] = (),
-                 entry_points: tuple[str, ...] = ("ModelNew",)):
-        self.client, self.settings, self.system = client, settings, template("reviewer")
-        self.forbidden_calls, self.entry_points = forbidden_calls, entry_points
+                 framing: TaskFraming = KERNEL_FRAMING):
+        self.client, self.settings, self.system = client, settings, template("reviewer", framing)
+        self.problem_title = framing.problem_title
+        self.forbidden_calls, self.entry_points = forbidden_calls, framing.entry_points
 
     def screen(self, source: str) -> Verdict:
         problem = screen(source, self.forbidden_calls, self.entry_points)
@@ -91,6 +94,6 @@ class LLMReviewer:
 
     def repair(self, request: RepairRequest) -> Proposal:
         sections = [("Failure", request.failure), ("Program", request.program.source),
-                    ("Problem (reference implementation)", request.problem_source)]
+                    (self.problem_title, request.problem_source)]
         reply = ask(self.client, self.settings, self.system, "reviewer", sections)
         return propose(reply, request.program.source, "reviewer", "repair")

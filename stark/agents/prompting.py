@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from importlib import resources
 
+from stark.agents.framing import KERNEL_FRAMING, TaskFraming, render
 from stark.agents.records import ProgramView
 
 CHARS_PER_TOKEN = 4
 """A rough tokens-from-characters estimate: budgets are enforced before any tokenizer is known."""
 
 
-def template(role: str) -> str:
-    return resources.files("stark").joinpath("prompts", f"{role}.md").read_text()
+def template(role: str, framing: TaskFraming = KERNEL_FRAMING) -> str:
+    return render(resources.files("stark").joinpath("prompts", f"{role}.md").read_text(), framing)
 
 
 def estimate_tokens(text: str) -> int:

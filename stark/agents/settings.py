@@ -26,4 +26,3 @@ class AgentSettings:
     reviewer: RoleSettings = field(default_factory=RoleSettings)
     forbidden_calls: tuple[str, ...] = ()
     response_cache: str = ""
-    entry_points: tuple[str, ...] = ("ModelNew",)

@@ -70,4 +70,37 @@ def test_offline_campaign_beats_round_robin_routing(ray_session, tmp_path):
     round_robin = rt.evaluate_route(rt.round_robin, rt.TRAIN_SEEDS)["goodput_mean"]
     least_loaded = rt.evaluate_route(rt.least_loaded, rt.TRAIN_SEEDS)["goodput_mean"]
     assert summary.status == "finished"
-    assert summary.best_score >= least_loaded > round_robin + 0.1     # the seed is least-loaded
+    assert least_loaded > round_robin + 0.1                          # the seed is least-loaded ...
+    assert summary.best_score > least_loaded + 0.01                   # ... and evolution improves on it
+
+
+LLM_POLICY = SEED.replace("FREQUENCY_WEIGHT = 0.0", "FREQUENCY_WEIGHT = 0.5").replace("DEPTH_WEIGHT = 0.0", "DEPTH_WEIGHT = 2.0")
+
+
+def test_llm_campaign_on_a_discovery_problem_is_told_its_objective(ray_session, tmp_path):
+    from tests.evolve.test_campaign_llm import role
+    from tests.scripted_llm_server import ScriptedOpenAIServer, Step
+
+    script = {"coder-model": [Step(f"```python\n{LLM_POLICY}```"),
+                              Step(f"```python\n{LLM_POLICY.replace('def priority', 'def prio')}```")]}
+    fallback = {"planner-model": Step("STRATEGY: weigh hits\nINSTRUCTIONS:\n- [L9] raise FREQUENCY_WEIGHT")}
+    with ScriptedOpenAIServer(script, fallback) as server:
+        config = tmp_path / "kv.toml"
+        text = (f'[campaign]\nname = "kv-llm"\nproblem = "discovery/kv_cache_eviction"\n'
+                f'seed_program = "{BUNDLED / "kv_eviction_seed.py"}"\n[budget]\niterations = 2\n'
+                f'[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n[evolve]\nislands = 1\n[[evolve.objectives]]\n'
+                f'name = "saved_mean"\ndirection = "max"\n')
+        for name in ("planner", "coder", "reviewer"):
+            text += f"[agents.{name}]\n" + role(name, server.base_url)
+        config.write_text(text)
+        summary = start_campaign(config, runs_root=tmp_path / "runs", show_progress=False)
+        systems = {body["model"]: body["messages"][0]["content"] for body in server.requests}
+        planner_prompt = next(b for b in server.requests if b["model"] == "planner-model")["messages"][-1]["content"]
+    assert "deterministic simulator on saved_mean (higher is better)" in systems["planner-model"]
+    assert "Keep the functions `priority`" in systems["coder-model"] and "ModelNew" not in systems["coder-model"]
+    assert "saved_mean 0.6" in planner_prompt and "Problem (simulator" in planner_prompt
+    kv = load_discovery_problem("kv_cache_eviction")
+    expected = kv.evaluate_priority(
+        lambda block, now, clock: block.last_access + 0.5 * block.hits + 2.0 * block.depth, kv.TRAIN_SEEDS)
+    assert summary.counts == {"evaluated": 2, "rejected": 1}
+    assert summary.best_score == pytest.approx(max(expected["saved_mean"], kv.evaluate_priority(kv.lru, kv.TRAIN_SEEDS)["saved_mean"]))

@@ -4,6 +4,7 @@ import pytest
 
 from evolve.config import load_config
 from evolve.typed_config import ConfigError, to_data
+from tests.conftest import REPO
 
 MINIMAL = '[campaign]\nname = "c"\nproblem = "level1/relu"\nseed_program = "seed.py"\n'
 
@@ -60,3 +61,17 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(write(tmp_path, "[campaign\n"))
     with pytest.raises(ConfigError, match=r"missing \[campaign\]"):
         load_config(write(tmp_path, "[budget]\n"))
+
+
+def test_run_saved_by_an_older_stark_still_reads(tmp_path):
+    """Older runs saved `agents.entry_point(s)`, now derived from the problem; reading them must not fail."""
+    from evolve.config import CampaignConfig
+    from evolve.run_dir import RunDir
+    from evolve.typed_config import build
+
+    config = load_config(REPO / "runs" / "kv_eviction_offline.toml")
+    data = to_data(config)
+    data["agents"]["entry_point"] = "ModelNew"
+    run_dir = RunDir(tmp_path / "old")
+    run_dir.write_config(data)
+    assert build(CampaignConfig, run_dir.read_config()) == config

@@ -62,3 +62,16 @@ def test_screening_catches_reference_calls_and_escapes():
     assert screen("def priority(block, now, clock):\n    return 0\n", entry_points=("priority",)) == ""
     assert "syntax error" in screen("def (:\n")
     assert not OfflineReviewer().screen(ok + "\nget_inputs()\n").accepted
+
+
+def test_prompts_frame_kernels_by_default_and_discovery_problems_by_their_objective():
+    from stark.agents.framing import discovery_framing
+    from stark.agents.prompting import template
+
+    for role in ("planner", "coder", "reviewer"):
+        kernel = template(role)
+        assert "optimizes a kernel for speed" in kernel and "{" not in kernel
+        policy = template(role, discovery_framing("saved_mean", "higher is better", ("priority",)))
+        assert "deterministic simulator on saved_mean (higher is better)" in policy
+        assert "ModelNew" not in policy and "kernel" not in policy and "{" not in policy
+    assert "`priority`" in template("coder", discovery_framing("saved_mean", "higher is better", ("priority",)))
