@@ -1,6 +1,6 @@
 """Every discovery problem's baselines on its training and held-out instances, and what an offline campaign reaches.
 
-Run: .venv/bin/python benchmarks/discovery_baselines.py [--campaigns 40] [--kv-trace mooncake.jsonl]
+Run: .venv/bin/python benchmarks/discovery_baselines.py [--campaigns 40] [--plot out.png] [--kv-trace mooncake.jsonl]
 Prints the primary metric of each baseline (train / holdout), the scratchpad ILP optimum on graphs small
 enough to solve, and with --campaigns N the best program of an N-attempt offline campaign from each
 runs/*_offline.toml, re-scored on the held-out instances, as a ratio over the simplest baseline.
@@ -87,12 +87,35 @@ def campaign_best(name: str, iterations: int) -> tuple[float, float, float]:
         return problem.evaluate(module, "train")[metric], problem.evaluate(module, "holdout")[metric], elapsed
 
 
+def plot(results: dict[str, list[tuple[str, float, float]]], path: Path) -> None:
+    """One panel per problem: held-out value of each policy, the evolved one in orange."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.4))
+    for ax, (name, rows) in zip(axes, results.items()):
+        metric = PROBLEMS[name][0]
+        direction = load_discovery_problem(name).METRICS[metric]
+        labels = [policy.split(" (")[0] for policy, _, _ in rows]
+        colors = ["#e07b00" if label == "evolved" else "#2563c9" for label in labels]
+        ax.barh(labels, [holdout for _, _, holdout in rows], color=colors)
+        ax.set_title(f"{name}\n{metric} ({'higher' if direction == 'max' else 'lower'} is better, holdout)", fontsize=9)
+        ax.invert_yaxis()
+        ax.tick_params(labelsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=0, help="attempts per offline campaign (0: skip)")
+    parser.add_argument("--plot", type=Path, help="write a PNG of the held-out values per policy")
     parser.add_argument("--kv-trace", type=Path, help="a Mooncake-format JSONL trace to rank the KV baselines on")
     args = parser.parse_args()
     console = Console()
+    results = {}
     for name, (metric, simplest, _) in PROBLEMS.items():
         direction = load_discovery_problem(name).METRICS[metric]
         table = Table(title=f"{name}: {metric} ({'higher' if direction == 'max' else 'lower'} is better)")
@@ -106,6 +129,10 @@ def main() -> None:
         for policy, train, holdout in rows:
             table.add_row(policy, f"{train:.4f}", f"{holdout:.4f}", f"{holdout / reference:.3f}")
         console.print(table)
+        results[name] = rows
+    if args.plot:
+        plot(results, args.plot)
+        console.print(f"plot: {args.plot}")
     scratchpad_optimum(console)
     if args.kv_trace:
         kv = load_discovery_problem("kv_cache_eviction")
