@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 NOISE_LEVELS = (0.0, 0.3, 1.0)
-TRAIN_SEEDS = (0, 1, 2)
-HOLDOUT_SEEDS = (100, 101)
+TRAIN_SEEDS = (0, 1, 2, 3, 4, 5)
+HOLDOUT_SEEDS = (100, 101, 102, 103)
 METRICS = {f"ratio@{noise:g}": "min" for noise in NOISE_LEVELS} | {"ratio_mean": "min"}
 ENTRY_POINTS = ("assign",)
 
