@@ -105,10 +105,12 @@ def problems_command(
         if level is None or ref.level == level:
             table.add_row(ref.problem_id, str(ref.level), "KernelBench checkout" if ref.problem_id.startswith("kb/") else "stark")
     if level is None:
-        from kernelbench.discovery import discovery_problems
+        from kernelbench.discovery import discovery_problems, load_discovery_problem
 
         for name in discovery_problems():
-            table.add_row(f"discovery/{name}", "-", "stark (discovery: evolve a policy against a simulator)")
+            problem = load_discovery_problem(name)
+            functions = ", ".join(f"{f}()" for f in problem.ENTRY_POINTS)
+            table.add_row(f"discovery/{name}", "-", f"stark discovery: evolve {functions} against a simulator")
     Console().print(table)
 
 
