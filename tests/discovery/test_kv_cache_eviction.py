@@ -41,6 +41,16 @@ def test_traces_are_deterministic_and_shared_prefixes_exist():
     assert len(set(firsts)) < len(firsts) / 4
 
 
+def test_regenerated_turns_hit_leaves_so_recency_differs_from_insertion_order():
+    trace = kv.generate_trace(0)
+    assert sum(r in trace.requests[:i] for i, r in enumerate(trace.requests)) > 10       # a prompt resent as is
+    assert kv.generate_trace(0, regenerate=0.0).requests != trace.requests
+    # without regenerations no leaf is ever hit, and LRU evicts exactly what FIFO does
+    plain = kv.generate_trace(0, regenerate=0.0)
+    assert kv.simulate(plain, 64, kv.lru) == kv.simulate(plain, 64, kv.fifo)
+    assert any(kv.simulate(trace, size, kv.lru) != kv.simulate(trace, size, kv.fifo) for size in kv.CACHE_SIZES)
+
+
 @pytest.mark.parametrize("size", kv.CACHE_SIZES)
 def test_belady_is_the_ceiling_on_training_traces(size):
     traces = [kv.generate_trace(seed) for seed in kv.TRAIN_SEEDS]

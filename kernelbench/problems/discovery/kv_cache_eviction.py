@@ -45,8 +45,13 @@ class Trace:
     requests: tuple[tuple[int, ...], ...]
 
 
-def generate_trace(seed: int, conversations: int = 120, system_prompts: int = 8, turns: int = 6) -> Trace:
-    """Conversations interleaved in time: each turn resends the system prompt and the whole history."""
+def generate_trace(seed: int, conversations: int = 120, system_prompts: int = 8, turns: int = 6,
+                   regenerate: float = 0.15) -> Trace:
+    """Conversations interleaved in time: each turn resends the system prompt and the whole history.
+
+    A fraction of turns regenerate the last answer, resending the previous prompt unchanged: the only way a
+    leaf block is hit again, and so what separates recency (LRU) from insertion order (FIFO).
+    """
     rng = random.Random(seed)
     prompt_blocks = [rng.randint(4, 24) for _ in range(system_prompts)]
     popularity = [1.0 / (rank + 1) for rank in range(system_prompts)]
@@ -60,7 +65,8 @@ def generate_trace(seed: int, conversations: int = 120, system_prompts: int = 8,
             next_conversation += 1
         conversation = active[rng.randrange(len(active))]
         prompt, history, remaining, cid = conversation
-        history.extend((cid, len(history), rng.random()) for _ in range(rng.randint(1, 6)))
+        if not history or rng.random() >= regenerate:
+            history.extend((cid, len(history), rng.random()) for _ in range(rng.randint(1, 6)))
         chain, key = [], 0
         for index in range(prompt_blocks[prompt]):
             key = hash((key, 0, prompt, index))
