@@ -32,22 +32,12 @@ PROBLEMS = {
 }
 
 
-class Policy:
-    """A baseline dressed as a candidate module, so `problem.evaluate` scores both the same way."""
-
-    def __init__(self, problem, baseline):
-        if isinstance(baseline, tuple):
-            self.schedule, self.evict = baseline
-        else:
-            setattr(self, problem.ENTRY_POINTS[0], baseline)
-
-
 def baseline_rows(name: str) -> list[tuple[str, float, float]]:
     problem = load_discovery_problem(name)
     metric = PROBLEMS[name][0]
-    return [(baseline, problem.evaluate(Policy(problem, fn), "train")[metric],
-             problem.evaluate(Policy(problem, fn), "holdout")[metric])
-            for baseline, fn in problem.BASELINES.items()]
+    names = list(problem.BASELINES) + list(getattr(problem, "CEILINGS", ()))
+    return [(baseline, problem.evaluate_baseline(baseline, "train")[metric],
+             problem.evaluate_baseline(baseline, "holdout")[metric]) for baseline in names]
 
 
 def scratchpad_optimum(console: Console) -> None:

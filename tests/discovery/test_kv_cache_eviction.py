@@ -1,5 +1,7 @@
 """The prefix KV-cache simulator against hand-computed cases, and its baselines ranked as theory says."""
 
+import types
+
 import pytest
 
 from kernelbench.discovery import load_discovery_problem
@@ -20,7 +22,7 @@ def test_prefix_reuse_by_hand():
 def test_belady_keeps_the_block_used_again_and_lru_does_not():
     requests = trace((1, 2), (1, 3), (1, 4), (1, 2))
     assert kv.simulate(requests, 3, kv.lru) == pytest.approx(3 / 8)
-    assert kv.simulate(requests, 3, kv.belady) == pytest.approx(4 / 8)
+    assert kv.simulate(requests, 3, kv.belady, future=True) == pytest.approx(4 / 8)
 
 
 def test_only_leaves_outside_the_current_request_are_evicted():
@@ -51,10 +53,21 @@ def test_regenerated_turns_hit_leaves_so_recency_differs_from_insertion_order():
     assert any(kv.simulate(trace, size, kv.lru) != kv.simulate(trace, size, kv.fifo) for size in kv.CACHE_SIZES)
 
 
+def test_candidates_never_see_the_future():
+    """A candidate that copies Belady's rule gets no next_use to read, so it scores nothing like Belady."""
+    cheat = types.SimpleNamespace(priority=kv.belady)
+    seen = []
+    spy = types.SimpleNamespace(priority=lambda block, now, clock: seen.append(block.next_use) or now)
+    kv.evaluate(spy, "train")
+    assert set(seen) == {0}
+    assert kv.evaluate(cheat, "train")["saved_mean"] < kv.evaluate_baseline("belady", "train")["saved_mean"] - 0.05
+
+
 @pytest.mark.parametrize("size", kv.CACHE_SIZES)
 def test_belady_is_the_ceiling_on_training_traces(size):
     traces = [kv.generate_trace(seed) for seed in kv.TRAIN_SEEDS]
-    scores = {name: sum(kv.simulate(t, size, f) for t in traces) for name, f in kv.BASELINES.items()}
+    scores = {name: sum(kv.simulate(t, size, f, future=name == "belady") for t in traces)
+              for name, f in kv.BASELINES.items()}
     assert scores["belady"] >= max(scores.values()) - 1e-12
     assert scores["belady"] > scores["lru"] or size == max(kv.CACHE_SIZES)
 

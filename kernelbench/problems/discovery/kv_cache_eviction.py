@@ -29,7 +29,8 @@ ENTRY_POINTS = ("priority",)
 
 @dataclass
 class Block:
-    """What a priority function may look at; `next_use` is filled only for the Belady baseline."""
+    """What a priority function may look at; `next_use` stays 0 unless the simulator is told to reveal the future
+    (only for the Belady baseline: candidates never see it)."""
 
     key: int
     depth: int
@@ -153,7 +154,7 @@ class PrefixCache:
             heapq.heappush(self.heap, item)
         return evicted
 
-    def serve(self, chain: Sequence[int], now: int, next_use: Callable[[int], int]) -> int:
+    def serve(self, chain: Sequence[int], now: int, next_use: Callable[[int], int] | None = None) -> int:
         """Serve one request; return how many of its blocks came from the cache."""
         hit = 0
         while hit < len(chain) and chain[hit] in self.blocks:
@@ -174,13 +175,15 @@ class PrefixCache:
             else:
                 block.hits += 1
                 block.last_access = now
-            block.next_use = next_use(key)
+            if next_use is not None:
+                block.next_use = next_use(key)
             self.touch(block, now)
         return hit
 
 
-def simulate(trace: Trace, capacity: int, priority: Callable[[Block, int, float], float]) -> float:
-    """Fraction of prefill tokens saved by the cache over the whole trace."""
+def simulate(trace: Trace, capacity: int, priority: Callable[[Block, int, float], float],
+             future: bool = False) -> float:
+    """Fraction of prefill tokens saved by the cache over the whole trace; `future` fills `Block.next_use`."""
     uses: dict[int, list[int]] = {}
     for now, chain in enumerate(trace.requests):
         for key in chain:
@@ -197,14 +200,16 @@ def simulate(trace: Trace, capacity: int, priority: Callable[[Block, int, float]
                 index += 1
             pointer[key] = index
             return times[index] if index < len(times) else len(trace.requests) * 10
-        saved += cache.serve(chain, now, next_use)
+        saved += cache.serve(chain, now, next_use if future else None)
         total += len(chain)
     return saved / total if total else 0.0
 
 
-def evaluate_priority(priority: Callable[[Block, int, float], float], seeds: Sequence[int]) -> dict[str, float]:
+def evaluate_priority(priority: Callable[[Block, int, float], float], seeds: Sequence[int],
+                      future: bool = False) -> dict[str, float]:
     traces = [generate_trace(seed) for seed in seeds]
-    metrics = {f"saved@{size}": sum(simulate(t, size, priority) for t in traces) / len(traces) for size in CACHE_SIZES}
+    metrics = {f"saved@{size}": sum(simulate(t, size, priority, future) for t in traces) / len(traces)
+               for size in CACHE_SIZES}
     metrics["saved_mean"] = sum(metrics.values()) / len(CACHE_SIZES)
     return metrics
 
@@ -237,3 +242,8 @@ BASELINES = {"lru": lru, "lfu": lfu, "fifo": fifo, "gdsf": gdsf, "belady": belad
 def evaluate(candidate, split: str) -> dict[str, float]:
     """The discovery-problem interface: metrics of the candidate's `priority` on the train or holdout traces."""
     return evaluate_priority(candidate.priority, TRAIN_SEEDS if split == "train" else HOLDOUT_SEEDS)
+
+
+def evaluate_baseline(name: str, split: str) -> dict[str, float]:
+    return evaluate_priority(BASELINES[name], TRAIN_SEEDS if split == "train" else HOLDOUT_SEEDS,
+                             future=name == "belady")

@@ -254,3 +254,7 @@ def power_of_two(request: RequestView, instances: list[InstanceView]) -> int:
 
 
 BASELINES = {"round_robin": round_robin, "least_loaded": least_loaded, "power_of_two": power_of_two}
+
+
+def evaluate_baseline(name: str, split: str) -> dict[str, float]:
+    return evaluate_route(BASELINES[name], TRAIN_SEEDS if split == "train" else HOLDOUT_SEEDS)

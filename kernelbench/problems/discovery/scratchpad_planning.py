@@ -272,6 +272,10 @@ def belady(candidates: list[Resident], step: int) -> int:
 BASELINES = {"topo_lru": (topological, lru), "topo_belady": (topological, belady)}
 
 
+def evaluate_baseline(name: str, split: str) -> dict[str, float]:
+    return evaluate_policy(*BASELINES[name], training_graphs() if split == "train" else holdout_graphs())
+
+
 def ilp_optimum(graph: Graph, capacity: int, time_limit: float = 60.0) -> int:
     """The least non-compulsory traffic over every order and every eviction plan, from a time-indexed MILP.
 

@@ -129,3 +129,15 @@ def oracle_for(instance: Instance) -> Callable[[Job, list[Machine]], int]:
 
 
 BASELINES = {"greedy_wspt": greedy_wspt, "round_robin": round_robin}
+CEILINGS = ("oracle",)        # sees the true speeds: reported beside the baselines, never a policy
+
+
+def evaluate_baseline(name: str, split: str) -> dict[str, float]:
+    seeds = TRAIN_SEEDS if split == "train" else HOLDOUT_SEEDS
+    if name != "oracle":
+        return evaluate_assign(BASELINES[name], seeds)
+    metrics = {f"ratio@{noise:g}": sum(simulate(instance, oracle_for(instance))
+                                       for instance in (generate_instance(seed, noise) for seed in seeds)) / len(seeds)
+               for noise in NOISE_LEVELS}
+    metrics["ratio_mean"] = sum(metrics.values()) / len(NOISE_LEVELS)
+    return metrics
