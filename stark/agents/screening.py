@@ -14,9 +14,12 @@ FORBIDDEN_NAMES = {
     "Model": "refers to the reference class Model",
     "get_inputs": "calls the problem's input generator",
     "get_init_inputs": "calls the problem's init-input generator",
+    "open": "opens files (the problem's instances are files too)",
 }
 FORBIDDEN_MODULES = {"inspect", "gc", "importlib", "subprocess", "socket", "multiprocessing", "ctypes", "signal",
-                     "requests", "urllib", "http"}
+                     "requests", "urllib", "http", "pathlib", "shutil", "pickle", "marshal",
+                     # stark's own packages: a candidate importing them can rebuild the evaluation instances
+                     "kernelbench", "evaluators", "evolve", "stark"}
 FORBIDDEN_ATTRIBUTES = {"sys.modules": "reaches into loaded modules", "sys._getframe": "inspects the caller's frames",
                         "os.system": "runs a shell", "os.fork": "forks", "os.kill": "signals other processes",
                         "builtins.__import__": "imports dynamically"}

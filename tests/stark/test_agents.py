@@ -61,6 +61,11 @@ def test_screening_catches_reference_calls_and_escapes():
     assert "no top-level ModelNew" in screen("x = 1\n")
     assert screen("def priority(block, now, clock):\n    return 0\n", entry_points=("priority",)) == ""
     assert "syntax error" in screen("def (:\n")
+    policy = "def priority(block, now, clock):\n    return 0\n"
+    assert "imports kernelbench" in screen("from kernelbench.discovery import load_discovery_problem\n" + policy,
+                                           entry_points=("priority",))
+    assert "opens files" in screen(policy + "trace = open('/x').read()\n", entry_points=("priority",))
+    assert "calls exec" in screen(policy + "exec('1')\n", entry_points=("priority",))
     assert not OfflineReviewer().screen(ok + "\nget_inputs()\n").accepted
 
 
