@@ -93,6 +93,12 @@ def create_app(runs_root: str | Path) -> FastAPI:
             raise HTTPException(404, f"no program {program_id}") from None
         return detail
 
+    @app.get("/api/campaigns/{key}/baselines")
+    def baselines(key: str) -> dict:
+        entry, _ = catalog.open(key)
+        objectives = entry.config.evolve.objectives
+        return queries.problem_baselines(entry.config.campaign.problem, objectives[0].name if objectives else "")
+
     @app.get("/api/campaigns/{key}/llm")
     def llm(key: str) -> dict:
         entry, store = catalog.open(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from typing import Any
 
@@ -98,3 +99,21 @@ def llm_calls(store: ProgramStore, campaign_id: int, limit: int = 500) -> dict[s
         role["tokens"] += call["prompt_tokens"] + call["completion_tokens"]
         role["cost_usd"] += call["cost_usd"]
     return {"calls": calls, "by_role": by_role}
+
+
+@functools.lru_cache(maxsize=32)
+def problem_baselines(problem_id: str, metric: str) -> dict[str, Any]:
+    """A discovery problem's baselines on its training instances, in the campaign's primary metric.
+
+    They are simulated here (a second or two, once per problem) so the best-so-far chart can show where the
+    evolved programs stand; kernels have none (their score is already a ratio over eager)."""
+    if not problem_id.startswith("discovery/"):
+        return {"metric": metric, "baselines": []}
+    from kernelbench.discovery import load_discovery_problem
+
+    problem = load_discovery_problem(problem_id.split("/", 1)[1])
+    if metric not in problem.METRICS or not hasattr(problem, "evaluate_baseline"):
+        return {"metric": metric, "baselines": []}
+    names = list(problem.BASELINES) + list(getattr(problem, "CEILINGS", ()))
+    return {"metric": metric, "baselines": [{"name": name, "value": problem.evaluate_baseline(name, "train")[metric]}
+                                            for name in names]}

@@ -119,6 +119,14 @@ def test_discovery_scores_read_as_their_objective(viewer):
     assert campaign["best"]["score"] < 0                # stored oriented: lower extra traffic is a higher score
     programs = get(f"{viewer}/api/campaigns/scratchpad-offline/programs")
     assert programs[-1]["best_so_far"] == max(p["score"] for p in programs if p["correct"])
+    from kernelbench.discovery import load_discovery_problem
+
+    sp = load_discovery_problem("scratchpad_planning")
+    baselines = get(f"{viewer}/api/campaigns/scratchpad-offline/baselines")
+    assert baselines["metric"] == "extra_mean"
+    assert {b["name"]: b["value"] for b in baselines["baselines"]} == {
+        name: sp.evaluate_baseline(name, "train")["extra_mean"] for name in sp.BASELINES}
+    assert get(f"{viewer}/api/campaigns/viewed/baselines")["baselines"] == []
 
 
 def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
@@ -133,6 +141,8 @@ def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
         summary = page.inner_text("#summary")
         assert "extra_mean 0." in summary and "x" not in summary.split("extra_mean")[1].split()[0]
         assert "evaluated -" not in page.inner_text("#lineage")
+        page.wait_for_selector("#best-chart .baseline-label")
+        assert "topo_lru 0." in page.text_content("#best-chart") and "extra_mean" in page.inner_text("#best-caption")
         page.click("#lineage .node:has(.badge.evaluated)")
         page.wait_for_selector("#program table td")
         detail = page.inner_text("#program")

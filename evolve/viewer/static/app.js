@@ -1,6 +1,6 @@
 // The stark viewer: fetches the read-only JSON API and draws summary, charts, lineage and details.
 "use strict";
-const state = { key: null, version: null, programs: [], selected: null, label: { name: "speedup", direction: "max", ratio: true } };
+const state = { key: null, version: null, programs: [], selected: null, baselines: [], label: { name: "speedup", direction: "max", ratio: true } };
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
 const fmtX = (v) => (v == null ? "—" : `${Number(v).toFixed(3)}x`);
@@ -20,7 +20,8 @@ async function loadCampaigns() {
 }
 
 async function selectCampaign(key) {
-  state.key = key; state.version = null; state.selected = null;
+  state.key = key; state.version = null; state.selected = null; state.baselines = [];
+  api(`/api/campaigns/${encodeURIComponent(key)}/baselines`).then((b) => { if (state.key === key) { state.baselines = b.baselines; drawBest(); } });
   $("program").innerHTML = '<p class="muted">Click a program in the lineage or the Pareto plot.</p>';
   await refresh();
   await loadCampaigns();
@@ -34,6 +35,9 @@ async function refresh() {
   state.version = version;
   $("empty").hidden = true; $("campaign").hidden = false;
   state.label = c.score_label;
+  const arrow = c.score_label.direction === "min" ? "↓" : "↑";
+  $("best-caption").textContent = `Best ${c.score_label.name} over attempts${c.score_label.ratio ? "" : " (dashed: baselines on the training instances)"}`;
+  $("pareto-caption").textContent = `Pareto front (click a point): ${c.score_label.name} ${arrow} vs code size ↓`;
   $("title").textContent = `${c.name} — ${c.problem}`;
   const counts = Object.entries(c.counts).map(([k, v]) => `${k} ${v}`).join(", ");
   $("summary").innerHTML = [["status", c.status], ["attempts", c.attempts], ["best", c.best ? `#${c.best.id} ${fmtScore(c.best.score)}` : "none"],
@@ -53,7 +57,7 @@ async function refresh() {
 }
 
 function ticks(w, h, pad, x, y) {
-  const f = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Number(v).toPrecision(3));
+  const f = (v) => (Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v) : Number(v).toPrecision(3));
   return `<text x="${pad}" y="${h - pad + 12}" text-anchor="start">${f(x[0])}</text><text x="${w - 12}" y="${h - pad + 12}" text-anchor="end">${f(x[1])}</text>
     <text x="${pad - 3}" y="${h - pad}" text-anchor="end">${f(y[0])}</text><text x="${pad - 3}" y="18" text-anchor="end">${f(y[1])}</text>`;
 }
@@ -72,15 +76,18 @@ function drawBest() {
   const svg = $("best-chart"), w = 480, h = 220, pad = 36;
   const rows = state.programs.filter((p) => (p.status === "evaluated" || p.status === "failed") && p.best_so_far != null);
   if (!rows.length) { svg.innerHTML = ""; return; }
-  const values = rows.filter((p) => p.correct).map((p) => shown(p.score)).concat(state.label.ratio ? [0] : []);
+  const values = rows.filter((p) => p.correct).map((p) => shown(p.score)).concat(state.label.ratio ? [0] : [])
+    .concat(state.baselines.map((b) => b.value));
   const lo = Math.min(...values), hi = Math.max(...values);
   const xs = scale(rows.map((p) => p.attempt), pad, w - 14), ys = scale([lo, hi], h - pad, 14);
   const path = rows.map((p, i) => `${i ? "L" : "M"}${xs(p.attempt).toFixed(1)},${ys(shown(p.best_so_far)).toFixed(1)}`).join(" ");
   const dots = rows.filter((p) => p.correct).map((p) => `<circle cx="${xs(p.attempt)}" cy="${ys(shown(p.score))}" r="2" fill="#9ab"/>`).join("");
   const best = rows[rows.length - 1].best_so_far;
   const attempts = rows.map((p) => p.attempt);
-  svg.innerHTML = axes(svg, w, h, pad, "attempt", esc(state.label.name)) + ticks(w, h, pad, [Math.min(...attempts), Math.max(...attempts)], [lo, hi]) + dots + `<path d="${path}" fill="none" stroke="#2563c9" stroke-width="2"/>
-    <text x="${w - 14}" y="${ys(shown(best)) + (state.label.direction === "min" ? 14 : -4)}" text-anchor="end">${fmtValue(best)}</text>`;
+  const guides = state.baselines.map((b) => `<line class="baseline" x1="${pad}" x2="${w - 14}" y1="${ys(b.value)}" y2="${ys(b.value)}" stroke="#999" stroke-dasharray="3 3"/>
+    <text class="baseline-label" x="${pad + 4}" y="${ys(b.value) - 2}" fill="#777" font-size="9">${esc(b.name)} ${Number(b.value).toPrecision(4)}</text>`).join("");
+  svg.innerHTML = guides + axes(svg, w, h, pad, "attempt", esc(state.label.name)) + ticks(w, h, pad, [Math.min(...attempts), Math.max(...attempts)], [lo, hi]) + dots + `<path d="${path}" fill="none" stroke="#2563c9" stroke-width="2"/>
+    <text x="${w - 14}" y="${ys(shown(best)) - 4}" text-anchor="end">${fmtValue(best)}</text>`;
 }
 
 function dominated(a, b) { return b.score >= a.score && b.code_size <= a.code_size && (b.score > a.score || b.code_size < a.code_size); }
