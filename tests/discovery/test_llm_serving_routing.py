@@ -57,6 +57,9 @@ def test_the_prefill_budget_splits_prompts_across_iterations():
 def test_bad_routes_and_oversized_requests_are_errors():
     with pytest.raises(ValueError, match="returned instance 3"):
         rt.Simulator(SIMPLE, lambda request, instances: 3).run([request(0, 0.0, 10, 2)])
+    with pytest.raises(ValueError, match="returned instance 0.5"):
+        rt.Simulator(SIMPLE, lambda request, instances: 0.5).run([request(0, 0.0, 10, 2)])
+    assert times([request(0, 0.0, 100, 3)], route=lambda request, instances: __import__("numpy").int64(0)) == [(0.2, 0.42)]
     with pytest.raises(ValueError, match="more KV space"):
         rt.Simulator(SIMPLE, rt.round_robin).run([request(0, 0.0, 990, 20)])
 

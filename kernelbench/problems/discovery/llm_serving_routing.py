@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -160,8 +161,13 @@ class Simulator:
     def arrive(self, now: float, request: Request) -> None:
         view = RequestView(request.id, request.arrival, request.prompt_tokens, request.predicted_output_tokens)
         choice = self.route(view, self.views())
-        if not isinstance(choice, int) or not 0 <= choice < len(self.instances):
+        try:
+            index = operator.index(choice)          # numpy integers too
+        except TypeError:
+            index = -1
+        if not 0 <= index < len(self.instances):
             raise ValueError(f"route returned instance {choice!r}; there are {len(self.instances)}")
+        choice = index
         instance = self.instances[choice]
         instance.waiting.append(_Live(request))
         if not instance.busy:               # start after every arrival at this instant has been queued
