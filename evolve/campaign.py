@@ -29,7 +29,7 @@ from evolve.progress import CampaignProgress
 from evolve.records import ProgramRecord, Status
 from evolve.run_dir import RunDir
 from kernelbench.registry import resolve_problem
-from kernelbench.score_label import KERNEL_SCORE, ScoreLabel, score_label
+from kernelbench.score_label import score_label
 from stark.agents import CodeRequest, PlanRequest, ProgramView, RepairRequest, start_agents
 from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.diffs import unified_diff
@@ -66,10 +66,6 @@ class LoopState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def view(record: ProgramRecord, outcome: str = "", label: ScoreLabel = KERNEL_SCORE) -> ProgramView:
-    return ProgramView(record.id, record.source, record.score, record.correct, outcome, record.strategy, label)
-
-
 def failure_text(result: EvalResult) -> str:
     failure = result.failure
     return (f"stage: {failure.stage.value}\nkind: {failure.kind.value}\nmessage: {failure.message}\n"
@@ -95,6 +91,11 @@ class Campaign:
         self.dispatch: PoolDispatcher | None = None
         self.build_cache = config.campaign.build_cache or str(default_root())
         self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),))
+
+    def view(self, record: ProgramRecord, outcome: str = "") -> ProgramView:
+        """A program as the agents see it, its score in the campaign's own units."""
+        return ProgramView(record.id, record.source, record.score, record.correct, outcome, record.strategy,
+                           self.score_label)
 
     # setup ------------------------------------------------------------------------------------------------------
     def start_workers(self) -> None:
@@ -221,10 +222,11 @@ class Campaign:
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
                           seed=rng.randrange(2**31), repairs_left=self.config.pipeline.repair_attempts)
-        siblings = tuple(view(p, p.status, self.score_label) for p in self.store.children(selection.parent.id)
+        siblings = tuple(self.view(p, p.status) for p in self.store.children(selection.parent.id)
                          if p.origin != "migration")
-        request = PlanRequest(number, attempt.seed, self.problem_source, view(selection.parent, label=self.score_label), siblings,
-                              tuple(view(p, label=self.score_label) for p in selection.inspirations), self.profile_summary(selection.parent))
+        inspirations = tuple(self.view(p) for p in selection.inspirations)
+        request = PlanRequest(number, attempt.seed, self.problem_source, self.view(selection.parent), siblings,
+                              inspirations, self.profile_summary(selection.parent))
         self.active.add(number)
         self.refs[self.agents["planner"].plan.remote(request)] = ("plan", attempt)
 
@@ -256,8 +258,8 @@ class Campaign:
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
             return
-        request = CodeRequest(attempt.number, attempt.seed, plan, view(attempt.parent, label=self.score_label),
-                              tuple(view(p, label=self.score_label) for p in attempt.inspirations))
+        request = CodeRequest(attempt.number, attempt.seed, plan, self.view(attempt.parent),
+                              tuple(self.view(p) for p in attempt.inspirations))
         self.refs[self.agents["coder"].code.remote(request)] = ("code", attempt)
 
     def on_code(self, attempt: Attempt, proposal) -> None:
@@ -295,7 +297,7 @@ class Campaign:
             attempt.repairs_left -= 1
             attempt.origin, attempt.parent = "repair", self.store.program(program.id)
             attempt.strategy = f"repair of #{program.id}"
-            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, view(program, label=self.score_label),
+            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, self.view(program),
                                     failure_text(result))
             self.refs[self.agents["reviewer"].repair.remote(request)] = ("repair", attempt)
             return

@@ -26,5 +26,5 @@ class CampaignProgress:
         self.progress.stop()
 
     def update(self, state, elapsed_s: float) -> None:
-        self.progress.update(self.task, completed=state.completed, best=self.label.format(state.best_score) if state.completed else "-",
-                             stagnation=state.stagnation)
+        best = self.label.format(state.best_score) if state.completed else "-"
+        self.progress.update(self.task, completed=state.completed, best=best, stagnation=state.stagnation)

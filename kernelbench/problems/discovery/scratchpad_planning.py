@@ -55,11 +55,14 @@ class Graph:
     def working_set(self, op: Op) -> int:
         return sum(self.tensors[k].size for k in set(op.inputs) | {op.output})
 
-    def compulsory_bytes(self) -> int:
+    def input_bytes(self) -> int:
+        """Graph inputs that some op reads: each must be loaded once."""
         used = {k for op in self.ops for k in op.inputs}
-        inputs = sum(t.size for t in self.tensors if t.producer is None and t.index in used)
+        return sum(t.size for t in self.tensors if t.producer is None and t.index in used)
+
+    def compulsory_bytes(self) -> int:
         outputs = sum(t.size for t in self.tensors if t.producer is not None and not self.consumers(t.index))
-        return inputs + outputs
+        return self.input_bytes() + outputs
 
     def capacity(self, fraction: float) -> int:
         """The largest working set plus `fraction` of the gap up to holding every tensor at once."""
@@ -227,8 +230,7 @@ def simulate(graph: Graph, capacity: int, order: Sequence[int],
             resident[k][1] = step
         for k in [k for k in resident if not uses.get(k)]:
             del resident[k]                   # dead, or a graph output written back (compulsory)
-    first_loads = sum(t.size for t in graph.tensors if t.producer is None and t.index in uses)
-    return traffic - first_loads
+    return traffic - graph.input_bytes()
 
 
 def extra_ratio(graph: Graph, fraction: float, schedule: Callable, evict: Callable) -> float:
@@ -330,6 +332,4 @@ def ilp_optimum(graph: Graph, capacity: int, time_limit: float = 60.0) -> int:
                   options={"time_limit": time_limit})
     if result.status != 0:
         raise RuntimeError(f"ILP on {graph.name} at {capacity} KiB: {result.message}")
-    used = {k for op in graph.ops for k in op.inputs}
-    first_loads = sum(t.size for t in tensors if t.producer is None and t.index in used)
-    return round(result.fun) - first_loads
+    return round(result.fun) - graph.input_bytes()
