@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from kernelbench.discovery import load_discovery_problem  # noqa: E402
+from kernelbench.discovery import baseline_metrics, load_discovery_problem  # noqa: E402
 from kernelbench.problem import load_module  # noqa: E402
 
 # problem → (primary metric, simplest baseline, offline campaign config)
@@ -35,9 +35,8 @@ PROBLEMS = {
 def baseline_rows(name: str) -> list[tuple[str, float, float]]:
     problem = load_discovery_problem(name)
     metric = PROBLEMS[name][0]
-    names = list(problem.BASELINES) + list(getattr(problem, "CEILINGS", ()))
-    return [(baseline, problem.evaluate_baseline(baseline, "train")[metric],
-             problem.evaluate_baseline(baseline, "holdout")[metric]) for baseline in names]
+    train, holdout = baseline_metrics(problem, "train"), baseline_metrics(problem, "holdout")
+    return [(baseline, train[baseline][metric], holdout[baseline][metric]) for baseline in train]
 
 
 def scratchpad_optimum(console: Console) -> None:

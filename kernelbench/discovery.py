@@ -19,3 +19,9 @@ def load_discovery_problem(name: str) -> types.ModuleType:
     if not path.is_file():
         raise ProblemError(f"unknown discovery problem {name!r}; known: {', '.join(discovery_problems())}")
     return load_module(path, prefix="stark_discovery")
+
+
+def baseline_metrics(problem: types.ModuleType, split: str) -> dict[str, dict[str, float]]:
+    """Every baseline's metrics on one split, ceilings (policies that see what a candidate cannot) included."""
+    names = list(problem.BASELINES) + list(getattr(problem, "CEILINGS", ()))
+    return {name: problem.evaluate_baseline(name, split) for name in names}

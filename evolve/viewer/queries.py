@@ -109,11 +109,10 @@ def problem_baselines(problem_id: str, metric: str) -> dict[str, Any]:
     evolved programs stand; kernels have none (their score is already a ratio over eager)."""
     if not problem_id.startswith("discovery/"):
         return {"metric": metric, "baselines": []}
-    from kernelbench.discovery import load_discovery_problem
+    from kernelbench.discovery import baseline_metrics, load_discovery_problem
 
     problem = load_discovery_problem(problem_id.split("/", 1)[1])
     if metric not in problem.METRICS or not hasattr(problem, "evaluate_baseline"):
         return {"metric": metric, "baselines": []}
-    names = list(problem.BASELINES) + list(getattr(problem, "CEILINGS", ()))
-    return {"metric": metric, "baselines": [{"name": name, "value": problem.evaluate_baseline(name, "train")[metric]}
-                                            for name in names]}
+    return {"metric": metric, "baselines": [{"name": name, "value": metrics[metric]}
+                                            for name, metrics in baseline_metrics(problem, "train").items()]}
