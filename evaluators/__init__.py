@@ -2,8 +2,9 @@
 
 from evaluators.config import EvalConfig, EvalRequest, StageTimeouts
 from evaluators.pool import EvaluatorPool
-from evaluators.process import EvaluatorError, WorkerProcess
+from evaluators.judge import Judge
+from evaluators.zygote_client import EvaluatorError
 from evaluators.records import EvalResult, Failure, FailureKind, ProfileReport, Stage, TimingStats, VerifyReport
 
 __all__ = ["EvalConfig", "EvalRequest", "EvalResult", "EvaluatorError", "EvaluatorPool", "Failure", "FailureKind",
-           "ProfileReport", "Stage", "StageTimeouts", "TimingStats", "VerifyReport", "WorkerProcess"]
+           "ProfileReport", "Stage", "StageTimeouts", "TimingStats", "VerifyReport", "Judge"]

@@ -18,7 +18,7 @@ from kernelbench.problem import load_module, unload_module
 
 
 def _load(request: EvalRequest, candidate_path: str) -> tuple[types.ModuleType, types.ModuleType]:
-    from evaluators.stages import classify_exception
+    from evaluators.errors import classify_exception
 
     problem = load_module(request.problem.path, prefix="stark_discovery")
     try:
@@ -34,7 +34,7 @@ def _load(request: EvalRequest, candidate_path: str) -> tuple[types.ModuleType, 
 
 
 def _score(problem: types.ModuleType, candidate: types.ModuleType, split: str) -> dict[str, float]:
-    from evaluators.stages import classify_exception
+    from evaluators.errors import classify_exception
 
     try:
         metrics = problem.evaluate(candidate, split)

@@ -12,13 +12,13 @@ import ray
 from ray.exceptions import RayActorError
 
 from evaluators.config import EvalRequest
-from evaluators.process import WorkerProcess
+from evaluators.judge import Judge
 from evaluators.records import EvalResult
 
 
 class EvaluatorActor:
-    def __init__(self, scratch_root: str | None = None, max_jobs: int = 50):
-        self.worker = WorkerProcess(scratch_root, max_jobs)
+    def __init__(self, scratch_root: str | None = None, max_jobs: int = 500, cpu_offset: int = 0):
+        self.worker = Judge(scratch_root, max_jobs, cpu_offset)
 
     def evaluate(self, request: EvalRequest) -> EvalResult:
         return self.worker.evaluate(request)
@@ -29,13 +29,16 @@ class EvaluatorActor:
     def worker_starts(self) -> int:
         return self.worker.starts
 
+    def sandbox_processes(self) -> list[int]:
+        return self.worker.sandbox_processes()
+
     def shutdown(self) -> None:
         self.worker.close()
 
 
 class EvaluatorPool:
     def __init__(self, size: int, scratch_root: str | None = None, num_gpus_per_worker: float = 0,
-                 max_jobs_per_worker: int = 50, resource: str = ""):
+                 max_jobs_per_worker: int = 500, resource: str = ""):
         """`resource` names a custom Ray resource each actor takes one unit of (to pin evaluators to
         evaluator nodes of a cluster).  Actors are spread over nodes; an actor lost with its node is
         restarted elsewhere by Ray and its in-flight evaluations are retried there."""
@@ -45,10 +48,11 @@ class EvaluatorPool:
                                        resources={resource: 1} if resource else None,
                                        scheduling_strategy="SPREAD")(EvaluatorActor)
         self._actor_args = (scratch_root, max_jobs_per_worker)
-        self.actors = [self._new_actor() for _ in range(size)]
+        self.actors = [self._new_actor(index) for index in range(size)]
 
-    def _new_actor(self):
-        return self._actor_class.remote(*self._actor_args)
+    def _new_actor(self, index: int):
+        """Actor `index` pins its runners to its own block of CPUs, so concurrent evaluations do not share cores."""
+        return self._actor_class.remote(*self._actor_args, index)
 
     def evaluate(self, request: EvalRequest, timeout: float | None = None) -> EvalResult:
         return next(self.map([request], timeout=timeout))[1]
@@ -72,13 +76,18 @@ class EvaluatorPool:
             try:
                 result = ray.get(done[0])
             except RayActorError:
-                self.actors[slot] = self._new_actor()
+                self.actors[slot] = self._new_actor(slot)
                 if index in retried:
                     raise
                 retried.add(index)
                 pending.append((index, request))
                 continue
             yield index, result
+
+    def sandbox_processes(self, timeout: float = 30) -> list[int]:
+        """Host pids of every process inside the actors' sandboxes, zygotes excluded (idle: none)."""
+        return [pid for pids in ray.get([a.sandbox_processes.remote() for a in self.actors], timeout=timeout)
+                for pid in pids]
 
     def worker_pids(self, timeout: float = 30) -> list[int | None]:
         return ray.get([actor.worker_pid.remote() for actor in self.actors], timeout=timeout)
@@ -112,5 +121,5 @@ class PoolDispatcher:
         try:
             return ray.get(ref)
         except RayActorError:
-            self.pool.actors[slot] = self.pool._new_actor()
+            self.pool.actors[slot] = self.pool._new_actor(slot)
             return None

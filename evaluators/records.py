@@ -96,6 +96,12 @@ class ProfileReport:
     compiled_note: str
     threads: int
     input_sets: int
+    null_us: float = 0.0
+    """The judge's calibrated round trip (wake-up, message, output copy), subtracted from every sample."""
+    speedup_ci: tuple[float, float] | None = None
+    """95% bootstrap interval of the speedup over eager, over the interleaved rounds."""
+    checked_calls: int = 0
+    """Timed calls whose outputs were compared with the reference's (all of them)."""
 
     @property
     def speedup_vs_eager(self) -> float:
@@ -177,4 +183,7 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         compiled_note=data["compiled_note"],
         threads=data["threads"],
         input_sets=data["input_sets"],
+        null_us=float(data.get("null_us", 0.0)),
+        speedup_ci=tuple(data["speedup_ci"]) if data.get("speedup_ci") else None,
+        checked_calls=int(data.get("checked_calls", 0)),
     )

@@ -1,18 +1,15 @@
-"""How a worker process is confined.
+"""How the zygote (and so every runner it forks) is confined from the outside.
 
 Covered, where the machine has the tools (the verdict's footer says which applied):
-- bubblewrap: the whole filesystem read-only, a private /tmp, writable only the worker's scratch directory
-  and the build cache, run directories (program databases) hidden behind empty tmpfs mounts, a new PID
-  namespace (the parent is not visible, let alone killable) and a new network namespace (no network);
-- setpriv: the worker runs as the unprivileged uid/gid 65534, so RLIMIT_NPROC caps forks and files of
-  other users (root's home, the parent's secrets) are unreadable;
-- rlimits: address space (CPU workers; CUDA reserves huge virtual ranges), file size, process count,
-  no core dumps, CPU time per job; a wall-clock SIGKILL of the whole process group that cannot be blocked;
-- an environment stripped of the parent's variables (no API keys), HOME pointing at the scratch directory.
-Without bubblewrap, `unshare --net` still removes the network.  Not covered: seccomp syscall filtering,
-GPU memory isolation between workers, side channels (timing, /proc of the worker itself), and the build
-cache is shared, so one candidate can write into it (each extension builds in a directory named by the
-hash of its source, so a tampered build is not picked up by a different source).
+- bubblewrap: the whole filesystem read-only, private /tmp and /root (only the interpreter, the virtual
+  environment and stark's own import path restored, with traversable parents), run directories (program
+  databases) hidden, the build cache read-only, writable only the per-job directories; new PID, network
+  and IPC namespaces (no network, no Unix socket of the host, the judge invisible);
+- the zygote keeps only CAP_SETUID/CAP_SETGID/CAP_KILL, so each runner can drop to its own uid;
+- an environment stripped of the parent's variables (no API keys).
+Inside, each runner confines itself before running anything untrusted (`evaluators.confinement`).
+Without bubblewrap, `unshare --net` still removes the network.  Not covered: GPU memory isolation between
+processes, timing side channels, and /proc/self/mountinfo names the host directories that are mounted.
 """
 
 from __future__ import annotations
@@ -29,36 +26,25 @@ from evaluators.config import EvalConfig
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "CC", "CXX", "PYTHONPATH",
              "VIRTUAL_ENV", "LD_LIBRARY_PATH")
-SANDBOX_UID = 65534
-MAX_PROCESSES = 256
+INSIDE = "/tmp/stark"
+JOBS_INSIDE = f"{INSIDE}/jobs"
+CACHE_INSIDE = f"{INSIDE}/cache"
+_MASKED = ("/tmp", "/root")
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxSpec:
     backend: str
-    memory_limit_gb: float
-    file_size_limit_mb: int = 2048
     hidden_paths: tuple[str, ...] = ()
     isolate: bool = True
 
     @classmethod
     def for_config(cls, config: EvalConfig) -> SandboxSpec:
-        return cls(config.backend, config.memory_limit_gb, config.file_size_limit_mb, config.hidden_paths,
-                   config.sandbox)
+        return cls(config.backend, config.hidden_paths, config.sandbox)
 
-    def limits(self) -> dict[str, int]:
-        address_space = int(self.memory_limit_gb * 1024**3) if self.backend == "cpu" else 0
-        return {"address_space_bytes": address_space, "file_size_bytes": self.file_size_limit_mb * 1024**2,
-                "max_processes": MAX_PROCESSES if self.unprivileged else 0}
-
-    @property
-    def unprivileged(self) -> bool:
-        return self.isolate and (os.geteuid() != 0 or setpriv_available())
-
-    def environment(self, parent: Mapping[str, str], scratch: Path) -> dict[str, str]:
+    def environment(self, parent: Mapping[str, str]) -> dict[str, str]:
         env = {key: parent[key] for key in _KEPT_ENV if key in parent}
-        env.update(PYTHONUNBUFFERED="1", HOME=str(scratch), TMPDIR=str(scratch),
-                   OMP_NUM_THREADS=parent.get("OMP_NUM_THREADS", "1"))
+        env.update(PYTHONUNBUFFERED="1", HOME=INSIDE, TMPDIR="/tmp", OMP_NUM_THREADS="1")
         if self.backend == "cpu":
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""
@@ -79,41 +65,26 @@ def bubblewrap_available() -> bool:
 
 
 @functools.cache
-def setpriv_available() -> bool:
-    return os.geteuid() == 0 and shutil.which("setpriv") is not None and _works(
-        ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "true"])
-
-
-@functools.cache
 def network_namespace_available() -> bool:
     return _works(["unshare", "--net", "true"])
 
 
-def prepare_writable(path: Path) -> None:
-    """Give the sandbox user a directory tree it may write (only needed when we drop privileges)."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or not setpriv_available() or path.stat().st_uid == SANDBOX_UID:
-        return
-    for root, dirs, files in os.walk(path):
-        os.chown(root, SANDBOX_UID, SANDBOX_UID)
-        for name in files:
-            os.chown(os.path.join(root, name), SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
+def drops_privileges() -> bool:
+    """Runners get uids of their own only when we start as root (otherwise all share the user's uid)."""
+    return os.geteuid() == 0
 
 
-_MASKED = ("/tmp", "/root")
-
-
-def _paths_to_restore(readable: tuple[Path, ...]) -> list[str]:
-    """What the worker needs from under the masked /tmp and /root: the interpreter, the virtual environment,
-    the import path (an editable checkout may live in /tmp) and the problem files; outermost paths only."""
+def _paths_to_restore() -> list[str]:
+    """What the zygote needs from under the masked /tmp and /root: the interpreter, the virtual environment
+    and the import path (an editable checkout may live in /tmp); outermost paths only."""
     import sys
 
+    import evaluators
     import kernelbench
 
-    packages = {os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
-                for module in (sys.modules[__name__.split(".")[0]], kernelbench)}
-    wanted = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), *map(str, readable),
-              *packages}
+    packages = {os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))) for module in (evaluators, kernelbench)}
+    wanted = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.abspath(sys.executable)),
+              os.path.dirname(os.path.realpath(sys.executable)), *packages}
     wanted |= {entry for entry in sys.path if entry and os.path.isdir(entry)}
     under = sorted({os.path.realpath(p) for p in wanted if p} | {os.path.abspath(p) for p in wanted if p})
     under = [p for p in under if any(p == m or p.startswith(m + "/") for m in _MASKED) and p not in _MASKED
@@ -121,42 +92,43 @@ def _paths_to_restore(readable: tuple[Path, ...]) -> list[str]:
     return [p for p in under if not any(p != q and p.startswith(q + "/") for q in under)]
 
 
-def sandbox_command(spec: SandboxSpec, scratch: Path, writable: tuple[Path, ...],
-                    readable: tuple[Path, ...] = ()) -> tuple[list[str], dict[str, str]]:
-    """The command prefix, and where each writable host path appears inside the sandbox.
+def _traversable_parents(path: str) -> list[str]:
+    """bubblewrap would create a restored path's missing parents 0700, which the runners' uids cannot cross."""
+    parents, current = [], os.path.dirname(path)
+    while current not in _MASKED and current != "/":
+        parents.append(current)
+        current = os.path.dirname(current)
+    return parents[::-1]
 
-    Under bubblewrap the scratch directory and the writable paths are mounted at fixed, traversable places
-    in the private /tmp (/tmp/stark/...), because their host parents (a 0700 home, a 0700 pytest tree)
-    would not be.
-    """
-    paths = {str(p): str(p) for p in (scratch, *writable)}
+
+def sandbox_command(spec: SandboxSpec, jobs: Path, cache: Path) -> list[str]:
+    """The command prefix for the zygote; per-job directories appear under JOBS_INSIDE, the cache under
+    CACHE_INSIDE (read-only)."""
     if not spec.isolate:
-        return [], paths
-    command: list[str] = []
-    if bubblewrap_available():
-        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                   "--perms", "0755", "--tmpfs", "/root", "--unshare-net", "--unshare-pid", "--die-with-parent"]
-        for needed in _paths_to_restore(readable):
-            command += ["--ro-bind", needed, needed]
-        for hidden in spec.hidden_paths:
-            if Path(hidden).is_dir():
-                command += ["--tmpfs", hidden]
-        command += ["--perms", "0755", "--dir", "/tmp/stark"]
-        paths = {str(scratch): "/tmp/stark/scratch"}
-        paths.update({str(p): f"/tmp/stark/writable{i}" for i, p in enumerate(writable)})
-        for host, inside in paths.items():
-            command += ["--bind", host, inside]
-        command += ["--chdir", "/tmp/stark/scratch", "--setenv", "HOME", "/tmp/stark/scratch",
-                    "--setenv", "TMPDIR", "/tmp", "--"]
-    elif network_namespace_available():
-        command = ["unshare", "--net", "--"]
-    if os.geteuid() == 0 and setpriv_available():
-        command += ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups",
-                    "--no-new-privs", "--"]
-    return command, paths
+        return []
+    if not bubblewrap_available():
+        return ["unshare", "--net", "--"] if network_namespace_available() else []
+    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs",
+               "/tmp", "--perms", "0755", "--tmpfs", "/root", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+               "--as-pid-1", "--die-with-parent", "--new-session"]
+    created: set[str] = set()
+    for needed in _paths_to_restore():
+        for parent in _traversable_parents(needed):
+            if parent not in created:
+                command += ["--perms", "0755", "--dir", parent]
+                created.add(parent)
+        command += ["--ro-bind", needed, needed]
+    for hidden in spec.hidden_paths:
+        if Path(hidden).is_dir():
+            command += ["--tmpfs", hidden]
+    command += ["--perms", "0755", "--dir", INSIDE, "--bind", str(jobs), JOBS_INSIDE,
+                "--ro-bind", str(cache), CACHE_INSIDE, "--chdir", INSIDE]
+    if drops_privileges():
+        command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
+    return command + ["--"]
 
 
-def isolation_summary(spec: SandboxSpec) -> str:
+def isolation_summary(spec: SandboxSpec, seccomp: bool) -> str:
     if not spec.isolate:
         return "NO sandbox (disabled in config)"
     parts = []
@@ -166,7 +138,7 @@ def isolation_summary(spec: SandboxSpec) -> str:
         parts.append("no network (unshare); filesystem NOT read-only")
     else:
         parts.append("network NOT isolated; filesystem NOT read-only")
-    parts.append(f"uid {SANDBOX_UID}" if os.geteuid() == 0 and setpriv_available() else
-                 ("running as root: no process cap" if os.geteuid() == 0 else f"uid {os.geteuid()}"))
-    parts.append(f"{spec.memory_limit_gb:g} GiB address space" if spec.backend == "cpu" else "no address-space cap")
-    return "; ".join(parts) + "; process-group kill on timeout"
+    parts.append("own uid per runner" if drops_privileges() else f"all runners as uid {os.geteuid()}")
+    parts.append("seccomp" if seccomp else "NO seccomp (pyseccomp/libseccomp missing)")
+    parts.append("judge-side timing and checks; fresh process per job")
+    return "; ".join(parts)

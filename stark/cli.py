@@ -40,7 +40,8 @@ def eval_command(
 ) -> None:
     """Compile, verify and profile CANDIDATE against PROBLEM in a sandboxed worker process."""
     from evaluators.config import BACKENDS, EvalConfig, EvalRequest
-    from evaluators.process import EvaluatorError, WorkerProcess
+    from evaluators.judge import Judge
+    from evaluators.zygote_client import EvaluatorError
     from kernelbench.problem import ProblemError
     from kernelbench.registry import resolve_problem
 
@@ -59,7 +60,7 @@ def eval_command(
     from evaluators.build_cache import default_root
 
     request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_root()))
-    worker = WorkerProcess()
+    worker = Judge()
     console = Console()
     try:
         with console.status(f"evaluating {candidate.name} on {ref.problem_id} ({backend})", spinner="dots"):

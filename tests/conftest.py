@@ -54,9 +54,9 @@ def pool(ray_session, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def worker(tmp_path_factory):
-    from evaluators.process import WorkerProcess
+    from evaluators.judge import Judge
 
-    process = WorkerProcess(tmp_path_factory.mktemp("worker-scratch"))
+    process = Judge(tmp_path_factory.mktemp("worker-scratch"))
     yield process
     process.close()
 

@@ -6,7 +6,7 @@ import pytest
 
 from evaluators.records import (EvalResult, Failure, FailureKind, ProfileReport, Stage, StageReport, TimingStats,
                                 VerifyReport)
-from evaluators.timing import summarize
+from evaluators.measurement import summarize
 
 
 def test_passed_result_round_trips():

@@ -1,0 +1,127 @@
+"""What a runner process gives up right after the zygote forks it, before any untrusted code runs.
+
+In order: its CPU set and thread count (the same for candidate and reference, so extra threads buy
+nothing), hard rlimits (address space, file size, CPU seconds: soft = hard, so they cannot be raised),
+its own uid (candidate, reference and builder each get a different one, so none can signal, trace or
+read another), no_new_privs, and a seccomp filter.  The filter refuses new sockets, tracing, mounts,
+namespace changes, affinity changes, signals to any process but itself, leaving its process group, and
+(on the CPU backend) creating processes or exec'ing: a candidate then has exactly one process, which the
+judge can stop and start as a whole.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+from dataclasses import dataclass
+
+CANDIDATE_UID = 65534
+REFERENCE_UID = 65533
+BUILDER_UID = 65532
+CLONE_THREAD = 0x00010000
+
+_ALWAYS_DENIED = (
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "ptrace", "process_vm_readv",
+    "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "sched_setaffinity",
+    "setsid", "setpgid", "kexec_load", "kexec_file_load", "bpf", "perf_event_open", "keyctl", "add_key",
+    "request_key", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "userfaultfd", "io_uring_setup",
+    "io_uring_enter", "io_uring_register", "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "kcmp",
+    "name_to_handle_at", "open_by_handle_at", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "tkill",
+)
+_PROCESS_CREATION = ("fork", "vfork", "execve", "execveat")
+
+
+@dataclass(frozen=True, slots=True)
+class Confinement:
+    uid: int
+    cpus: tuple[int, ...]
+    threads: int
+    address_space_bytes: int
+    file_size_bytes: int
+    cpu_seconds: int
+    max_processes: int
+    allow_processes: bool
+    seccomp: bool = True
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Confinement:
+        return cls(**{**data, "cpus": tuple(data["cpus"])})
+
+
+def apply(confinement: Confinement) -> None:
+    import torch
+
+    if confinement.cpus:
+        os.sched_setaffinity(0, confinement.cpus)
+    torch.set_num_threads(confinement.threads)
+    _limit(resource.RLIMIT_CORE, 0)
+    if confinement.address_space_bytes:
+        _limit(resource.RLIMIT_AS, confinement.address_space_bytes)
+    if confinement.file_size_bytes:
+        _limit(resource.RLIMIT_FSIZE, confinement.file_size_bytes)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime) + confinement.cpu_seconds)
+    if confinement.max_processes:
+        _limit(resource.RLIMIT_NPROC, confinement.max_processes)
+    if os.geteuid() == 0 and confinement.uid:
+        os.setgroups([])
+        os.setresgid(confinement.uid, confinement.uid, confinement.uid)
+        os.setresuid(confinement.uid, confinement.uid, confinement.uid)
+    _no_new_privileges()
+    if confinement.seccomp:
+        install_filter(confinement.allow_processes)
+
+
+def _limit(kind: int, value: int) -> None:
+    _, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
+
+
+def _no_new_privileges() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def seccomp_available() -> bool:
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def install_filter(allow_processes: bool) -> None:
+    import pyseccomp as sc
+
+    own = os.getpid()
+    denied = sc.ERRNO(errno.EPERM)
+    flt = sc.SyscallFilter(defaction=sc.ALLOW)
+    for name in _ALWAYS_DENIED:
+        _add(flt, denied, name)
+    # Signals only to itself or its own threads (one comparison per rule, so "not own" is "below or above").
+    for name in ("kill", "tgkill"):
+        flt.add_rule(denied, name, sc.Arg(0, sc.LT, own))
+        flt.add_rule(denied, name, sc.Arg(0, sc.GT, own))
+    flt.add_rule(denied, "prlimit64", sc.Arg(0, sc.GT, own))
+    if not allow_processes:
+        for name in _PROCESS_CREATION:
+            _add(flt, denied, name)
+        flt.add_rule(denied, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+        _add(flt, sc.ERRNO(errno.ENOSYS), "clone3")  # glibc then falls back to clone, whose flags we can see
+    flt.load()
+
+
+def _add(flt, action, name: str) -> None:
+    try:
+        flt.add_rule(action, name)
+    except (RuntimeError, ValueError, OSError):
+        pass  # a syscall this architecture does not have

@@ -1,0 +1,30 @@
+"""Turning what a hosted module raised into a failure kind."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from evaluators.compare import CandidateFailure
+from evaluators.records import FailureKind
+
+SANDBOX_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH,
+                  errno.EAGAIN, errno.EFBIG, errno.ECONNREFUSED, errno.ENOSYS}
+
+
+def classify_exception(exc: BaseException) -> CandidateFailure:
+    from evaluators.forbidden import ForbiddenOpCalled
+
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    if isinstance(exc, CandidateFailure):
+        return exc
+    if isinstance(exc, ForbiddenOpCalled) or "forbiddenopcalled" in lowered:
+        return CandidateFailure(FailureKind.FORBIDDEN_OP, str(exc).splitlines()[-1] if str(exc) else text)
+    if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and exc.errno in SANDBOX_ERRNOS):
+        return CandidateFailure(FailureKind.SANDBOX_VIOLATION, f"blocked by the sandbox: {text}")
+    if isinstance(exc, MemoryError) or "out of memory" in lowered or "can't allocate memory" in lowered:
+        return CandidateFailure(FailureKind.OUT_OF_MEMORY, text if str(exc) else f"{type(exc).__name__} (no message)")
+    if "cuda error" in lowered or "illegal memory access" in lowered or type(exc).__name__ == "AcceleratorError":
+        return CandidateFailure(FailureKind.CUDA_ERROR, text)
+    return CandidateFailure(FailureKind.RUNTIME_ERROR, text)

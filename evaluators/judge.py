@@ -1,0 +1,282 @@
+"""The judge: the trusted process that decides a candidate's verdict and score.
+
+It never imports candidate code.  For each job it asks its zygote for fresh runner processes (one hosting
+the candidate, one hosting the problem's reference, each with its own uid, CPU set and seccomp filter),
+serves their C++ builds through the trusted build step, and runs the rounds of `KernelJudgement` itself:
+its clock, its comparisons, its statistics.  The runners are killed when the job ends, so nothing a
+candidate did survives into the next job.  See docs/judge.md for the threat model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from evaluators import build_cache
+from evaluators.compare import CandidateFailure
+from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, Confinement, seccomp_available)
+from evaluators.config import EvalRequest
+from evaluators.extension_builder import ExtensionCache, build_key
+from evaluators.kernel_judge import KernelJudgement, ReferenceFailure
+from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
+from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
+from evaluators.sandbox import CACHE_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges, isolation_summary
+from evaluators.zygote_client import EvaluatorError, ZygoteClient
+from evaluators.zygote import SETUP_FAILED
+from kernelbench.problem import load_problem
+
+MAX_PROCESSES = 512
+
+
+class Judge:
+    def __init__(self, scratch_root: str | Path | None = None, max_jobs: int = 500, cpu_offset: int = 0):
+        self.scratch_root = Path(scratch_root or tempfile.gettempdir())
+        self.max_jobs, self.cpu_offset = max_jobs, cpu_offset
+        self.zygote: ZygoteClient | None = None
+        self.key: tuple | None = None
+        self.root: Path | None = None
+        self.jobs_done = 0
+        self.starts = 0
+        self.job_ids = itertools.count()
+
+    # -- the sandbox ---------------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return None if self.zygote is None else self.zygote.host_pid
+
+    def sandbox_processes(self) -> list[int]:
+        return [] if self.zygote is None else self.zygote.processes()
+
+    def _ensure_zygote(self, request: EvalRequest) -> ExtensionCache:
+        cache_root = Path(request.build_cache_dir or build_cache.default_root()).resolve()
+        cache = ExtensionCache(cache_root)
+        cache.ensure()
+        spec = SandboxSpec.for_config(request.config)
+        key = (spec, cache_root)
+        if self.zygote is None or not self.zygote.alive() or key != self.key or self.jobs_done >= self.max_jobs:
+            self.close()
+            self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self.scratch_root))
+            self.root.chmod(0o755)
+            (self.root / "jobs").mkdir(mode=0o755)
+            self.zygote = ZygoteClient(spec, self.root, self.root / "jobs", cache_root)
+            self.key, self.jobs_done = key, 0
+            self.starts += 1
+        return cache
+
+    def _job_dir(self, job: int, role: str, uid: int) -> tuple[Path, str]:
+        host = self.root / "jobs" / f"{job}-{role}"
+        host.mkdir(mode=0o700)
+        if drops_privileges():
+            os.chown(host, uid, uid)
+        return host, f"{JOBS_INSIDE}/{host.name}"
+
+    def _confinement(self, request: EvalRequest, uid: int, allow_processes: bool) -> dict:
+        config = request.config
+        available = sorted(os.sched_getaffinity(0))
+        start = (self.cpu_offset * config.threads) % len(available)
+        cpus = tuple(available[(start + i) % len(available)] for i in range(min(config.threads, len(available))))
+        return Confinement(
+            uid=uid if drops_privileges() else 0, cpus=cpus, threads=config.threads,
+            address_space_bytes=int(config.memory_limit_gb * 1024**3) if config.backend == "cpu" else 0,
+            file_size_bytes=config.file_size_limit_mb * 1024**2, cpu_seconds=config.cpu_seconds_per_job,
+            max_processes=MAX_PROCESSES if drops_privileges() and allow_processes else 0,
+            allow_processes=allow_processes or config.backend != "cpu", seccomp=seccomp_available(),
+        ).to_dict()
+
+    def _spawn(self, request: EvalRequest, job: int, role: str, uid: int, allow_processes: bool = False,
+               files: dict[str, bytes] | None = None, **extra) -> RunnerHandle:
+        host, inside = self._job_dir(job, role, uid)
+        for name, data in (files or {}).items():
+            (host / name).write_bytes(data)
+            if drops_privileges():
+                os.chown(host / name, uid, uid)
+        channel, inner, host_pid = self.zygote.spawn(role, inside, self._confinement(request, uid, allow_processes),
+                                                     device=request.config.backend, **extra)
+        return RunnerHandle(role, channel, inner, host_pid, host)
+
+    # -- a job -------------------------------------------------------------------------------------------
+    def evaluate(self, request: EvalRequest) -> EvalResult:
+        cache = self._ensure_zygote(request)
+        job = next(self.job_ids)
+        self.jobs_done += 1
+        environment = dict(self.zygote.environment, sandbox=isolation_summary(SandboxSpec.for_config(request.config),
+                                                                              seccomp_available()))
+        if request.problem.kind == "discovery":
+            from evaluators.discovery_judge import judge_discovery
+
+            result = judge_discovery(self, request, job)
+        else:
+            result = KernelJob(self, request, job, cache).run()
+        self._clean(job)
+        return _with_environment(result, environment)
+
+    def _clean(self, job: int) -> None:
+        for entry in (self.root / "jobs").glob(f"{job}-*"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+            self.zygote = None
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+
+class KernelJob:
+    """compile → verify → profile for one kernel candidate, with failures turned into one EvalResult."""
+
+    def __init__(self, judge: Judge, request: EvalRequest, job: int, cache: ExtensionCache):
+        self.judge, self.request, self.job, self.cache = judge, request, job, cache
+        self.config = request.config
+        self.stages: list[StageReport] = []
+        self.runners: list[RunnerHandle] = []
+        self.verify = self.profile = None
+
+    def run(self) -> EvalResult:
+        judgement = None
+        stage, started = Stage.COMPILE, time.monotonic()
+        try:
+            problem, candidate, reference = self.compile(started + self.config.timeouts.compile)
+            judgement = KernelJudgement(self.config, problem, candidate, reference, self.config.compare_compile)
+            self._passed(stage, started)
+            stage, started = Stage.VERIFY, time.monotonic()
+            self.verify = judgement.verify(started + self.config.timeouts.verify)
+            self._passed(stage, started)
+            if self.config.profile:
+                stage, started = Stage.PROFILE, time.monotonic()
+                self.profile = judgement.profile(started + self.config.timeouts.profile)
+                self._passed(stage, started)
+            self.finish(candidate, time.monotonic() + 30)
+            return self._result(None)
+        except CandidateFailure as failure:
+            return self._failed(stage, started, failure.kind, failure.message)
+        except RunnerTimeout:
+            seconds = self.config.timeouts.for_stage(stage.value)
+            return self._failed(stage, started, FailureKind.TIMEOUT,
+                                f"{stage.value} stage exceeded {seconds:g} s wall clock; runner killed")
+        except RunnerGone:
+            kind, message = self._death()
+            return self._failed(stage, started, kind, message)
+        except ReferenceFailure as exc:
+            return self._failed(stage, started, FailureKind.RUNTIME_ERROR, str(exc))
+        finally:
+            if judgement is not None:
+                judgement.close()
+            for runner in self.runners:
+                runner.kill()
+
+    def compile(self, deadline: float):
+        problem = load_problem(self.request.problem)
+        import torch
+
+        torch.manual_seed(self.config.seed)
+        init = pickle.dumps(list(problem.get_init_inputs()))
+        shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
+            if self.request.problem.shape_set == "cpu" else {}
+        reference = self.judge._spawn(self.request, self.job, "reference", REFERENCE_UID, allow_processes=True,
+                                      files={"problem.py": Path(self.request.problem.path).read_bytes(), "init.pkl": init})
+        self.runners.append(reference)
+        candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
+                                      files={"candidate.py": self.request.candidate_source.encode(), "init.pkl": init})
+        self.runners.append(candidate)
+        ready = reference.ask({"type": "setup", "role": "reference", "module_path": "problem.py",
+                               "init_path": "init.pkl", "seed": self.config.seed, "globals": shapes,
+                               "compile": self.config.compare_compile}, deadline)
+        if ready["type"] != "ready":
+            raise ReferenceFailure(f"the reference failed to build: {ready.get('message', ready)}")
+        ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
+                               "init_path": "init.pkl", "seed": self.config.seed,
+                               "forbidden_ops": list(self.config.forbidden_ops), "build_cache": CACHE_INSIDE},
+                              deadline, on_build=lambda message: self.build(message, deadline))
+        if ready["type"] != "ready":
+            from evaluators.kernel_judge import failure_from
+
+            raise failure_from(ready)
+        return problem, candidate, reference
+
+    def build(self, message: dict, deadline: float) -> dict:
+        """Serve a candidate's load_inline: from the cache when intact, else from a fresh builder process."""
+        name, arguments = str(message.get("name", "")), message.get("arguments", {})
+        if not name.isidentifier() or not isinstance(arguments, dict):
+            return {"type": "build_failed", "message": "load_inline needs an identifier name and plain-data arguments"}
+        key = build_key(name, arguments)
+        directory = self.cache.lookup(key)
+        if directory is None:
+            request = json.dumps({"name": name, "arguments": arguments}).encode()
+            builder = self.judge._spawn(self.request, self.job, f"build{key[:8]}", BUILDER_UID, allow_processes=True,
+                                        files={"request.json": request}, request_path="request.json")
+            builder.role = "builder"
+            try:
+                reply = builder.reply(deadline)
+            except (RunnerGone, RunnerTimeout) as exc:
+                builder.kill()
+                return {"type": "build_failed", "message": f"the builder stopped ({type(exc).__name__}): "
+                                                           f"{builder.output_tail()[-2000:]}"}
+            builder.kill()
+            if reply.get("type") != "built":
+                return {"type": "build_failed", "message": str(reply.get("message", reply))}
+            directory = self.cache.install(key, name, builder.job_dir / Path(reply["file"]).name)
+        symbol = self.cache.forbidden_symbol(key, name, self.config.forbidden_ops)
+        if symbol:
+            return {"type": "build_failed", "message": f"ForbiddenOpCalled: the extension links {symbol}, which this "
+                                                       "problem forbids"}
+        return {"type": "built", "directory": directory}
+
+    def finish(self, candidate: RunnerHandle, deadline: float) -> None:
+        reply = candidate.ask({"type": "finish"}, deadline)
+        if reply["type"] != "finished":
+            from evaluators.kernel_judge import failure_from
+
+            raise failure_from(reply)
+
+    def _death(self) -> tuple[FailureKind, str]:
+        for runner in self.runners:
+            code = self.judge.zygote.exit_code(runner.inner_pid, wait_s=3.0) if not runner.dead else None
+            if code == SETUP_FAILED:
+                raise EvaluatorError(f"a {runner.role} runner could not be confined: {self.judge.zygote.last_log_line()}")
+            if code is not None:
+                runner.dead = True
+                who = "the reference" if runner.role == "reference" else "the candidate's process"
+                kind, message = describe_exit(code)
+                return kind, f"{who}: {message}"
+        return FailureKind.CRASH, "a runner hung up without exiting"
+
+    def _passed(self, stage: Stage, started: float) -> None:
+        self.stages.append(StageReport(stage, True, time.monotonic() - started))
+
+    def _failed(self, stage: Stage, started: float, kind: FailureKind, message: str) -> EvalResult:
+        self.stages.append(StageReport(stage, False, time.monotonic() - started))
+        tail = "".join(r.output_tail() for r in self.runners if r.role == "candidate")
+        return self._result(Failure(stage, kind, message, tail))
+
+    def _result(self, failure: Failure | None) -> EvalResult:
+        return EvalResult(self.request.problem.problem_id, self.config.backend, self.request.problem.shape_set,
+                          tuple(self.stages), failure, self.verify, self.profile)
+
+
+def describe_exit(code: int) -> tuple[FailureKind, str]:
+    import signal
+
+    if code < 0:
+        name = signal.Signals(-code).name
+        if -code == signal.SIGXCPU:
+            return FailureKind.TIMEOUT, f"exceeded its CPU-time limit ({name})"
+        if -code == signal.SIGKILL:
+            return FailureKind.OUT_OF_MEMORY, "was killed by SIGKILL (likely the kernel's OOM killer)"
+        if -code == signal.SIGSYS:
+            return FailureKind.SANDBOX_VIOLATION, "was killed for a forbidden system call (SIGSYS)"
+        return FailureKind.CRASH, f"died with {name}"
+    return FailureKind.CRASH, f"exited with status {code} mid-evaluation"
+
+
+def _with_environment(result: EvalResult, environment: dict[str, str]) -> EvalResult:
+    import dataclasses
+
+    return dataclasses.replace(result, environment=environment)

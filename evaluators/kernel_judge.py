@@ -1,0 +1,272 @@
+"""One kernel evaluation as the judge runs it, from outside both runners.
+
+Every round draws fresh inputs from a secret seed (recorded afterwards), writes them into each runner's own
+shared memory while both are stopped, times each module with the judge's clock (wake, call, answer, stop),
+and compares the candidate's outputs with the reference's.  Verification rounds and timed rounds are the
+same rounds: a candidate cannot behave one way when checked and another when timed, cannot predict or
+cache its inputs, and cannot run while anything else is timed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import statistics
+import time
+import types
+
+import torch
+
+from evaluators.compare import CandidateFailure, Closeness, compare_outputs
+from evaluators.config import EvalConfig
+from evaluators.measurement import corrected, speedup_interval, summarize
+from evaluators.records import FailureKind, ProfileReport, VerifyReport
+from evaluators.runner_handle import RunnerHandle
+from evaluators.shared_memory import Layout, SharedRegion, dtype_name
+
+POISON_BYTE = 0xFF
+NULL_CALLS = 15
+SETTLE_S = 0.25
+DIAGNOSED = (FailureKind.MISMATCH, FailureKind.NONFINITE)
+
+
+class ReferenceFailure(Exception):
+    """The reference (trusted code) failed; never charged to the candidate."""
+
+
+class Side:
+    def __init__(self, runner: RunnerHandle):
+        self.runner = runner
+        self.inputs: SharedRegion | None = None
+        self.outputs: SharedRegion | None = None
+
+    def close(self) -> None:
+        for region in (self.inputs, self.outputs):
+            if region is not None:
+                region.close()
+
+
+class KernelJudgement:
+    def __init__(self, config: EvalConfig, problem: types.ModuleType, candidate: RunnerHandle,
+                 reference: RunnerHandle, compiled: bool):
+        self.config, self.problem = config, problem
+        self.candidate, self.reference = Side(candidate), Side(reference)
+        self.compiled = compiled
+        self.compiled_note = "not requested"
+        self.random = secrets.SystemRandom()
+        self.previous: tuple[bytes, bytes] | None = None
+        self.deadline = 0.0
+        self.checked = 0
+        self.worst = Closeness(0.0, 0.0)
+
+    # -- inputs and outputs ----------------------------------------------------------------------------
+    def fresh_inputs(self) -> tuple[int, list]:
+        seed = self.random.randrange(2**31)
+        torch.manual_seed(seed)
+        values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in self.problem.get_inputs()]
+        return seed, values
+
+    def bind(self, inputs: list) -> None:
+        """Give both runners regions shaped like `inputs`, then learn the output shapes from the reference."""
+        tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
+        layout = Layout.of([(tuple(t.shape), dtype_name(t.dtype)) for t in tensors])
+        args = ["tensor" if isinstance(v, torch.Tensor) else {"value": v} for v in inputs]
+        for side in (self.reference, self.candidate):
+            if side.inputs is not None:
+                side.inputs.close()
+            side.inputs = SharedRegion(layout)
+            self._expect(side, side.runner.ask({"type": "bind_inputs", "layout": layout.to_dict(), "args": args},
+                                               self.deadline, fds=(side.inputs.fd,)), "bound")
+        self.write(inputs)
+        specs = self.reference.runner.ask({"type": "probe", "module": 0}, self.deadline)
+        if specs["type"] != "specs":
+            raise ReferenceFailure(f"the reference failed on these inputs: {specs.get('message', specs)}")
+        outputs = Layout.of([(tuple(shape), dtype) for shape, dtype in specs["outputs"]])
+        for side in (self.reference, self.candidate):
+            if side.outputs is not None:
+                side.outputs.close()
+            side.outputs = SharedRegion(outputs)
+            self._expect(side, side.runner.ask({"type": "bind_outputs", "layout": outputs.to_dict()}, self.deadline,
+                                               fds=(side.outputs.fd,)), "bound")
+
+    def write(self, inputs: list) -> None:
+        tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
+        for side in (self.reference, self.candidate):
+            for region, value in zip(side.inputs.tensors, tensors):
+                region.copy_(value)
+        if self.config.backend != "cpu":
+            for side in (self.reference, self.candidate):
+                self._expect(side, side.runner.ask({"type": "load"}, self.deadline), "loaded")
+
+    def _expect(self, side: Side, reply: dict, kind: str) -> None:
+        if reply["type"] == kind:
+            return
+        if side is self.reference:
+            raise ReferenceFailure(f"the reference failed: {reply.get('message', reply)}")
+        raise failure_from(reply)
+
+    # -- the timed call ----------------------------------------------------------------------------------
+    def timed_call(self, side: Side, module: int) -> int:
+        runner = side.runner
+        nonce = secrets.token_hex(8)
+        start = time.perf_counter_ns()
+        runner.resume()
+        runner.send({"type": "call", "module": module, "nonce": nonce})
+        reply = runner.reply(self.deadline, nonce=nonce)
+        elapsed = time.perf_counter_ns() - start
+        runner.pause()
+        if reply["type"] != "done":
+            if side is self.reference:
+                raise ReferenceFailure(f"the reference failed: {reply.get('message', reply)}")
+            raise failure_from(reply)
+        return elapsed
+
+    def round(self, inputs: list, label: str, candidate_first: bool) -> tuple[int, int, int | None]:
+        self.write(inputs)
+        self.candidate.outputs.fill(POISON_BYTE)
+        if candidate_first:
+            candidate_ns = self.timed_call(self.candidate, 0)
+            self.check_inputs(inputs, label)
+            reference_ns = self.timed_call(self.reference, 0)
+        else:
+            reference_ns = self.timed_call(self.reference, 0)
+            candidate_ns = self.timed_call(self.candidate, 0)
+            self.check_inputs(inputs, label)
+        self.compare(label)
+        compiled_ns = self.timed_call(self.reference, 1) if self.compiled else None
+        return candidate_ns, reference_ns, compiled_ns
+
+    def check_inputs(self, inputs: list, label: str) -> None:
+        tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
+        for index, value in enumerate(tensors):
+            if not torch.equal(self.candidate.inputs.bytes_of(index), value.reshape(-1).view(torch.uint8)):
+                raise CandidateFailure(FailureKind.INPUT_MUTATION, f"{label}: the candidate modified its input tensors")
+
+    def compare(self, label: str) -> None:
+        expected, actual = self.reference.outputs.tensors, self.candidate.outputs.tensors
+        try:
+            closeness = compare_outputs(list(expected), list(actual), self.config.tolerance)
+        except CandidateFailure as failure:
+            kind = self.diagnose(failure.kind)
+            message = failure.message
+            if kind is FailureKind.RESULT_CACHING:
+                message = "returned the previous call's output for new inputs (result caching)"
+            elif kind is FailureKind.DEFERRED_WORK:
+                message = "outputs were only complete after the call returned (work left running)"
+            raise CandidateFailure(kind, f"{label}: {message}") from None
+        self.checked += 1
+        self.previous = (self._digest(self.candidate), self._digest(self.reference))
+        self.worst = Closeness(max(self.worst.max_abs_error, closeness.max_abs_error),
+                               max(self.worst.max_rel_error, closeness.max_rel_error))
+
+    @staticmethod
+    def _digest(side: Side) -> bytes:
+        return hashlib.blake2b(memoryview(side.outputs.map)).digest()
+
+    def diagnose(self, kind: FailureKind) -> FailureKind:
+        """Name the way of being wrong where we can: last call's output again, or work finished later."""
+        if kind not in DIAGNOSED:
+            return kind
+        if self.previous is not None and self._digest(self.candidate) == self.previous[0] \
+                and self._digest(self.reference) != self.previous[1]:
+            return FailureKind.RESULT_CACHING
+        runner = self.candidate.runner
+        runner.resume()
+        time.sleep(SETTLE_S)
+        runner.pause()
+        reply = runner.ask({"type": "recopy"}, time.monotonic() + 10)
+        if reply["type"] == "done":
+            try:
+                compare_outputs(list(self.reference.outputs.tensors), list(self.candidate.outputs.tensors),
+                                self.config.tolerance)
+                return FailureKind.DEFERRED_WORK
+            except CandidateFailure:
+                pass
+        return kind
+
+    # -- stages ----------------------------------------------------------------------------------------
+    def verify(self, deadline: float) -> VerifyReport:
+        self.deadline = deadline
+        seeds = []
+        for trial in range(self.config.trials):
+            seed, inputs = self.fresh_inputs()
+            seeds.append(seed)
+            if trial == 0:
+                self.bind(inputs)
+            self.round(inputs, f"trial {trial} (seed {seed})", candidate_first=trial % 2 == 0)
+        second = self.second_shape_trial() if self.config.second_shape_set else ""
+        dtype = dtype_name(self.reference.outputs.tensors[0].dtype) if self.reference.outputs.tensors else "float32"
+        atol, rtol = self.config.tolerance(dtype)
+        return VerifyReport(tuple(seeds), self.worst.max_abs_error, self.worst.max_rel_error, atol, rtol, second)
+
+    def second_shape_trial(self) -> str:
+        """One more round with the batch dimension changed, so kernels that hard-code the shape fail."""
+        key = next((k for k in ("batch_size", "batch") if isinstance(getattr(self.problem, k, None), int)), None)
+        if key is None:
+            return ""
+        original = getattr(self.problem, key)
+        self.set_globals({key: original + 1})
+        try:
+            seed, inputs = self.fresh_inputs()
+            try:
+                self.bind(inputs)
+            except ReferenceFailure:
+                return f"skipped: the reference fails at {key}={original + 1}"
+            try:
+                self.round(inputs, f"second shape set ({key}={original + 1})", candidate_first=True)
+            except CandidateFailure as failure:
+                raise CandidateFailure(failure.kind, failure.message) from None
+        finally:
+            self.set_globals({key: original})
+        return f"{key}={original + 1}"
+
+    def set_globals(self, values: dict) -> None:
+        for key, value in values.items():
+            setattr(self.problem, key, value)
+        self.reference.runner.ask({"type": "set_globals", "globals": values}, self.deadline)
+
+    def profile(self, deadline: float) -> ProfileReport:
+        self.deadline = deadline
+        seed, inputs = self.fresh_inputs()
+        self.bind(inputs)
+        self.warm_compiled()
+        null_ns = statistics.median(self.timed_call(self.reference, -1) for _ in range(NULL_CALLS))
+        samples: list[tuple[int, int, int | None]] = []
+        rounds = self.config.warmup + self.config.repeats
+        for index in range(rounds):
+            if index:
+                seed, inputs = self.fresh_inputs()
+            timing = self.round(inputs, f"timed call {index + 1} of {rounds}", candidate_first=index % 2 == 0)
+            if index >= self.config.warmup:
+                samples.append(timing)
+        candidate = corrected([s[0] for s in samples], null_ns)
+        reference = corrected([s[1] for s in samples], null_ns)
+        compiled = corrected([s[2] for s in samples], null_ns) if self.compiled else None
+        return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
+                             self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
+                             speedup_interval(reference, candidate), self.checked)
+
+    def warm_compiled(self) -> None:
+        if not self.compiled:
+            return
+        reply = self.reference.runner.ask({"type": "call", "module": 1}, self.deadline)
+        if reply["type"] == "done":
+            self.compiled_note = "torch.compile (inductor, default mode)"
+        else:
+            self.compiled = False
+            self.compiled_note = f"torch.compile failed: {str(reply.get('message', ''))[:200]}"
+
+    def close(self) -> None:
+        self.candidate.close()
+        self.reference.close()
+
+
+def failure_from(reply: dict) -> CandidateFailure:
+    """A runner's own report of its failure; an unknown kind or a message out of turn is tampering."""
+    if reply.get("type") == "failed":
+        try:
+            kind = FailureKind(reply.get("kind"))
+        except ValueError:
+            kind = FailureKind.RUNTIME_ERROR
+        return CandidateFailure(kind, str(reply.get("message", ""))[:2000])
+    return CandidateFailure(FailureKind.TAMPERING, f"the candidate's process answered out of turn ({str(reply)[:200]})")

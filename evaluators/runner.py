@@ -1,0 +1,229 @@
+"""A runner: one forked process that hosts one module (the candidate's, or the problem's reference) and runs
+it when the judge says so.  Nothing a runner reports is trusted: the judge times it from outside, reads its
+outputs from shared memory, and compares them itself; a lying runner can only fail its own candidate.
+
+Messages from the judge: setup, bind_inputs (+fd), probe, bind_outputs (+fd), load, call, recopy, finish.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+from evaluators.channel import Channel, ChannelClosed
+from evaluators.compare import CandidateFailure, flatten_outputs
+from evaluators.errors import classify_exception
+from evaluators.records import FailureKind
+from evaluators.shared_memory import Layout, SharedRegion, dtype_name
+
+
+class Runner:
+    def __init__(self, channel: Channel, device: str):
+        self.channel = channel
+        self.device = torch.device(device)
+        self.modules: list = []
+        self.inputs: SharedRegion | None = None
+        self.outputs: SharedRegion | None = None
+        self.args: list = []
+        self.device_args: list = []
+        self.null_outputs: list[torch.Tensor] = []
+        self.last: list[torch.Tensor] = []
+        self.protected: dict = {}
+        self.keep_alive: object = None
+
+    def serve(self) -> None:
+        while True:
+            try:
+                received = self.channel.receive()
+            except ChannelClosed:
+                return
+            message, fds = received
+            handler = getattr(self, "on_" + message["type"], None)
+            try:
+                reply = handler(message, fds)
+            except CandidateFailure as failure:
+                reply = {"type": "failed", "kind": failure.kind.value, "message": failure.message}
+            except Exception as exc:  # noqa: BLE001 - anything the hosted module raises is reported, not fatal
+                failure = classify_exception(exc)
+                reply = {"type": "failed", "kind": failure.kind.value, "message": failure.message}
+                traceback.print_exc()
+            if "nonce" in message:
+                reply["nonce"] = message["nonce"]
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self.channel.send(reply)
+            if message["type"] == "finish":
+                return
+
+    # -- setup -----------------------------------------------------------------------------------------
+    def on_setup(self, message: dict, fds: list[int]) -> dict:
+        from evaluators import integrity
+
+        init_inputs = pickle.loads(Path(message["init_path"]).read_bytes())
+        if message["role"] == "reference":
+            from kernelbench.problem import load_module
+
+            problem = load_module(message["module_path"], prefix="stark_problem")
+            for key, value in message.get("globals", {}).items():
+                setattr(problem, key, value)
+            self.problem = problem
+            model = _construct(problem.Model, init_inputs, message["seed"], self.device, FailureKind.INIT_ERROR)
+            self.modules = [model]
+            if message.get("compile"):
+                self.modules.append(torch.compile(model))
+            return {"type": "ready"}
+        self.protected = integrity.protected_objects()
+        from evaluators.extension_client import install_build_client
+        from evaluators.forbidden import block_in_dispatcher
+
+        self.keep_alive = block_in_dispatcher(tuple(message.get("forbidden_ops", ())), self.device.type.upper())
+        install_build_client(self.channel, message["build_cache"])
+        candidate = _import_candidate(message["module_path"])
+        model_new = getattr(candidate, "ModelNew", None)
+        if not isinstance(model_new, type):
+            raise CandidateFailure(FailureKind.NO_MODEL_NEW, "candidate defines no class ModelNew")
+        self.modules = [_construct(model_new, init_inputs, message["seed"], self.device, FailureKind.INIT_ERROR)]
+        integrity.check_untampered(self.protected)
+        return {"type": "ready"}
+
+    def on_set_globals(self, message: dict, fds: list[int]) -> dict:
+        for key, value in message["globals"].items():
+            setattr(self.problem, key, value)
+        return {"type": "ok"}
+
+    # -- data ------------------------------------------------------------------------------------------
+    def on_bind_inputs(self, message: dict, fds: list[int]) -> dict:
+        if self.inputs is not None:
+            self.inputs.close()
+        self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
+        tensors = iter(self.inputs.tensors)
+        self.args = [next(tensors) if spec == "tensor" else spec["value"] for spec in message["args"]]
+        self.device_args = [a.to(self.device) if isinstance(a, torch.Tensor) else a for a in self.args] \
+            if self.device.type != "cpu" else self.args
+        return {"type": "bound"}
+
+    def on_probe(self, message: dict, fds: list[int]) -> dict:
+        self.on_load(message, fds)
+        with torch.no_grad():
+            outputs = flatten_outputs(self.modules[message["module"]](*self.device_args), "reference output")
+        return {"type": "specs", "outputs": [[list(t.shape), dtype_name(t.dtype)] for t in outputs]}
+
+    def on_bind_outputs(self, message: dict, fds: list[int]) -> dict:
+        if self.outputs is not None:
+            self.outputs.close()
+        self.outputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
+        self.null_outputs = [torch.zeros_like(t, device=self.device) for t in self.outputs.tensors]
+        return {"type": "bound"}
+
+    def on_load(self, message: dict, fds: list[int]) -> dict:
+        if self.device.type != "cpu":
+            for target, source in zip(self.device_args, self.args):
+                if isinstance(target, torch.Tensor):
+                    target.copy_(source)
+            torch.cuda.synchronize()
+        return {"type": "loaded"}
+
+    # -- the timed call ----------------------------------------------------------------------------------
+    def on_call(self, message: dict, fds: list[int]) -> dict:
+        index = message["module"]
+        with torch.no_grad():
+            result = self.null_outputs if index < 0 else self.modules[index](*self.device_args)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.last = flatten_outputs(result)
+        return self._copy_out()
+
+    def on_recopy(self, message: dict, fds: list[int]) -> dict:
+        return self._copy_out()
+
+    def _copy_out(self) -> dict:
+        slots = self.outputs.tensors
+        if len(self.last) != len(slots):
+            raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"returned {len(self.last)} tensors, expected {len(slots)}")
+        for index, (got, region) in enumerate(zip(self.last, slots)):
+            name = f"output {index}" if len(slots) > 1 else "output"
+            if tuple(got.shape) != tuple(region.shape):
+                raise CandidateFailure(FailureKind.SHAPE_MISMATCH,
+                                       f"{name} has shape {tuple(got.shape)}, expected {tuple(region.shape)}")
+            if got.dtype != region.dtype:
+                raise CandidateFailure(FailureKind.DTYPE_MISMATCH, f"{name} has dtype {got.dtype}, expected {region.dtype}")
+            if self._aliases_input(got):
+                raise CandidateFailure(FailureKind.OUTPUT_ALIASES_INPUT, "an output shares memory with an input tensor")
+            region.copy_(got)
+        return {"type": "done"}
+
+    def _aliases_input(self, tensor: torch.Tensor) -> bool:
+        if tensor.device.type != "cpu" or not tensor.numel() or self.inputs is None:
+            return False
+        start = tensor.untyped_storage().data_ptr()
+        return any(t.numel() and t.untyped_storage().data_ptr() == start for t in self.inputs.tensors)
+
+    def on_finish(self, message: dict, fds: list[int]) -> dict:
+        from evaluators import integrity
+
+        if self.protected:
+            integrity.check_untampered(self.protected)
+        return {"type": "finished"}
+
+
+def _import_candidate(path: str):
+    from kernelbench.problem import load_module
+
+    try:
+        return load_module(path, prefix="stark_candidate")
+    except CandidateFailure:
+        raise
+    except Exception as exc:
+        if "Error building extension" in str(exc):
+            raise CandidateFailure(FailureKind.BUILD_ERROR, f"{type(exc).__name__}: {exc}") from exc
+        failure = classify_exception(exc)
+        kind = FailureKind.IMPORT_ERROR if failure.kind is FailureKind.RUNTIME_ERROR else failure.kind
+        raise CandidateFailure(kind, failure.message) from exc
+
+
+def _construct(model_class, init_inputs: list, seed: int, device: torch.device, kind: FailureKind):
+    try:
+        torch.manual_seed(seed)
+        model = model_class(*init_inputs)
+        if isinstance(model, torch.nn.Module):
+            model = model.to(device).eval()
+        return model
+    except CandidateFailure:
+        raise
+    except Exception as exc:
+        failure = classify_exception(exc)
+        if failure.kind is FailureKind.RUNTIME_ERROR:
+            failure = CandidateFailure(kind, f"{model_class.__name__}(...) raised {type(exc).__name__}: {exc}")
+        raise failure from exc
+
+
+def run_discovery(channel: Channel, message: dict) -> None:
+    """Discovery problems score a policy inside one process (the simulator calls the candidate's functions
+    millions of times); the runner is still fresh per job and confined like any candidate."""
+    from evaluators.discovery_stages import run_discovery_cascade
+    from kernelbench.problem import ProblemRef
+    from evaluators.config import EvalConfig, EvalRequest
+
+    request = EvalRequest(ProblemRef(**message["problem"]), "", EvalConfig(backend="cpu"))
+    result = run_discovery_cascade(request, message["module_path"], {},
+                                   on_stage=lambda stage: channel.send({"type": "stage", "stage": stage,
+                                                                        "at": time.time()}))
+    channel.send({"type": "result", "result": result.to_dict()})
+
+
+def serve(channel: Channel, message: dict) -> None:
+    if message["role"] == "discovery":
+        run_discovery(channel, message)
+    elif message["role"] == "builder":
+        from evaluators.extension_builder import build_in_runner
+
+        channel.send(build_in_runner(message))
+    else:
+        Runner(channel, message["device"]).serve()
+    os._exit(0)

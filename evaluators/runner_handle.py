@@ -1,0 +1,120 @@
+"""The judge's handle on one runner: ask it things under a deadline, stop and resume it, kill it.
+
+Between calls a runner is stopped (SIGSTOP to its process group), so none of its threads runs while the
+judge writes inputs, reads outputs or times anything else; both runners get the same treatment, so the
+wake-up is part of every timed call alike and the null calibration removes it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from evaluators.channel import Channel, ChannelClosed
+
+OUTPUT_TAIL_CHARS = 4000
+STOP_WAIT_S = 2.0
+
+
+class RunnerGone(Exception):
+    """The runner died or hung up; the zygote's exit code says how."""
+
+
+class RunnerTimeout(Exception):
+    """The deadline passed before the runner answered."""
+
+
+class RunnerHandle:
+    def __init__(self, role: str, channel: Channel, inner_pid: int, host_pid: int, job_dir: Path):
+        self.role, self.channel, self.inner_pid, self.host_pid, self.job_dir = role, channel, inner_pid, host_pid, job_dir
+        self.stopped = False
+        self.dead = False
+
+    def send(self, message: dict, fds: tuple[int, ...] = ()) -> None:
+        try:
+            self.channel.send(message, fds)
+        except ChannelClosed as exc:
+            raise RunnerGone(str(exc)) from None
+
+    def reply(self, deadline: float, on_build: Callable[[dict], dict] | None = None, nonce: str | None = None) -> dict:
+        """The next answer; build requests on the way are served by `on_build` and answered in place."""
+        while True:
+            try:
+                received = self.channel.receive(deadline)
+            except ChannelClosed as exc:
+                raise RunnerGone(str(exc)) from None
+            if received is None:
+                raise RunnerTimeout()
+            message, fds = received
+            for fd in fds:
+                os.close(fd)
+            if message["type"] == "build" and on_build is not None:
+                self.send(on_build(message))
+                continue
+            if nonce is not None and message.get("nonce") not in (None, nonce):
+                continue  # a stale answer to an earlier call
+            return message
+
+    def ask(self, message: dict, deadline: float, fds: tuple[int, ...] = (),
+            on_build: Callable[[dict], dict] | None = None) -> dict:
+        self.resume()
+        try:
+            self.send(message, fds)
+            return self.reply(deadline, on_build)
+        finally:
+            self.pause()
+
+    def pause(self) -> None:
+        """Stop every thread of the runner and wait until the kernel says they are all stopped."""
+        if self.dead:
+            return
+        self._signal(signal.SIGSTOP)
+        self.stopped = True
+        deadline = time.monotonic() + STOP_WAIT_S
+        while not self._all_stopped() and time.monotonic() < deadline:
+            time.sleep(0.0002)
+
+    def resume(self) -> None:
+        if self.stopped and not self.dead:
+            self._signal(signal.SIGCONT)
+            self.stopped = False
+
+    def _signal(self, sig: int) -> None:
+        try:
+            os.killpg(self.host_pid, sig)
+        except (ProcessLookupError, PermissionError):
+            self.dead = True
+
+    def _all_stopped(self) -> bool:
+        try:
+            tasks = os.listdir(f"/proc/{self.host_pid}/task")
+        except OSError:
+            return True
+        for task in tasks:
+            try:
+                with open(f"/proc/{self.host_pid}/task/{task}/stat", "rb") as handle:
+                    state = handle.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in (b"T", b"t", b"Z", b"X"):
+                return False
+        return True
+
+    def kill(self) -> None:
+        if not self.dead:
+            self._signal(signal.SIGKILL)
+            self._signal(signal.SIGCONT)
+        self.dead = True
+        self.channel.close()
+
+    def output_tail(self, offset: int = 0) -> str:
+        try:
+            with open(self.job_dir / "output.log", "rb") as log:
+                log.seek(offset)
+                data = log.read()
+        except OSError:
+            return ""
+        return data.decode(errors="replace")[-OUTPUT_TAIL_CHARS:]

@@ -1,0 +1,104 @@
+"""Tensors in shared memory: how the judge hands a runner its inputs and reads its outputs back.
+
+A region is an anonymous memfd the judge creates and passes to one runner process over its socket, so no
+path names it and no other process can open it.  Nothing from a runner is ever unpickled: the judge reads
+the bytes at offsets it chose itself, as the shapes and dtypes it chose itself.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from dataclasses import dataclass
+
+import torch
+
+ALIGNMENT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class TensorSlot:
+    shape: tuple[int, ...]
+    dtype: str
+    offset: int
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    slots: tuple[TensorSlot, ...]
+    size: int
+
+    @classmethod
+    def of(cls, specs: list[tuple[tuple[int, ...], str]]) -> Layout:
+        slots, offset = [], 0
+        for shape, dtype in specs:
+            nbytes = _numel(shape) * torch.empty((), dtype=dtype_of(dtype)).element_size()
+            slots.append(TensorSlot(tuple(int(s) for s in shape), dtype, offset, nbytes))
+            offset += -(-nbytes // ALIGNMENT) * ALIGNMENT
+        return cls(tuple(slots), max(offset, ALIGNMENT))
+
+    def to_dict(self) -> dict:
+        return {"size": self.size, "slots": [[list(s.shape), s.dtype, s.offset, s.nbytes] for s in self.slots]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Layout:
+        return cls(tuple(TensorSlot(tuple(shape), dtype, offset, nbytes)
+                         for shape, dtype, offset, nbytes in data["slots"]), int(data["size"]))
+
+
+def dtype_of(name: str) -> torch.dtype:
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ValueError(f"not a torch dtype: {name!r}")
+    return dtype
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    count = 1
+    for size in shape:
+        count *= int(size)
+    return count
+
+
+class SharedRegion:
+    """One memfd mapped into this process, viewed as the tensors of its layout."""
+
+    def __init__(self, layout: Layout, fd: int | None = None):
+        self.layout = layout
+        if fd is None:
+            fd = os.memfd_create("stark-region", os.MFD_CLOEXEC)
+            os.ftruncate(fd, layout.size)
+        self.fd = fd
+        self.map = mmap.mmap(fd, layout.size)
+        self.tensors = [self._view(slot) for slot in layout.slots]
+        self.raw = torch.frombuffer(self.map, dtype=torch.uint8)
+
+    def _view(self, slot: TensorSlot) -> torch.Tensor:
+        dtype = dtype_of(slot.dtype)
+        if slot.nbytes == 0:
+            return torch.empty(slot.shape, dtype=dtype)
+        flat = torch.frombuffer(self.map, dtype=dtype, count=_numel(slot.shape), offset=slot.offset)
+        return flat.view(slot.shape)
+
+    def bytes_of(self, index: int) -> torch.Tensor:
+        """The slot as raw bytes, so equality means bit-for-bit equality, NaN patterns included."""
+        return self.tensors[index].reshape(-1).view(torch.uint8)
+
+    def fill(self, byte: int) -> None:
+        self.raw.fill_(byte)
+
+    def close(self) -> None:
+        self.tensors = []
+        self.raw = None
+        try:
+            self.map.close()
+        except BufferError:
+            pass  # a view is still alive somewhere; the mapping goes with the process
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1

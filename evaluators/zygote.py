@@ -1,0 +1,158 @@
+"""The zygote: a sandboxed process that imports torch once and forks a fresh runner for every job.
+
+Started by `evaluators.zygote_client.ZygoteClient` as `python -u -m evaluators.zygote FD` inside bubblewrap.
+It never imports candidate code itself, so every runner starts from the same clean state: a patch, a thread
+or a child left by one job cannot reach the next.  Each child closes the zygote's socket, takes its own
+socket (passed in with the spawn request), gives up its privileges (`evaluators.confinement`) and serves.
+The zygote reaps children and reports how each one ended.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import select
+import signal
+import sys
+import traceback
+
+from evaluators.channel import Channel, ChannelClosed
+
+SETUP_FAILED = 71
+HOSTED_RAISED = 70
+
+
+def environment() -> dict[str, str]:
+    import platform
+    from pathlib import Path
+
+    import torch
+
+    cpu = platform.processor() or "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+            "cpu": cpu, "executable": sys.executable}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name()
+        info["cuda"] = str(torch.version.cuda)
+    return info
+
+
+class Zygote:
+    def __init__(self, channel: Channel):
+        self.channel = channel
+        self.children: set[int] = set()
+        self.wake_read, self.wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_write)
+        self.channel.send({"type": "ready", "pid": os.getpid(), "environment": environment()})
+        while True:
+            try:
+                readable, _, _ = select.select([self.channel.sock, self.wake_read], [], [])
+            except InterruptedError:
+                continue
+            if self.wake_read in readable:
+                while _drain(self.wake_read):
+                    pass
+            self.reap()
+            if self.channel.sock in readable:
+                try:
+                    message, fds = self.channel.receive()
+                except ChannelClosed:
+                    self.shutdown()
+                    return
+                if message["type"] == "spawn":
+                    self.spawn(message, fds)
+
+    def spawn(self, message: dict, fds: list[int]) -> None:
+        pid = os.fork()
+        if pid == 0:
+            self.become_runner(message, fds)
+        for fd in fds:
+            os.close(fd)
+        self.children.add(pid)
+        self.channel.send({"type": "spawned", "id": message["id"], "pid": pid})
+
+    def become_runner(self, message: dict, fds: list[int]) -> None:
+        """Exit 71 if the runner could not be confined (our failure, shown from the zygote's log), 70 if
+        what it hosted raised its way out (the candidate's failure, shown from the runner's own log)."""
+        code = SETUP_FAILED
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in (self.wake_read, self.wake_write):
+                os.close(fd)
+            self.channel.close()
+            os.setsid()
+            from evaluators import confinement, runner
+
+            runner_channel = Channel.from_fd(fds[0])
+            confinement.apply(confinement.Confinement.from_dict(message["confinement"]))
+            job_dir = message["job_dir"]
+            log = os.open(os.path.join(job_dir, "output.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
+            os.close(log)
+            os.chdir(job_dir)
+            os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=os.path.join(job_dir, "inductor"))
+            faulthandler.enable()
+            code = HOSTED_RAISED
+            runner.serve(runner_channel, message)
+            code = 0
+        except BaseException:  # noqa: BLE001 - whatever broke goes to a log for the judge to show
+            traceback.print_exc()
+            sys.stderr.flush()
+        os._exit(code)
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            try:
+                self.channel.send({"type": "exited", "pid": pid, "code": code})
+            except ChannelClosed:
+                return
+
+    def shutdown(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _drain(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 4096))
+    except BlockingIOError:
+        return False
+
+
+def main(argv: list[str]) -> None:
+    channel = Channel.from_fd(int(argv[1]))
+    import torch  # noqa: F401  (imported once, before any fork: what the zygote is for)
+
+    import evaluators.confinement  # noqa: F401
+    import evaluators.discovery_stages  # noqa: F401
+    import evaluators.runner  # noqa: F401
+
+    if evaluators.confinement.seccomp_available():
+        import pyseccomp  # noqa: F401
+    Zygote(channel).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
