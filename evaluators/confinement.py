@@ -21,6 +21,10 @@ CANDIDATE_UID = 65534
 REFERENCE_UID = 65533
 BUILDER_UID = 65532
 CLONE_THREAD = 0x00010000
+SETUP_FAILED = 71
+"""Exit status of a runner that could not be confined (our failure)."""
+HOSTED_RAISED = 70
+"""Exit status of a runner whose hosted code raised its way out (SystemExit and the like: the candidate's)."""
 
 _ALWAYS_DENIED = (
     "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "ptrace", "process_vm_readv",
@@ -45,6 +49,8 @@ class Confinement:
     max_processes: int
     allow_processes: bool
     seccomp: bool = True
+    allow_process_groups: bool = False
+    """Only the builder (no candidate code): ninja puts each compiler in a process group of its own."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -75,7 +81,7 @@ def apply(confinement: Confinement) -> None:
         os.setresuid(confinement.uid, confinement.uid, confinement.uid)
     _no_new_privileges()
     if confinement.seccomp:
-        install_filter(confinement.allow_processes)
+        install_filter(confinement.allow_processes, confinement.allow_process_groups)
 
 
 def _limit(kind: int, value: int) -> None:
@@ -99,14 +105,15 @@ def seccomp_available() -> bool:
     return True
 
 
-def install_filter(allow_processes: bool) -> None:
+def install_filter(allow_processes: bool, allow_process_groups: bool = False) -> None:
     import pyseccomp as sc
 
     own = os.getpid()
     denied = sc.ERRNO(errno.EPERM)
     flt = sc.SyscallFilter(defaction=sc.ALLOW)
     for name in _ALWAYS_DENIED:
-        _add(flt, denied, name)
+        if not (allow_process_groups and name in ("setsid", "setpgid")):
+            _add(flt, denied, name)
     # Signals only to itself or its own threads (one comparison per rule, so "not own" is "below or above").
     for name in ("kill", "tgkill"):
         flt.add_rule(denied, name, sc.Arg(0, sc.LT, own))

@@ -21,7 +21,8 @@ def classify_exception(exc: BaseException) -> CandidateFailure:
         return exc
     if isinstance(exc, ForbiddenOpCalled) or "forbiddenopcalled" in lowered:
         return CandidateFailure(FailureKind.FORBIDDEN_OP, str(exc).splitlines()[-1] if str(exc) else text)
-    if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and exc.errno in SANDBOX_ERRNOS):
+    if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and exc.errno in SANDBOX_ERRNOS) \
+            or "not allowed to raise maximum limit" in lowered:
         return CandidateFailure(FailureKind.SANDBOX_VIOLATION, f"blocked by the sandbox: {text}")
     if isinstance(exc, MemoryError) or "out of memory" in lowered or "can't allocate memory" in lowered:
         return CandidateFailure(FailureKind.OUT_OF_MEMORY, text if str(exc) else f"{type(exc).__name__} (no message)")

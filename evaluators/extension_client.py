@@ -34,6 +34,10 @@ def install_build_client(channel: Channel, cache_inside: str) -> None:
         channel.send({"type": "build", "name": str(name), "arguments": arguments})
         received = channel.receive()
         reply = received[0] if received else {}
+        if reply.get("kind") == "forbidden_op":
+            from evaluators.forbidden import ForbiddenOpCalled
+
+            raise ForbiddenOpCalled(reply.get("message", "the extension links a forbidden op"))
         if reply.get("type") != "built":
             raise RuntimeError(f"Error building extension '{name}': {reply.get('message', 'no answer from the judge')}")
         directory = os.path.join(cache_inside, reply["directory"])

@@ -84,3 +84,42 @@ def linked_forbidden(shared_object: str, forbidden: tuple[str, ...]) -> str:
             if match.group(1) is None or match.group(1) in blocked:
                 return line.split()[-1] if match.group(1) is None else f"aten::{match.group(1)}"
     return ""
+
+
+LIBRARY_MODULES = ("numpy", "ctypes", "_ctypes", "cffi", "scipy", "mkl", "cupy", "jax")
+
+
+def block_library_routes(forbidden: tuple[str, ...], importer_prefix: str = "stark_candidate") -> None:
+    """When a problem forbids library compute, the candidate may not reach another library's BLAS either:
+    importing numpy/ctypes/cffi/scipy from the candidate's module and handing tensors to numpy are refused.
+    (In-process, so a candidate that already holds such a module could still use it; the screen refuses
+    the routes to one, and the judge's symbol check covers compiled code.)"""
+    if not forbidden:
+        return
+    import builtins
+    import importlib
+    import sys
+
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise ForbiddenOpCalled("the candidate handed a tensor to numpy, which this problem forbids")
+
+    torch.Tensor.numpy = refuse
+    torch.Tensor.__array__ = refuse
+    original_import, original_import_module = builtins.__import__, importlib.import_module
+
+    def check(name: str, importer: dict | None) -> None:
+        if name.split(".")[0] in LIBRARY_MODULES and str((importer or {}).get("__name__", "")).startswith(importer_prefix):
+            raise ForbiddenOpCalled(f"the candidate imported {name}, which this problem forbids (library compute)")
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        check(name, globals)
+        return original_import(name, globals, locals, fromlist, level)
+
+    def guarded_import_module(name, package=None):
+        check(name, sys._getframe(1).f_globals)
+        return original_import_module(name, package)
+
+    builtins.__import__ = guarded_import
+    importlib.import_module = guarded_import_module

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from evaluators import build_cache
 from evaluators.compare import CandidateFailure
-from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, Confinement, seccomp_available)
+from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, SETUP_FAILED, Confinement,
+                                    seccomp_available)
 from evaluators.config import EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
 from evaluators.kernel_judge import KernelJudgement, ReferenceFailure
@@ -28,7 +29,6 @@ from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageRep
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import CACHE_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges, isolation_summary
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
-from evaluators.zygote import SETUP_FAILED
 from kernelbench.problem import load_problem
 
 MAX_PROCESSES = 512
@@ -77,6 +77,7 @@ class Judge:
         return host, f"{JOBS_INSIDE}/{host.name}"
 
     def _confinement(self, request: EvalRequest, uid: int, allow_processes: bool) -> dict:
+        """The builder (uid BUILDER_UID) runs compilers only, so it alone may make process groups."""
         config = request.config
         available = sorted(os.sched_getaffinity(0))
         start = (self.cpu_offset * config.threads) % len(available)
@@ -87,11 +88,12 @@ class Judge:
             file_size_bytes=config.file_size_limit_mb * 1024**2, cpu_seconds=config.cpu_seconds_per_job,
             max_processes=MAX_PROCESSES if drops_privileges() and allow_processes else 0,
             allow_processes=allow_processes or config.backend != "cpu", seccomp=seccomp_available(),
+            allow_process_groups=uid == BUILDER_UID,
         ).to_dict()
 
     def _spawn(self, request: EvalRequest, job: int, role: str, uid: int, allow_processes: bool = False,
-               files: dict[str, bytes] | None = None, **extra) -> RunnerHandle:
-        host, inside = self._job_dir(job, role, uid)
+               files: dict[str, bytes] | None = None, directory: str = "", **extra) -> RunnerHandle:
+        host, inside = self._job_dir(job, directory or role, uid)
         for name, data in (files or {}).items():
             (host / name).write_bytes(data)
             if drops_privileges():
@@ -210,9 +212,9 @@ class KernelJob:
         directory = self.cache.lookup(key)
         if directory is None:
             request = json.dumps({"name": name, "arguments": arguments}).encode()
-            builder = self.judge._spawn(self.request, self.job, f"build{key[:8]}", BUILDER_UID, allow_processes=True,
-                                        files={"request.json": request}, request_path="request.json")
-            builder.role = "builder"
+            builder = self.judge._spawn(self.request, self.job, "builder", BUILDER_UID, allow_processes=True,
+                                        files={"request.json": request}, directory=f"build-{key[:12]}",
+                                        request_path="request.json")
             try:
                 reply = builder.reply(deadline)
             except (RunnerGone, RunnerTimeout) as exc:
@@ -225,8 +227,8 @@ class KernelJob:
             directory = self.cache.install(key, name, builder.job_dir / Path(reply["file"]).name)
         symbol = self.cache.forbidden_symbol(key, name, self.config.forbidden_ops)
         if symbol:
-            return {"type": "build_failed", "message": f"ForbiddenOpCalled: the extension links {symbol}, which this "
-                                                       "problem forbids"}
+            return {"type": "build_failed", "kind": "forbidden_op",
+                    "message": f"the extension links {symbol}, which this problem forbids"}
         return {"type": "built", "directory": directory}
 
     def finish(self, candidate: RunnerHandle, deadline: float) -> None:

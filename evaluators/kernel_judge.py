@@ -54,7 +54,8 @@ class KernelJudgement:
         self.compiled = compiled
         self.compiled_note = "not requested"
         self.random = secrets.SystemRandom()
-        self.previous: tuple[bytes, bytes] | None = None
+        self.answers: dict[bytes, bytes] = {}
+        """Digest of each output the candidate gave → digest of the reference's output in that round."""
         self.deadline = 0.0
         self.checked = 0
         self.worst = Closeness(0.0, 0.0)
@@ -150,12 +151,12 @@ class KernelJudgement:
             kind = self.diagnose(failure.kind)
             message = failure.message
             if kind is FailureKind.RESULT_CACHING:
-                message = "returned the previous call's output for new inputs (result caching)"
+                message = "returned an earlier call's output for new inputs (result caching)"
             elif kind is FailureKind.DEFERRED_WORK:
                 message = "outputs were only complete after the call returned (work left running)"
             raise CandidateFailure(kind, f"{label}: {message}") from None
         self.checked += 1
-        self.previous = (self._digest(self.candidate), self._digest(self.reference))
+        self.answers[self._digest(self.candidate)] = self._digest(self.reference)
         self.worst = Closeness(max(self.worst.max_abs_error, closeness.max_abs_error),
                                max(self.worst.max_rel_error, closeness.max_rel_error))
 
@@ -164,11 +165,11 @@ class KernelJudgement:
         return hashlib.blake2b(memoryview(side.outputs.map)).digest()
 
     def diagnose(self, kind: FailureKind) -> FailureKind:
-        """Name the way of being wrong where we can: last call's output again, or work finished later."""
+        """Name the way of being wrong where we can: an earlier call's output again, or work finished later."""
         if kind not in DIAGNOSED:
             return kind
-        if self.previous is not None and self._digest(self.candidate) == self.previous[0] \
-                and self._digest(self.reference) != self.previous[1]:
+        earlier = self.answers.get(self._digest(self.candidate))
+        if earlier is not None and earlier != self._digest(self.reference):
             return FailureKind.RESULT_CACHING
         runner = self.candidate.runner
         runner.resume()

@@ -30,7 +30,7 @@ class Runner:
         self.modules: list = []
         self.inputs: SharedRegion | None = None
         self.outputs: SharedRegion | None = None
-        self.args: list = []
+        self.arg_specs: list = []
         self.device_args: list = []
         self.null_outputs: list[torch.Tensor] = []
         self.last: list[torch.Tensor] = []
@@ -80,9 +80,11 @@ class Runner:
             return {"type": "ready"}
         self.protected = integrity.protected_objects()
         from evaluators.extension_client import install_build_client
-        from evaluators.forbidden import block_in_dispatcher
+        from evaluators.forbidden import block_in_dispatcher, block_library_routes
 
-        self.keep_alive = block_in_dispatcher(tuple(message.get("forbidden_ops", ())), self.device.type.upper())
+        forbidden = tuple(message.get("forbidden_ops", ()))
+        self.keep_alive = block_in_dispatcher(forbidden, self.device.type.upper())
+        block_library_routes(forbidden)
         install_build_client(self.channel, message["build_cache"])
         candidate = _import_candidate(message["module_path"])
         model_new = getattr(candidate, "ModelNew", None)
@@ -102,16 +104,20 @@ class Runner:
         if self.inputs is not None:
             self.inputs.close()
         self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
-        tensors = iter(self.inputs.tensors)
-        self.args = [next(tensors) if spec == "tensor" else spec["value"] for spec in message["args"]]
-        self.device_args = [a.to(self.device) if isinstance(a, torch.Tensor) else a for a in self.args] \
-            if self.device.type != "cpu" else self.args
+        self.arg_specs = message["args"]
+        self.on_load(message, fds)
         return {"type": "bound"}
+
+    def _fresh_args(self) -> list:
+        """New tensor objects over the region for every call, so metadata a module changed on its inputs
+        (a failed resize_, a set_) does not carry into the next call."""
+        tensors = iter(self.inputs.fresh_views())
+        return [next(tensors) if spec == "tensor" else spec["value"] for spec in self.arg_specs]
 
     def on_probe(self, message: dict, fds: list[int]) -> dict:
         self.on_load(message, fds)
         with torch.no_grad():
-            outputs = flatten_outputs(self.modules[message["module"]](*self.device_args), "reference output")
+            outputs = flatten_outputs(self.modules[message["module"]](*self._call_args()), "reference output")
         return {"type": "specs", "outputs": [[list(t.shape), dtype_name(t.dtype)] for t in outputs]}
 
     def on_bind_outputs(self, message: dict, fds: list[int]) -> dict:
@@ -123,17 +129,19 @@ class Runner:
 
     def on_load(self, message: dict, fds: list[int]) -> dict:
         if self.device.type != "cpu":
-            for target, source in zip(self.device_args, self.args):
-                if isinstance(target, torch.Tensor):
-                    target.copy_(source)
+            self.device_args = [a.to(self.device) if isinstance(a, torch.Tensor) else a for a in self._fresh_args()]
             torch.cuda.synchronize()
         return {"type": "loaded"}
+
+    def _call_args(self) -> list:
+        return self._fresh_args() if self.device.type == "cpu" else self.device_args
 
     # -- the timed call ----------------------------------------------------------------------------------
     def on_call(self, message: dict, fds: list[int]) -> dict:
         index = message["module"]
+        args = self._call_args()
         with torch.no_grad():
-            result = self.null_outputs if index < 0 else self.modules[index](*self.device_args)
+            result = self.null_outputs if index < 0 else self.modules[index](*args)
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         self.last = flatten_outputs(result)
@@ -180,7 +188,7 @@ def _import_candidate(path: str):
     except CandidateFailure:
         raise
     except Exception as exc:
-        if "Error building extension" in str(exc):
+        if "Error building extension" in str(exc) and classify_exception(exc).kind is FailureKind.RUNTIME_ERROR:
             raise CandidateFailure(FailureKind.BUILD_ERROR, f"{type(exc).__name__}: {exc}") from exc
         failure = classify_exception(exc)
         kind = FailureKind.IMPORT_ERROR if failure.kind is FailureKind.RUNTIME_ERROR else failure.kind

@@ -85,6 +85,9 @@ class SharedRegion:
         flat = torch.frombuffer(self.map, dtype=dtype, count=_numel(slot.shape), offset=slot.offset)
         return flat.view(slot.shape)
 
+    def fresh_views(self) -> list[torch.Tensor]:
+        return [self._view(slot) for slot in self.layout.slots]
+
     def bytes_of(self, index: int) -> torch.Tensor:
         """The slot as raw bytes, so equality means bit-for-bit equality, NaN patterns included."""
         return self.tensors[index].reshape(-1).view(torch.uint8)

@@ -17,9 +17,7 @@ import sys
 import traceback
 
 from evaluators.channel import Channel, ChannelClosed
-
-SETUP_FAILED = 71
-HOSTED_RAISED = 70
+from evaluators.confinement import HOSTED_RAISED, SETUP_FAILED
 
 
 def environment() -> dict[str, str]:

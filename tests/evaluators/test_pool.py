@@ -1,6 +1,7 @@
 """Candidates of every kind through the real Ray evaluator pool: each verdict lands in the right stage."""
 
 import dataclasses
+import os
 
 import pytest
 
@@ -76,15 +77,35 @@ def test_correct_candidate_passes_with_recorded_seeds_and_timings(pool):
     assert result.environment["torch"].startswith("2.")
 
 
-def test_worker_is_reused_between_good_candidates(pool):
-    request = make_request("level1/relu", "relu_torch.py")
-    first = pool.evaluate(request, timeout=TIMEOUT)
-    pids = set()
-    for _, result in pool.map([request] * 6, timeout=TIMEOUT):
-        assert result.passed
-        pids.add(result.environment["pid"])
-    assert len(pids) <= len(pool.actors)
-    assert first.environment["pid"] in pids or len(pool.actors) > 1
+LEAVES_A_PATCH = """
+import torch, torch.nn as nn
+torch.stark_marker = "left by an earlier job"
+_original = torch.relu
+torch.relu = lambda x: torch.zeros_like(x)  # a later candidate calling torch.relu would pass on zeros
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return _original(x)
+"""
+
+TRUSTS_THE_PATCH = """
+import torch, torch.nn as nn
+class ModelNew(nn.Module):
+    def forward(self, x):
+        if hasattr(torch, "stark_marker"):
+            return torch.relu(x)          # zeros, if the patch had survived
+        return x.clamp_min(0)
+"""
+
+
+def test_no_state_survives_from_one_job_to_the_next(pool):
+    """Every job gets fresh runner processes forked from a zygote that never ran candidate code."""
+    request = make_request("level1/relu", "relu_torch.py", SHORT)
+    for _, result in pool.map([dataclasses.replace(request, candidate_source=LEAVES_A_PATCH)] * 4, timeout=TIMEOUT):
+        assert result.failure is None or result.failure.kind is FailureKind.TAMPERING
+    zygotes = set(pool.worker_pids())
+    for _, result in pool.map([dataclasses.replace(request, candidate_source=TRUSTS_THE_PATCH)] * 4, timeout=TIMEOUT):
+        assert result.passed, result.failure
+    assert set(pool.worker_pids()) == zygotes, "the zygotes themselves are reused"
 
 
 def test_map_returns_every_index_once(pool):
@@ -105,7 +126,8 @@ def test_cpp_candidate_builds_passes_and_reuses_its_build(pool, build_cache):
     request = make_request("level2/gemm_bias_relu", "gemm_bias_relu_cpp.py", build_cache=build_cache)
     first = pool.evaluate(request, timeout=TIMEOUT)
     assert first.passed, first.failure
-    assert (build_cache / "extensions").is_dir()
+    entries = list((build_cache / "judged").iterdir())
+    assert entries and all(e.stat().st_uid == os.geteuid() for e in entries), "the judge, not a candidate, installs builds"
     second = pool.evaluate(request, timeout=TIMEOUT)
     assert second.passed
     assert second.stages[0].seconds < first.stages[0].seconds / 3
@@ -119,8 +141,22 @@ def test_cpp_build_is_cached_per_extension_source_not_per_file(pool, build_cache
     variant = dataclasses.replace(first, candidate_source=first.candidate_source + "\nUNUSED_TUNABLE = 3\n")
     result = pool.evaluate(variant, timeout=TIMEOUT)
     assert result.passed and result.stages[0].seconds < 3.0
-    builds = [d for d in (build_cache / "extensions").iterdir() if (d / "stark_test_gemm_bias_relu.so").exists()]
+    builds = [d for d in (build_cache / "judged").iterdir() if (d / "stark_test_gemm_bias_relu.so").exists()]
     assert len(builds) == 1
+
+
+@pytest.mark.slow
+def test_a_tampered_build_is_rebuilt_not_loaded(pool, build_cache):
+    """The cache checks each build against the hash it recorded; a changed file is removed and rebuilt."""
+    request = make_request("level2/gemm_bias_relu", "gemm_bias_relu_cpp.py", build_cache=build_cache)
+    assert pool.evaluate(request, timeout=TIMEOUT).passed
+    (built,) = [d / "stark_test_gemm_bias_relu.so" for d in (build_cache / "judged").iterdir()
+                if (d / "stark_test_gemm_bias_relu.so").exists()]
+    built.chmod(0o644)
+    built.write_bytes(b"not an extension any more")
+    result = pool.evaluate(request, timeout=TIMEOUT)
+    assert result.passed, result.failure
+    assert built.read_bytes()[:4] == b"\x7fELF"
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
-"""The red team: adversarial candidates, each caught with the right failure kind, the pool serving after.
+"""The red team: adversarial candidates by class, each caught with its own failure kind (or, where the attack
+can only ever change what happens inside its own process, shown to gain nothing), the pool serving after.
 
-Candidates live in tests/redteam/ (plus the crash/hang/memory ones in tests/candidates/).  Those that
-attack the host (fork bomb, reading root's files, writing outside scratch, killing the parent) need the
-sandbox's unprivileged uid and run only where bubblewrap and setpriv work (`.ci/setup` installs them).
+Candidates live in tests/redteam/ (plus the crash/hang/memory ones in tests/candidates/).  Attacks on the
+host need the sandbox (bubblewrap, root to hand out uids, seccomp) and skip without it.
 """
 
 import dataclasses
@@ -12,67 +12,120 @@ from pathlib import Path
 
 import pytest
 
+from evaluators.confinement import seccomp_available
 from evaluators.config import StageTimeouts
 from evaluators.records import FailureKind as K
 from evaluators.records import Stage
-from evaluators.sandbox import bubblewrap_available, setpriv_available
+from evaluators.sandbox import bubblewrap_available
 from tests.conftest import FAST, make_request
 
 REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
-SANDBOXED = bubblewrap_available() and (os.geteuid() != 0 or setpriv_available())
+SANDBOXED = bubblewrap_available() and os.geteuid() == 0 and seccomp_available()
 CONFIG = dataclasses.replace(FAST, timeouts=StageTimeouts(compile=20, verify=20, profile=30), file_size_limit_mb=64)
-FORBID = dataclasses.replace(CONFIG, forbidden_ops=("torch.nn.functional.relu", "torch.relu"))
+TIMED = dataclasses.replace(CONFIG, repeats=9)
+FORBID_RELU = dataclasses.replace(CONFIG, forbidden_ops=("torch.nn.functional.relu", "torch.relu"))
+FORBID_MATMUL = dataclasses.replace(CONFIG, forbidden_ops=("torch.matmul",))
+SLOW_BUILD = dataclasses.replace(FORBID_MATMUL, timeouts=StageTimeouts(compile=240, verify=20, profile=30))
+V, P, C = {Stage.VERIFY}, {Stage.PROFILE}, {Stage.COMPILE}
+ANY_CALL = {Stage.VERIFY, Stage.PROFILE}
+GAINS_NOTHING = None
+"""Expected 'kind' of an attack that cannot fail by itself: it must pass with no more than MAX_HONEST_SPEEDUP."""
+MAX_HONEST_SPEEDUP = 5.0
+RELU, MATMUL = "level1/relu", "level1/matmul_square"
 
-# (candidate, stage, kind, needs the sandbox, config)
+# (class, candidate, problem, stages, kind, needs the sandbox, config)
 ATTACKS = [
-    ("segfault.py", Stage.VERIFY, K.CRASH, False, CONFIG),
-    ("exits.py", Stage.VERIFY, K.CRASH, False, CONFIG),
-    ("redteam/system_exit.py", Stage.VERIFY, K.CRASH, False, CONFIG),
-    ("hang.py", Stage.VERIFY, K.TIMEOUT, False, dataclasses.replace(CONFIG, timeouts=StageTimeouts(60, 4, 30))),
-    ("redteam/hang_on_import.py", Stage.COMPILE, K.TIMEOUT, False,
+    # crashes, hangs and resource exhaustion
+    ("crash", "segfault.py", RELU, V, K.CRASH, False, CONFIG),
+    ("crash", "exits.py", RELU, V, K.CRASH, False, CONFIG),
+    ("crash", "redteam/system_exit.py", RELU, V, K.CRASH, False, CONFIG),
+    ("crash", "hang.py", RELU, V, K.TIMEOUT, False, dataclasses.replace(CONFIG, timeouts=StageTimeouts(60, 4, 30))),
+    ("crash", "redteam/hang_on_import.py", RELU, C, K.TIMEOUT, False,
      dataclasses.replace(CONFIG, timeouts=StageTimeouts(4, 20, 30))),
-    ("memory_hog.py", Stage.VERIFY, K.OUT_OF_MEMORY, False, CONFIG),
-    ("redteam/fork_bomb.py", Stage.VERIFY, K.TIMEOUT, True, dataclasses.replace(CONFIG, timeouts=StageTimeouts(60, 8, 30))),
-    ("redteam/disk_fill.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
-    ("redteam/network_connect.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
-    ("redteam/network_dns.py", Stage.VERIFY, K.SANDBOX_VIOLATION, False, CONFIG),
-    ("redteam/read_protected_file.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
-    ("redteam/read_root_secret.py", Stage.VERIFY, K.RUNTIME_ERROR, True, CONFIG),
-    ("redteam/write_outside_scratch.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
-    ("redteam/kill_parent.py", Stage.VERIFY, K.SANDBOX_VIOLATION, True, CONFIG),
-    ("redteam/aliases_input.py", Stage.VERIFY, K.OUTPUT_ALIASES_INPUT, False, CONFIG),
-    ("redteam/mutates_input.py", Stage.VERIFY, K.INPUT_MUTATION, False, CONFIG),
-    ("redteam/steals_reference_output.py", Stage.VERIFY, K.MISMATCH, False, CONFIG),
-    ("redteam/caches_result.py", Stage.VERIFY, K.RESULT_CACHING, False, CONFIG),
-    ("redteam/caches_by_address.py", Stage.VERIFY, K.RESULT_CACHING, False, CONFIG),
-    ("redteam/deferred_thread.py", Stage.VERIFY, K.DEFERRED_WORK, False, CONFIG),
-    ("redteam/calls_reference.py", Stage.VERIFY, K.CALLS_REFERENCE, False, CONFIG),
-    ("redteam/forbidden_op.py", Stage.VERIFY, K.FORBIDDEN_OP, False, FORBID),
-    ("redteam/patches_timer_on_import.py", Stage.COMPILE, K.TAMPERING, False, CONFIG),
-    ("redteam/patches_timer_in_forward.py", Stage.VERIFY, K.TAMPERING, False, CONFIG),
-    ("redteam/patches_checker.py", Stage.COMPILE, K.TAMPERING, False, CONFIG),
-    ("redteam/hardcoded_batch.py", Stage.VERIFY, K.SHAPE_MISMATCH, False, CONFIG),
-    ("redteam/wrong_dtype.py", Stage.VERIFY, K.DTYPE_MISMATCH, False, CONFIG),
-    ("redteam/zero_output.py", Stage.VERIFY, K.MISMATCH, False, CONFIG),
-    ("relu_unwritten.py", Stage.VERIFY, K.MISMATCH, False, CONFIG),
-    ("relu_nan.py", Stage.VERIFY, K.NONFINITE, False, CONFIG),
-    ("returns_none.py", Stage.VERIFY, K.OUTPUT_STRUCTURE, False, CONFIG),
+    ("crash", "memory_hog.py", RELU, V, K.OUT_OF_MEMORY, False, CONFIG),
+    ("crash", "redteam/disk_fill.py", RELU, V, K.SANDBOX_VIOLATION, False, CONFIG),
+    # 1. telling checked calls from timed ones, or reusing work across calls
+    ("profile", "redteam/profile_call_counter.py", RELU, P, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_mode_stack.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_stack_walk.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_poison_sniff.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_stale_output.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
+    ("profile", "redteam/profile_resize_inputs.py", RELU, V, K.SHAPE_MISMATCH, False, TIMED),
+    ("profile", "redteam/caches_result.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
+    ("profile", "redteam/caches_by_address.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
+    ("profile", "redteam/cache_by_identity.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
+    ("profile", "redteam/cache_by_sample.py", RELU, ANY_CALL, K.RESULT_CACHING, False, CONFIG),
+    ("profile", "redteam/predict_inputs.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/deferred_thread.py", RELU, V, K.DEFERRED_WORK, False, CONFIG),
+    ("profile", "redteam/late_region_write.py", RELU, V, K.DEFERRED_WORK, False, CONFIG),
+    ("profile", "redteam/steals_reference_output.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/calls_reference.py", RELU, V, K.RUNTIME_ERROR, False, CONFIG),
+    # 2. the clock, the statistics and the checker (all outside the candidate's process now)
+    ("clock", "redteam/patches_timer_on_import.py", RELU, C, K.TAMPERING, False, CONFIG),
+    ("clock", "redteam/patches_timer_in_forward.py", RELU, P, K.TAMPERING, False, CONFIG),
+    ("clock", "redteam/patches_checker.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/clock_via_sys_modules.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/clock_via_builtins.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/clock_via_subclasses.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/statistics_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/stage_bindings_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/module_call_patch.py", RELU, C, K.TAMPERING, False, TIMED),
+    ("clock", "redteam/tamper_check_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/frame_locals_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
+    # 3. outputs that lie
+    ("lying output", "redteam/tensor_subclass_output.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("lying output", "redteam/torch_function_liar.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("lying output", "redteam/tensor_dunder_patch.py", RELU, C, K.TAMPERING, False, CONFIG),
+    ("lying output", "redteam/patched_equal.py", RELU, C, K.TAMPERING, False, CONFIG),
+    ("lying output", "redteam/aliases_input.py", RELU, V, K.OUTPUT_ALIASES_INPUT, False, CONFIG),
+    ("lying output", "redteam/mutates_input.py", RELU, V, K.INPUT_MUTATION, False, CONFIG),
+    ("lying output", "redteam/hardcoded_batch.py", RELU, V, K.SHAPE_MISMATCH, False, CONFIG),
+    ("lying output", "redteam/wrong_dtype.py", RELU, V, K.DTYPE_MISMATCH, False, CONFIG),
+    ("lying output", "redteam/zero_output.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("lying output", "relu_unwritten.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("lying output", "relu_nan.py", RELU, V, K.NONFINITE, False, CONFIG),
+    ("lying output", "returns_none.py", RELU, V, K.OUTPUT_STRUCTURE, False, CONFIG),
+    # 4. state that outlives a job: processes (patches are tested in test_pool)
+    ("state", "redteam/fork_bomb.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("state", "redteam/forked_grandchild.py", RELU, C, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("state", "redteam/subprocess_daemon.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("state", "redteam/exec_replace.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    # 5. forbidden ops, by every route
+    ("forbidden", "redteam/forbidden_op.py", RELU, V, K.FORBIDDEN_OP, False, FORBID_RELU),
+    ("forbidden", "redteam/forbidden_mm_alias.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_matmul_operator.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_aten.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_linear.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_einsum.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_numpy.py", MATMUL, C, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_tensor_numpy.py", MATMUL, V, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_ctypes_blas.py", MATMUL, C, K.FORBIDDEN_OP, False, FORBID_MATMUL),
+    ("forbidden", "redteam/forbidden_cpp_aten.py", MATMUL, C, K.FORBIDDEN_OP, False, SLOW_BUILD),
+    # 6. the sandbox
+    ("sandbox", "redteam/network_connect.py", RELU, V, K.SANDBOX_VIOLATION, False, CONFIG),
+    ("sandbox", "redteam/network_dns.py", RELU, V, K.SANDBOX_VIOLATION, False, CONFIG),
+    ("sandbox", "redteam/unix_socket_host.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/read_protected_file.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/read_root_secret.py", RELU, V, K.RUNTIME_ERROR, True, CONFIG),
+    ("sandbox", "redteam/write_outside_scratch.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/kill_parent.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/stop_the_reference.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/ptrace_zygote.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/proc_mem_reference.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/raise_cpu_limit.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/affinity_all_cores.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/unshare_namespace.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/other_job_dirs.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("sandbox", "redteam/proc_host_paths.py", RELU, None, GAINS_NOTHING, True, TIMED),
+    # 7. the build cache
+    ("build cache", "redteam/write_build_cache.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    ("build cache", "redteam/replace_cached_so.py", RELU, V, K.SANDBOX_VIOLATION, True, CONFIG),
+    # 8. threads
+    ("threads", "redteam/oversubscribe_threads.py", RELU, None, GAINS_NOTHING, True, TIMED),
 ]
 
 
-def sandbox_processes() -> int:
-    """Processes running as the sandbox uid (the pool's idle workers at most, once a bomb is cleaned up)."""
-    count = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid_line = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
-        except (OSError, StopIteration):
-            continue
-        count += uid_line.split()[1] == "65534"
-    return count
-
-
-def source_of(name: str) -> str:
+def source_of(name: str) -> str | None:
     return (REDTEAM / name.removeprefix("redteam/")).read_text() if name.startswith("redteam/") else None
 
 
@@ -88,31 +141,37 @@ def root_secret():
     path.unlink(missing_ok=True)
 
 
-@pytest.mark.parametrize("candidate,stage,kind,needs_sandbox,config", ATTACKS, ids=[a[0] for a in ATTACKS])
-def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, candidate, stage, kind, needs_sandbox, config):
+@pytest.mark.parametrize("attack_class,candidate,problem,stages,kind,needs_sandbox,config", ATTACKS,
+                         ids=[a[1].removeprefix("redteam/") for a in ATTACKS])
+def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, attack_class, candidate, problem, stages, kind,
+                                                 needs_sandbox, config):
     if needs_sandbox and not SANDBOXED:
-        pytest.skip("needs bubblewrap and an unprivileged uid (setpriv), which .ci/setup installs")
-    request = make_request("level1/relu", "relu_torch.py", config)
+        pytest.skip("needs bubblewrap, root and seccomp, which .ci/setup installs")
+    request = make_request(problem, "relu_torch.py", config)
     request = dataclasses.replace(request, candidate_source=source_of(candidate) or make_request(
-        "level1/relu", candidate, config).candidate_source)
+        problem, candidate, config).candidate_source)
     result = pool.evaluate(request, timeout=300)
-    assert (result.failure.stage, result.failure.kind) == (stage, kind), result.failure
+    if kind is GAINS_NOTHING:
+        assert result.passed, result.failure
+        assert result.speedup_vs_eager < MAX_HONEST_SPEEDUP, result.profile
+    else:
+        assert result.failure is not None, f"passed with speedup {result.speedup_vs_eager}"
+        assert (result.failure.stage in stages, result.failure.kind) == (True, kind), result.failure
     if candidate.startswith("redteam/read_"):
         assert "stolen" not in result.failure.output_tail
         assert "No such file" in result.failure.message or "Permission denied" in result.failure.message
     assert not Path("/usr/local/stark-redteam-was-here").exists()
-    if needs_sandbox:
-        deadline = time.monotonic() + 20
-        while sandbox_processes() > len(pool.actors) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert sandbox_processes() <= len(pool.actors), "the candidate's processes outlived its worker"
-    served = pool.evaluate(make_request("level1/relu", "relu_torch.py"), timeout=300)
+    deadline = time.monotonic() + 20
+    while pool.sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pool.sandbox_processes(), "the candidate's processes outlived its job"
+    served = pool.evaluate(make_request(RELU, "relu_torch.py"), timeout=300)
     assert served.passed, served.failure
 
 
 def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
     monkeypatch.setenv("STARK_REDTEAM_API_KEY", "sk-should-not-leak")
-    request = dataclasses.replace(make_request("level1/relu", "relu_torch.py", CONFIG),
+    request = dataclasses.replace(make_request(RELU, "relu_torch.py", CONFIG),
                                   candidate_source=source_of("redteam/env_secret.py"))
     result = worker.evaluate(request)
     assert result.failure.kind is K.RUNTIME_ERROR and "KeyError" in result.failure.message
@@ -120,4 +179,5 @@ def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
 
 
 def test_redteam_is_as_large_as_the_readme_says():
-    assert len(ATTACKS) + 1 == 32 and len({attack[2] for attack in ATTACKS}) >= 15
+    assert len(ATTACKS) + 1 == 78
+    assert len({attack[0] for attack in ATTACKS}) >= 8 and len({attack[4] for attack in ATTACKS}) >= 16
