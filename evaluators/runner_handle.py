@@ -28,10 +28,10 @@ class RunnerTimeout(Exception):
 
 
 class RunnerHandle:
-    def __init__(self, role: str, channel: Channel, inner_pid: int, host_pid: int, job_dir: Path):
+    def __init__(self, role: str, channel: Channel, inner_pid: int, host_pid: int | None, job_dir: Path):
         self.role, self.channel, self.inner_pid, self.host_pid, self.job_dir = role, channel, inner_pid, host_pid, job_dir
         self.stopped = False
-        self.dead = False
+        self.dead = host_pid is None
 
     def send(self, message: dict, fds: tuple[int, ...] = ()) -> None:
         try:

@@ -47,8 +47,9 @@ class ZygoteClient:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def spawn(self, role: str, job_dir: str, confinement: dict, **extra) -> tuple[Channel, int, int]:
-        """A new runner: its channel, its pid inside the sandbox and its pid on the host."""
+    def spawn(self, role: str, job_dir: str, confinement: dict, **extra) -> tuple[Channel, int, int | None]:
+        """A new runner: its channel, its pid inside the sandbox and its pid on the host (None when it has
+        already exited: a runner that starts working at once may finish before we look)."""
         channel, theirs = Channel.pair()
         spawn_id = next(self.ids)
         try:
@@ -60,11 +61,7 @@ class ZygoteClient:
         if spawned is None:
             channel.close()
             raise EvaluatorError(f"evaluator sandbox stopped answering: {self.last_log_line()}")
-        host = host_pid_of(self.host_pid, spawned["pid"])
-        if host is None:
-            channel.close()
-            raise EvaluatorError(f"runner {spawned['pid']} vanished before it could be found on the host")
-        return channel, spawned["pid"], host
+        return channel, spawned["pid"], host_pid_of(self.host_pid, spawned["pid"])
 
     def exit_code(self, pid: int, wait_s: float = 3.0) -> int | None:
         """How runner `pid` (inside the sandbox) ended, waiting briefly for the zygote to reap it."""

@@ -54,6 +54,7 @@ class Attempt:
     program_id: int | None = None
     pending_source: str = ""
     improved: bool = False
+    remeasured: bool = False
 
 
 @dataclass
@@ -245,7 +246,8 @@ class Campaign:
             result = self.dispatch.finish(ref)
             if result is None:
                 program = self.store.program(attempt.program_id)
-                self.refs[self.dispatch.submit(self.request(program.source))] = ("evaluate", attempt)
+                again = self.remeasure_request if attempt.remeasured else self.request
+                self.refs[self.dispatch.submit(again(program.source))] = ("evaluate", attempt)
                 return
             self.on_result(attempt, result)
             return
@@ -283,9 +285,29 @@ class Campaign:
             diff=unified_diff(parent.source, source))
         self.refs[self.dispatch.submit(self.request(source))] = ("evaluate", attempt)
 
+    def needs_remeasure(self, attempt: Attempt, result: EvalResult) -> bool:
+        """A would-be best, or an implausibly large speedup, is measured again before it counts."""
+        policy = self.config.remeasure
+        if not policy.enabled or attempt.remeasured or not result.passed or self.problem.kind == "discovery":
+            return False
+        speedup = result.speedup_vs_eager or 0.0
+        return speedup > self.state.best_score or speedup > policy.above_speedup
+
+    def remeasure_request(self, source: str) -> EvalRequest:
+        config = self.eval_config
+        more = replace(config, repeats=config.repeats * self.config.remeasure.repeats_factor,
+                       timeouts=replace(config.timeouts, profile=config.timeouts.profile * self.config.remeasure.repeats_factor))
+        return EvalRequest(self.problem, source, more, self.build_cache)
+
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
         program = self.store.program(attempt.program_id)
-        score = self.record_result(program.id, program.source, result)
+        if self.needs_remeasure(attempt, result):
+            self.record_result(program.id, program.source, result)
+            attempt.remeasured = True
+            self.run_dir.append_log("re-measure", program=program.id, speedup=result.speedup_vs_eager)
+            self.refs[self.dispatch.submit(self.remeasure_request(program.source))] = ("evaluate", attempt)
+            return
+        score = self.record_result(program.id, program.source, result, remeasured=attempt.remeasured)
         if result.passed:
             self.islands.admit(program.id)
             if score > self.state.best_score:
@@ -303,9 +325,11 @@ class Campaign:
             return
         self.end_attempt(attempt)
 
-    def record_result(self, program_id: int, source: str, result: EvalResult) -> float:
-        """Store the verdict; return the program's primary score (0 when it failed)."""
+    def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False) -> float:
+        """Store the verdict; return the program's primary score (0 when it failed).  The latest evaluation
+        sets the program's score, so a re-measurement replaces the first measurement."""
         data = result.to_dict()
+        data["remeasured"] = remeasured
         metrics = program_metrics(source, data)
         objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed else ()
         score = self.score(result, objectives)

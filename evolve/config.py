@@ -75,6 +75,21 @@ class EvolveSection:
 
 
 @dataclass(frozen=True, slots=True)
+class RemeasureSection:
+    """Before a kernel is crowned, it is measured again in fresh processes with more repeats: a program that
+    would become the campaign's best, or any speedup above `above_speedup`, only counts at its re-measured
+    value (and a program that fails the second time is not admitted at all)."""
+
+    enabled: bool = True
+    above_speedup: float = 10.0
+    repeats_factor: int = 3
+
+    def __post_init__(self) -> None:
+        if self.repeats_factor < 1 or self.above_speedup <= 0:
+            raise ValueError("remeasure.repeats_factor must be at least 1 and remeasure.above_speedup positive")
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignConfig:
     campaign: CampaignSection
     budget: BudgetSection = field(default_factory=BudgetSection)
@@ -82,6 +97,7 @@ class CampaignConfig:
     evolve: EvolveSection = field(default_factory=EvolveSection)
     evaluator: EvalConfig = field(default_factory=lambda: EvalConfig(compare_compile=False))
     agents: AgentSettings = field(default_factory=AgentSettings)
+    remeasure: RemeasureSection = field(default_factory=RemeasureSection)
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> CampaignConfig:

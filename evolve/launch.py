@@ -31,6 +31,18 @@ class CampaignSummary:
     elapsed_s: float
     llm: dict[str, float]
     islands: dict[int, int]
+    best_interval: tuple[float, float] | None = None
+    """95% bootstrap interval of the best kernel's speedup, from its latest (re-)measurement."""
+    best_remeasured: bool = False
+
+    def best_text(self) -> str:
+        """The best score as people should read it: with its interval, and a warning when it may be noise."""
+        text = self.score_label.format(self.best_score)
+        if self.best_interval is not None:
+            low, high = self.best_interval
+            text += f" (95% CI {low:.3f}-{high:.3f}"
+            text += ", includes 1.0x: not distinguishable from the reference)" if low <= 1.0 <= high else ")"
+        return text
 
 
 def ensure_ray(address: str | None = None) -> None:
@@ -102,11 +114,14 @@ def summarize(store: ProgramStore, campaign_id: int) -> CampaignSummary:
         islands[member.island] = islands.get(member.island, 0) + 1
     state = campaign["state"]
     label = score_label(campaign["problem_id"], campaign["config"].get("evolve", {}).get("objectives", ()))
+    latest = (store.evaluations(best.id) or [{}])[-1] if best is not None else {}
+    interval = ((latest.get("profile") or {}).get("speedup_ci")) if label.ratio else None
     return CampaignSummary(campaign["name"], campaign["status"], campaign["problem_id"],
                            max(0, state.get("next_attempt", 1) - 1), store.status_counts(campaign_id),
                            None if best is None else best.id, None if best is None else best.score,
                            None if best is None else label.value(best.score), label,
-                           float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())))
+                           float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())),
+                           tuple(interval) if interval else None, bool(latest.get("remeasured")))
 
 
 def campaign_status(run_root: str | Path) -> CampaignSummary:

@@ -32,7 +32,7 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the result record as JSON")] = False,
     trials: Annotated[int, typer.Option(help="seeded random input sets to verify on")] = 3,
     repeats: Annotated[int, typer.Option(help="timed runs per module")] = 20,
-    threads: Annotated[int, typer.Option(help="CPU threads for candidate and references (0: all cores)")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads for candidate and references (0: all cores but one, which the judge keeps)")] = 0,
     seed: Annotated[int, typer.Option(help="seed for weights and inputs")] = 0,
     compile_baseline: Annotated[bool, typer.Option(help="also time torch.compile of the reference")] = True,
     kernelbench_dir: Annotated[Optional[Path], typer.Option(help="external KernelBench checkout")] = None,
@@ -56,7 +56,7 @@ def eval_command(
     if backend == "cuda" and not _cuda_available():
         _fail("backend cuda requested but no CUDA device is visible to torch")
     config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
-                        threads=threads or os.cpu_count() or 1, compare_compile=compile_baseline)
+                        threads=threads or max(1, (os.cpu_count() or 2) - 1), compare_compile=compile_baseline)
     from evaluators.build_cache import default_root
 
     request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_root()))
@@ -252,7 +252,8 @@ def _show_summary(summary, as_json: bool) -> None:
     table = Table(title=f"campaign {summary.name} ({summary.status})", show_header=False)
     label = summary.score_label
     best = ("none correct" if summary.best_program is None
-            else f"#{summary.best_program}: {label.format(summary.best_score)} ({label.better()})")
+            else f"#{summary.best_program}: {summary.best_text()} ({label.better()}"
+                 f"{'; re-measured' if summary.best_remeasured else ''})")
     rows = [("problem", summary.problem), ("attempts", str(summary.attempts)),
             ("programs", ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))),
             ("best", best), ("elapsed", f"{summary.elapsed_s:.0f} s"),

@@ -35,8 +35,8 @@ def timing_table(result: EvalResult) -> Table | None:
     profile = result.profile
     if profile is None:
         return None
-    table = Table(title=f"Timing ({profile.threads} threads, {profile.input_sets} rotating input sets)",
-                  title_justify="left")
+    table = Table(title=f"Timing by the judge ({profile.threads} threads, {profile.input_sets} fresh input sets, "
+                        f"every output checked; {profile.null_us:.0f} µs round trip subtracted)", title_justify="left")
     for column in ("module", "median µs", "IQR µs", "min µs", "runs", "candidate speedup"):
         table.add_column(column, justify="left" if column == "module" else "right")
     rows: list[tuple[str, TimingStats | None, float | None]] = [
@@ -53,6 +53,16 @@ def timing_table(result: EvalResult) -> Table | None:
     return table
 
 
+def interval_text(result: EvalResult) -> str:
+    interval = result.profile.speedup_ci if result.profile is not None else None
+    if interval is None:
+        return ""
+    low, high = interval
+    verdict = ("includes 1.0x: not distinguishable from the reference" if low <= 1.0 <= high
+               else ("faster than the reference" if low > 1.0 else "slower than the reference"))
+    return f"speedup over eager {result.speedup_vs_eager:.3f}x, 95% CI {low:.3f}-{high:.3f} ({verdict})"
+
+
 def render(result: EvalResult, console: Console) -> None:
     parts = [verdict_line(result), stage_table(result)]
     if result.verify is not None:
@@ -62,6 +72,7 @@ def render(result: EvalResult, console: Console) -> None:
     timing = timing_table(result)
     if timing is not None:
         parts.append(timing)
+        parts.append(Text(interval_text(result)))
     if result.failure is not None and result.failure.output_tail.strip():
         parts.append(Text("candidate output (tail):", style="bold"))
         parts.append(Text(result.failure.output_tail.strip()[-1500:], style="dim"))
