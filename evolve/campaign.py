@@ -91,7 +91,11 @@ class Campaign:
         self.pool: EvaluatorPool | None = None
         self.dispatch: PoolDispatcher | None = None
         self.build_cache = config.campaign.build_cache or str(default_root())
-        self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),))
+        self.forbidden_ops = tuple(dict.fromkeys(config.evaluator.forbidden_ops + config.agents.forbidden_calls))
+        """One list for the reviewer's screen and the judge's runtime check (agents.forbidden_calls is the old
+        name of evaluator.forbidden_ops, still read)."""
+        self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),),
+                                   forbidden_ops=self.forbidden_ops)
 
     def view(self, record: ProgramRecord, outcome: str = "") -> ProgramView:
         """A program as the agents see it, its score in the campaign's own units."""
@@ -106,6 +110,7 @@ class Campaign:
 
             entry_points = load_module(self.problem.path, prefix="stark_discovery").ENTRY_POINTS
             framing = discovery_framing(self.score_label.name, self.score_label.better(), entry_points)
+        agents = replace(agents, forbidden_calls=self.forbidden_ops)
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
         self.agents = start_agents(agents, self.config.campaign.seed, framing)

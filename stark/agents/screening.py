@@ -33,6 +33,27 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
+def _library_route(node: ast.AST, forbidden_calls: set[str], forbidden_ops: set[str], libraries) -> str:
+    """With ops forbidden, the same op under another name, through @, or in another library is refused too."""
+    if not forbidden_calls:
+        return ""
+    line = getattr(node, "lineno", "?")
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        for name in names:
+            if name.split(".")[0] in libraries:
+                return f"line {line}: imports {name}; this problem forbids library compute"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and "matmul" in forbidden_ops:
+        return f"line {line}: uses @, a matrix product this problem asks you to replace"
+    if isinstance(node, ast.Attribute) and node.attr in ("numpy", "__array__"):
+        return f"line {line}: hands a tensor to numpy; this problem forbids library compute"
+    if isinstance(node, ast.Call):
+        dotted = _dotted(node.func)
+        if dotted.startswith(("torch.", "F.", "ops.")) and dotted.split(".")[-1] in forbidden_ops:
+            return f"line {line}: calls {dotted}, which this problem asks you to replace"
+    return ""
+
+
 def screen(source: str, forbidden_calls: Iterable[str] = (), entry_points: Iterable[str] = ("ModelNew",)) -> str:
     """The first problem found, as one line, or '' when the source passes."""
     try:
@@ -43,8 +64,14 @@ def screen(source: str, forbidden_calls: Iterable[str] = (), entry_points: Itera
     for name in entry_points:
         if name not in defined:
             return f"defines no top-level {name}"
+    from evaluators.forbidden import LIBRARY_MODULES, aten_names
+
     forbidden_calls = set(forbidden_calls)
+    forbidden_ops = set(aten_names(tuple(forbidden_calls)))
     for node in ast.walk(tree):
+        problem = _library_route(node, forbidden_calls, forbidden_ops, LIBRARY_MODULES)
+        if problem:
+            return problem
         if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
             return f"line {node.lineno}: {FORBIDDEN_NAMES[node.id]}"
         if isinstance(node, (ast.Import, ast.ImportFrom)):

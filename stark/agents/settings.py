@@ -25,4 +25,5 @@ class AgentSettings:
     coder: RoleSettings = field(default_factory=RoleSettings)
     reviewer: RoleSettings = field(default_factory=RoleSettings)
     forbidden_calls: tuple[str, ...] = ()
+    """Old name of evaluator.forbidden_ops; a campaign merges both into one list for screen and judge."""
     response_cache: str = ""
