@@ -27,7 +27,8 @@ from evaluators.extension_builder import ExtensionCache, build_key
 from evaluators.kernel_judge import KernelJudgement, ReferenceFailure
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
-from evaluators.sandbox import CACHE_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges, isolation_summary
+from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
+                                isolation_summary, mounts_inside)
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
 from kernelbench.problem import load_problem
 
@@ -44,6 +45,8 @@ class Judge:
         self.jobs_done = 0
         self.starts = 0
         self.job_ids = itertools.count()
+        self.inside: dict[str, str] = {}
+        """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
 
     # -- the sandbox ---------------------------------------------------------------------------------------
     @property
@@ -64,7 +67,11 @@ class Judge:
             self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self.scratch_root))
             self.root.chmod(0o755)
             (self.root / "jobs").mkdir(mode=0o755)
-            self.zygote = ZygoteClient(spec, self.root, self.root / "jobs", cache_root)
+            inductor = _inductor_cache(cache_root)
+            self.inside = ({"jobs": JOBS_INSIDE, "cache": CACHE_INSIDE, "inductor": INDUCTOR_INSIDE}
+                           if mounts_inside(spec) else
+                           {"jobs": str(self.root / "jobs"), "cache": str(cache_root), "inductor": str(inductor)})
+            self.zygote = ZygoteClient(spec, self.root, self.root / "jobs", cache_root, inductor)
             self.key, self.jobs_done = key, 0
             self.starts += 1
         return cache
@@ -74,7 +81,7 @@ class Judge:
         host.mkdir(mode=0o700)
         if drops_privileges():
             os.chown(host, uid, uid)
-        return host, f"{JOBS_INSIDE}/{host.name}"
+        return host, f"{self.inside['jobs']}/{host.name}"
 
     def _confinement(self, request: EvalRequest, uid: int, allow_processes: bool) -> dict:
         """The builder (uid BUILDER_UID) runs compilers only, so it alone may make process groups."""
@@ -99,7 +106,8 @@ class Judge:
             if drops_privileges():
                 os.chown(host / name, uid, uid)
         channel, inner, host_pid = self.zygote.spawn(role, inside, self._confinement(request, uid, allow_processes),
-                                                     device=request.config.backend, **extra)
+                                                     device=request.config.backend, inductor=self.inside["inductor"],
+                                                     **extra)
         return RunnerHandle(role, channel, inner, host_pid, host)
 
     # -- a job -------------------------------------------------------------------------------------------
@@ -195,7 +203,8 @@ class KernelJob:
             raise ReferenceFailure(f"the reference failed to build: {ready.get('message', ready)}")
         ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
                                "init_path": "init.pkl", "seed": self.config.seed,
-                               "forbidden_ops": list(self.config.forbidden_ops), "build_cache": CACHE_INSIDE},
+                               "forbidden_ops": list(self.config.forbidden_ops),
+                               "build_cache": self.judge.inside["cache"]},
                               deadline, on_build=lambda message: self.build(message, deadline))
         if ready["type"] != "ready":
             from evaluators.kernel_judge import failure_from
@@ -261,6 +270,19 @@ class KernelJob:
     def _result(self, failure: Failure | None) -> EvalResult:
         return EvalResult(self.request.problem.problem_id, self.config.backend, self.request.problem.shape_set,
                           tuple(self.stages), failure, self.verify, self.profile)
+
+
+def _inductor_cache(cache_root: Path) -> Path:
+    """torch.compile's cache for the reference baseline, kept across jobs and runs; only the reference's uid
+    may read or write it, so no candidate can plant compiled code the reference would then run."""
+    path = cache_root / "reference-inductor"
+    path.mkdir(parents=True, exist_ok=True)
+    if drops_privileges() and path.stat().st_uid != REFERENCE_UID:
+        for root, dirs, files in os.walk(path):
+            for name in (root, *(os.path.join(root, f) for f in files)):
+                os.chown(name, REFERENCE_UID, REFERENCE_UID, follow_symlinks=False)
+    path.chmod(0o700)
+    return path
 
 
 def describe_exit(code: int) -> tuple[FailureKind, str]:

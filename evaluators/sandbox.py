@@ -29,6 +29,8 @@ _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "CC"
 INSIDE = "/tmp/stark"
 JOBS_INSIDE = f"{INSIDE}/jobs"
 CACHE_INSIDE = f"{INSIDE}/cache"
+INDUCTOR_INSIDE = f"{INSIDE}/inductor"
+"""torch.compile's cache for the reference's baseline: writable by the reference runner's uid only."""
 _MASKED = ("/tmp", "/root")
 
 
@@ -101,7 +103,13 @@ def _traversable_parents(path: str) -> list[str]:
     return parents[::-1]
 
 
-def sandbox_command(spec: SandboxSpec, jobs: Path, cache: Path) -> list[str]:
+def mounts_inside(spec: SandboxSpec) -> bool:
+    """Whether jobs, cache and inductor cache appear at the fixed INSIDE paths (under bubblewrap) or at their
+    host paths (without it)."""
+    return spec.isolate and bubblewrap_available()
+
+
+def sandbox_command(spec: SandboxSpec, jobs: Path, cache: Path, inductor: Path) -> list[str]:
     """The command prefix for the zygote; per-job directories appear under JOBS_INSIDE, the cache under
     CACHE_INSIDE (read-only)."""
     if not spec.isolate:
@@ -122,7 +130,7 @@ def sandbox_command(spec: SandboxSpec, jobs: Path, cache: Path) -> list[str]:
         if Path(hidden).is_dir():
             command += ["--tmpfs", hidden]
     command += ["--perms", "0755", "--dir", INSIDE, "--bind", str(jobs), JOBS_INSIDE,
-                "--ro-bind", str(cache), CACHE_INSIDE, "--chdir", INSIDE]
+                "--ro-bind", str(cache), CACHE_INSIDE, "--bind", str(inductor), INDUCTOR_INSIDE, "--chdir", INSIDE]
     if drops_privileges():
         command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     return command + ["--"]

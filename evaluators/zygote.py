@@ -98,7 +98,8 @@ class Zygote:
             os.dup2(log, 2)
             os.close(log)
             os.chdir(job_dir)
-            os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=os.path.join(job_dir, "inductor"))
+            inductor = message["inductor"] if message["role"] == "reference" else os.path.join(job_dir, "inductor")
+            os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=inductor)
             faulthandler.enable()
             code = HOSTED_RAISED
             runner.serve(runner_channel, message)
@@ -143,9 +144,16 @@ def main(argv: list[str]) -> None:
     channel = Channel.from_fd(int(argv[1]))
     import torch  # noqa: F401  (imported once, before any fork: what the zygote is for)
 
+    import torch.utils.cpp_extension  # noqa: F401  (what every runner needs, loaded before any uid is dropped)
+
     import evaluators.confinement  # noqa: F401
     import evaluators.discovery_stages  # noqa: F401
+    import evaluators.extension_builder  # noqa: F401
+    import evaluators.extension_client  # noqa: F401
+    import evaluators.forbidden  # noqa: F401
+    import evaluators.integrity  # noqa: F401
     import evaluators.runner  # noqa: F401
+    import kernelbench.problem  # noqa: F401
 
     if evaluators.confinement.seccomp_available():
         import pyseccomp  # noqa: F401

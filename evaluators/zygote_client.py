@@ -22,14 +22,14 @@ class EvaluatorError(RuntimeError):
 
 
 class ZygoteClient:
-    def __init__(self, spec: SandboxSpec, root: Path, jobs: Path, cache: Path):
+    def __init__(self, spec: SandboxSpec, root: Path, jobs: Path, cache: Path, inductor: Path):
         self.spec, self.root, self.jobs, self.cache = spec, root, jobs, cache
         self.log_path = root / "zygote.log"
         self.exits: dict[int, int] = {}
         self.ids = itertools.count()
         channel, theirs = Channel.pair()
         self.channel = channel
-        command = sandbox_command(spec, jobs, cache) + [sys.executable, "-u", "-m", "evaluators.zygote",
+        command = sandbox_command(spec, jobs, cache, inductor) + [sys.executable, "-u", "-m", "evaluators.zygote",
                                                          str(theirs.fileno())]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -17,6 +17,11 @@ def level_of(problem_id: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _interval(result: dict) -> tuple[float, float] | None:
+    interval = (result.get("profile") or {}).get("speedup_ci")
+    return (float(interval[0]), float(interval[1])) if interval else None
+
+
 def run_column(root: str | Path, name: str | None = None) -> RunColumn:
     outcomes, environment = [], {}
     for entry in find_runs(root):
@@ -38,7 +43,8 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
                 best_program=None if best is None else best.id,
                 attempts=max(0, campaign["state"].get("next_attempt", 1) - 1),
                 attempts_to_first_correct=min((p.attempt for p in correct), default=None),
-                tokens=int(llm["prompt_tokens"] + llm["completion_tokens"]), cost_usd=float(llm["cost_usd"])))
+                tokens=int(llm["prompt_tokens"] + llm["completion_tokens"]), cost_usd=float(llm["cost_usd"]),
+                speedup_interval=_interval(result)))
         finally:
             store.close()
     if not outcomes:

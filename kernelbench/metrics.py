@@ -27,6 +27,8 @@ class ProblemOutcome:
     attempts_to_first_correct: int | None = None
     tokens: int = 0
     cost_usd: float = 0.0
+    speedup_interval: tuple[float, float] | None = None
+    """95% bootstrap interval of speedup_vs_eager, from the judge's interleaved rounds."""
 
     def speedup(self, baseline: str) -> float | None:
         if baseline not in BASELINES:

@@ -34,9 +34,19 @@ def summary_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def _interval(outcome: dict[str, Any]) -> str:
+    """The speedup's 95% interval; one that includes 1.0 is flagged: the 'win' may be noise."""
+    interval = outcome.get("speedup_interval")
+    if not interval:
+        return ""
+    low, high = interval
+    return f" [{low:.2f}-{high:.2f}{', ~1.0' if low <= 1.0 <= high else ''}]"
+
+
 def problem_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     runs = board["runs"]
-    header = ["problem", *(f"{r}: best (speedup eager / compile, attempts to first correct, tokens, $)" for r in runs)]
+    header = ["problem", *(f"{r}: best (speedup eager [95% CI] / compile, attempts to first correct, tokens, $)"
+                           for r in runs)]
     rows = []
     for problem in board["problems"]:
         cells = [problem["problem_id"]]
@@ -47,7 +57,7 @@ def problem_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             elif not o["correct"]:
                 cells.append(f"no correct program ({o['attempts']} attempts, {o['tokens']:,} tok, ${o['cost_usd']:.2f})")
             else:
-                cells.append(f"#{o['best_program']} {_x(o['speedup_vs_eager'])} / {_x(o['speedup_vs_compile'])}, "
+                cells.append(f"#{o['best_program']} {_x(o['speedup_vs_eager'])}{_interval(o)} / {_x(o['speedup_vs_compile'])}, "
                              f"first correct at {o['attempts_to_first_correct']}, {o['tokens']:,} tok, ${o['cost_usd']:.2f}")
         rows.append(cells)
     return header, rows

@@ -67,6 +67,7 @@ def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
                         "message": e.message, "speedup_vs_eager": e.speedup_vs_eager,
                         "speedup_vs_compile": e.speedup_vs_compile, "runtime_us": e.runtime_us, "stages": e.stages,
                         "profile": (e.result or {}).get("profile"),
+                        "remeasured": bool((e.result or {}).get("remeasured")),
                         "metrics": (e.result or {}).get("metrics") or {},
                         "holdout_metrics": (e.result or {}).get("holdout_metrics") or {},
                         "output_tail": ((e.result or {}).get("failure") or {}).get("output_tail", ""),

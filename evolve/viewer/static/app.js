@@ -121,6 +121,13 @@ function diffHtml(diff) {
   return diff.replace(/\n$/, "").split("\n").map((l) => `<span class="${l.startsWith("+") && !l.startsWith("+++") ? "add" : l.startsWith("-") && !l.startsWith("---") ? "del" : ""}">${esc(l)}</span>`).join("");
 }
 
+function ciText(profile) {
+  const ci = profile && profile.speedup_ci;
+  if (!ci) return "";
+  const noise = ci[0] <= 1 && ci[1] >= 1 ? " — includes 1.0x: not distinguishable from the reference" : "";
+  return ` (95% CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}${noise})`;
+}
+
 async function showProgram(id) {
   state.selected = id;
   document.querySelectorAll("#lineage .node").forEach((n) => n.classList.toggle("selected", Number(n.dataset.id) === id));
@@ -128,7 +135,7 @@ async function showProgram(id) {
   const evals = p.evaluations.map((e) => `<h4>Evaluation: ${e.passed ? "passed" : `failed in ${esc(e.failure_stage)} (${esc(e.failure_kind)})`}</h4>
     ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
     <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
-    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
+    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
     ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
       `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
     ${e.output_tail ? `<details><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
