@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import select
 import socket
+import struct
 import time
 
 MAX_MESSAGE_BYTES = 1 << 20
@@ -66,6 +67,29 @@ class Channel:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             raise ChannelClosed("a message without a type")
         return message, fds
+
+    def expect_credentials(self) -> None:
+        """Have the kernel attach the sender's credentials to every message we receive."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+
+    def receive_sender_pid(self, deadline: float) -> tuple[dict, int] | None:
+        """The next message and the pid of the process that sent it, as the kernel translated it into our PID
+        namespace (the sender cannot forge another process's pid)."""
+        if not self.poll(deadline - time.monotonic()):
+            return None
+        size = struct.calcsize("3i")
+        try:
+            data, ancillary, _, _ = self.sock.recvmsg(MAX_MESSAGE_BYTES, socket.CMSG_SPACE(size))
+        except OSError as exc:
+            raise ChannelClosed(f"receive failed: {exc}") from exc
+        if not data:
+            raise ChannelClosed("the other end closed the channel")
+        pid = next((struct.unpack("3i", payload[:size])[0] for level, kind, payload in ancillary
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
+        if pid is None:
+            raise ChannelClosed("no sender credentials on the message")
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
+        return json.loads(data), pid
 
     def fileno(self) -> int:
         return self.sock.fileno()

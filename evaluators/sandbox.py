@@ -46,7 +46,7 @@ class SandboxSpec:
 
     def environment(self, parent: Mapping[str, str]) -> dict[str, str]:
         env = {key: parent[key] for key in _KEPT_ENV if key in parent}
-        env.update(PYTHONUNBUFFERED="1", HOME=INSIDE, TMPDIR="/tmp", OMP_NUM_THREADS="1")
+        env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", HOME=INSIDE, TMPDIR="/tmp", OMP_NUM_THREADS="1")
         if self.backend == "cpu":
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""

@@ -101,6 +101,7 @@ class Zygote:
             inductor = message["inductor"] if message["role"] == "reference" else os.path.join(job_dir, "inductor")
             os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=inductor)
             faulthandler.enable()
+            runner_channel.send({"type": "hello"})  # the judge learns our host pid from the kernel's credentials
             code = HOSTED_RAISED
             runner.serve(runner_channel, message)
             code = 0

@@ -28,6 +28,7 @@ class ZygoteClient:
         self.exits: dict[int, int] = {}
         self.ids = itertools.count()
         channel, theirs = Channel.pair()
+        channel.expect_credentials()
         self.channel = channel
         command = sandbox_command(spec, jobs, cache, inductor) + [sys.executable, "-u", "-m", "evaluators.zygote",
                                                          str(theirs.fileno())]
@@ -36,12 +37,15 @@ class ZygoteClient:
                                             cwd=root, env=spec.environment(os.environ), pass_fds=(theirs.fileno(),),
                                             start_new_session=True)
         theirs.close()
-        ready = self._next(time.monotonic() + STARTUP_TIMEOUT_S, "ready")
-        if ready is None:
+        try:
+            received = self.channel.receive_sender_pid(time.monotonic() + STARTUP_TIMEOUT_S)
+        except ChannelClosed:
+            received = None
+        if received is None or received[0].get("type") != "ready":
             self.close()
             raise EvaluatorError(f"evaluator sandbox failed to start: {self.last_log_line()}")
-        self.environment: dict[str, str] = ready["environment"]
-        self.host_pid = host_pid_of(self.process.pid, ready["pid"]) or self.process.pid
+        self.environment: dict[str, str] = received[0]["environment"]
+        self.host_pid = received[1]
         self.namespace = _pid_namespace(self.host_pid)
 
     def alive(self) -> bool:
@@ -51,6 +55,7 @@ class ZygoteClient:
         """A new runner: its channel, its pid inside the sandbox and its pid on the host (None when it has
         already exited: a runner that starts working at once may finish before we look)."""
         channel, theirs = Channel.pair()
+        channel.expect_credentials()
         spawn_id = next(self.ids)
         try:
             self.channel.send({"type": "spawn", "id": spawn_id, "role": role, "job_dir": job_dir,
@@ -61,7 +66,15 @@ class ZygoteClient:
         if spawned is None:
             channel.close()
             raise EvaluatorError(f"evaluator sandbox stopped answering: {self.last_log_line()}")
-        return channel, spawned["pid"], host_pid_of(self.host_pid, spawned["pid"])
+        try:
+            hello = channel.receive_sender_pid(time.monotonic() + SPAWN_TIMEOUT_S)
+        except ChannelClosed:
+            hello = None
+        if hello is None:
+            channel.close()
+            code = self.exit_code(spawned["pid"])
+            raise EvaluatorError(f"a {role} runner could not be confined (exit {code}): {self.last_log_line()}")
+        return channel, spawned["pid"], hello[1]
 
     def exit_code(self, pid: int, wait_s: float = 3.0) -> int | None:
         """How runner `pid` (inside the sandbox) ended, waiting briefly for the zygote to reap it."""
@@ -124,36 +137,3 @@ def _pid_namespace(pid: int) -> str:
         return os.readlink(f"/proc/{pid}/ns/pid")
     except OSError:
         return ""
-
-
-def _status_fields(pid: int) -> tuple[int, int] | None:
-    """(parent pid, pid in its innermost namespace) of a host process."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    try:
-        return int(fields["PPid"]), int(fields.get("NSpid", str(pid)).split()[-1])
-    except (KeyError, ValueError):
-        return None
-
-
-def host_pid_of(ancestor: int, inner_pid: int) -> int | None:
-    """Find, among the descendants of host process `ancestor` (itself included), the one that sees itself as
-    `inner_pid`; /proc/PID/task/*/children is not available on every kernel, so scan parents."""
-    parents: dict[int, list[int]] = {}
-    inner: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _status_fields(int(entry.name))
-            if fields is not None:
-                parents.setdefault(fields[0], []).append(int(entry.name))
-                inner[int(entry.name)] = fields[1]
-    queue = [ancestor]
-    while queue:
-        pid = queue.pop()
-        if inner.get(pid) == inner_pid:
-            return pid
-        queue.extend(parents.get(pid, []))
-    return None

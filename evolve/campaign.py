@@ -307,7 +307,7 @@ class Campaign:
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
         program = self.store.program(attempt.program_id)
         if self.needs_remeasure(attempt, result):
-            self.record_result(program.id, program.source, result)
+            self.record_result(program.id, program.source, result, provisional=True)
             attempt.remeasured = True
             self.run_dir.append_log("re-measure", program=program.id, speedup=result.speedup_vs_eager)
             self.refs[self.dispatch.submit(self.remeasure_request(program.source))] = ("evaluate", attempt)
@@ -330,16 +330,18 @@ class Campaign:
             return
         self.end_attempt(attempt)
 
-    def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False) -> float:
-        """Store the verdict; return the program's primary score (0 when it failed).  The latest evaluation
-        sets the program's score, so a re-measurement replaces the first measurement."""
+    def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
+                      provisional: bool = False) -> float:
+        """Store the verdict; return the program's primary score (0 when it failed).  A provisional verdict
+        (awaiting re-measurement) leaves the program's status and score alone; the re-measurement sets them."""
         data = result.to_dict()
         data["remeasured"] = remeasured
         metrics = program_metrics(source, data)
         objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed else ()
         score = self.score(result, objectives)
         self.store.record_evaluation(program_id, data, objectives=objectives,
-                                     features={**program_features(source), **metrics}, score=score)
+                                     features={**program_features(source), **metrics}, score=score,
+                                     provisional=provisional)
         return score
 
     def score(self, result: EvalResult, objectives: tuple[float, ...]) -> float:

@@ -18,9 +18,10 @@ class UsageError(Exception):
     """Bad input from the user: shown as one line, exit status 2."""
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 2) -> None:
+    """Exit 2 for bad input; 1 where our own machinery (the sandbox) could not run the evaluation."""
     Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 @app.command("eval")
@@ -66,7 +67,7 @@ def eval_command(
         with console.status(f"evaluating {candidate.name} on {ref.problem_id} ({backend})", spinner="dots"):
             result = worker.evaluate(request)
     except EvaluatorError as exc:
-        _fail(str(exc).splitlines()[0])
+        _fail(str(exc).splitlines()[0], code=1)
     finally:
         worker.close()
     if as_json:

@@ -79,8 +79,11 @@ class ProgramStore:
             return row.id
 
     def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
-                          features: dict[str, Any], score: float | None = None) -> None:
+                          features: dict[str, Any], score: float | None = None, provisional: bool = False) -> None:
         """Store the evaluator's verdict and the program's scores in one transaction.
+
+        A provisional verdict (a would-be best awaiting re-measurement) is kept as an evaluation row only:
+        the program stays `proposed`, so a resume after a kill measures it again.
 
         `programs.score` holds the program's primary score: the speedup over eager for kernels (the default),
         the campaign's first objective for discovery problems (passed as `score`)."""
@@ -95,6 +98,8 @@ class ProgramStore:
                 message="" if failure is None else failure["message"],
                 speedup_vs_eager=result.get("speedup_vs_eager"), speedup_vs_compile=result.get("speedup_vs_compile"),
                 runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
+            if provisional:
+                return
             s.execute(update(Program).where(Program.id == program_id).values(
                 status=Status.EVALUATED if failure is None else Status.FAILED, correct=failure is None,
                 score=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,

@@ -108,6 +108,9 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
         assert "return x * 3" in page.inner_text("#diff .add")
         assert "failed in verify (mismatch)" in page.inner_text("#program")
         assert page.locator("#pareto-chart circle.point").count() >= 1
+        page.click("#lineage .node:has(.badge.evaluated)")
+        page.wait_for_selector("#program p:has-text('95% CI')")
+        assert "95% CI" in page.inner_text("#program"), "every speedup is shown with its interval"
         page.screenshot(path=str(tmp_path / "viewer.png"), full_page=True)
         browser.close()
     assert (tmp_path / "viewer.png").stat().st_size > 10_000
