@@ -46,6 +46,8 @@ class Judge:
         self.starts = 0
         self.job_ids = itertools.count()
         self.inside: dict[str, str] = {}
+        self.reference: RunnerHandle | None = None
+        self.reference_key: tuple | None = None
         """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
 
     # -- the sandbox ---------------------------------------------------------------------------------------
@@ -54,7 +56,9 @@ class Judge:
         return None if self.zygote is None else self.zygote.host_pid
 
     def sandbox_processes(self) -> list[int]:
-        return [] if self.zygote is None else self.zygote.processes()
+        """Processes left in the sandbox besides the zygote and the kept reference runner (none, between jobs)."""
+        kept = {self.reference.host_pid} if self.reference is not None else set()
+        return [] if self.zygote is None else [pid for pid in self.zygote.processes() if pid not in kept]
 
     def _ensure_zygote(self, request: EvalRequest) -> ExtensionCache:
         cache_root = Path(request.build_cache_dir or build_cache.default_root()).resolve()
@@ -64,6 +68,7 @@ class Judge:
         key = (spec, cache_root)
         if self.zygote is None or not self.zygote.alive() or key != self.key or self.jobs_done >= self.max_jobs:
             self.close()
+            self.reference = None
             self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self.scratch_root))
             self.root.chmod(0o755)
             (self.root / "jobs").mkdir(mode=0o755)
@@ -110,6 +115,34 @@ class Judge:
                                                      **extra)
         return RunnerHandle(role, channel, inner, host_pid, host)
 
+    def reference_runner(self, request: EvalRequest, init: bytes, shapes: dict, deadline: float) -> RunnerHandle:
+        """A reference runner set up for this problem, reused across jobs: it hosts only the problem's code
+        (trusted), under a uid no candidate can signal or trace, so reuse carries nothing of a candidate's;
+        it saves a process, the model's construction and torch.compile's tracing on every job."""
+        config = request.config
+        problem = Path(request.problem.path).read_bytes()
+        key = (problem, request.problem.shape_set, init, json.dumps(shapes, sort_keys=True), config.seed,
+               config.compare_compile, config.threads, config.backend)
+        if self.reference is not None and self.reference_key == key and not self.reference.dead:
+            return self.reference
+        self.drop_reference()
+        job = next(self.job_ids)
+        runner = self._spawn(request, job, "reference", REFERENCE_UID, allow_processes=True,
+                             files={"problem.py": problem, "init.pkl": init}, directory=f"reference-{job}")
+        ready = runner.ask({"type": "setup", "role": "reference", "module_path": "problem.py", "init_path": "init.pkl",
+                            "seed": config.seed, "globals": shapes, "compile": config.compare_compile}, deadline)
+        if ready["type"] != "ready":
+            runner.kill()
+            raise ReferenceFailure(f"the reference failed to build: {ready.get('message', ready)}")
+        self.reference, self.reference_key = runner, key
+        return runner
+
+    def drop_reference(self) -> None:
+        if self.reference is not None:
+            self.reference.kill()
+            shutil.rmtree(self.reference.job_dir, ignore_errors=True)
+        self.reference, self.reference_key = None, None
+
     # -- a job -------------------------------------------------------------------------------------------
     def evaluate(self, request: EvalRequest) -> EvalResult:
         cache = self._ensure_zygote(request)
@@ -131,6 +164,7 @@ class Judge:
             shutil.rmtree(entry, ignore_errors=True)
 
     def close(self) -> None:
+        self.drop_reference()
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
@@ -147,6 +181,8 @@ class KernelJob:
         self.config = request.config
         self.stages: list[StageReport] = []
         self.runners: list[RunnerHandle] = []
+        """Runners that end with this job (the candidate's, builders); the reference may serve the next job."""
+        self.reference: RunnerHandle | None = None
         self.verify = self.profile = None
 
     def run(self) -> EvalResult:
@@ -175,12 +211,15 @@ class KernelJob:
             kind, message = self._death()
             return self._failed(stage, started, kind, message)
         except ReferenceFailure as exc:
+            self.judge.drop_reference()
             return self._failed(stage, started, FailureKind.RUNTIME_ERROR, str(exc))
         finally:
             if judgement is not None:
                 judgement.close()
             for runner in self.runners:
                 runner.kill()
+            if self.reference is not None and self.reference.dead:
+                self.judge.drop_reference()
 
     def compile(self, deadline: float):
         problem = load_problem(self.request.problem)
@@ -190,17 +229,10 @@ class KernelJob:
         init = pickle.dumps(list(problem.get_init_inputs()))
         shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
             if self.request.problem.shape_set == "cpu" else {}
-        reference = self.judge._spawn(self.request, self.job, "reference", REFERENCE_UID, allow_processes=True,
-                                      files={"problem.py": Path(self.request.problem.path).read_bytes(), "init.pkl": init})
-        self.runners.append(reference)
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
                                       files={"candidate.py": self.request.candidate_source.encode(), "init.pkl": init})
         self.runners.append(candidate)
-        ready = reference.ask({"type": "setup", "role": "reference", "module_path": "problem.py",
-                               "init_path": "init.pkl", "seed": self.config.seed, "globals": shapes,
-                               "compile": self.config.compare_compile}, deadline)
-        if ready["type"] != "ready":
-            raise ReferenceFailure(f"the reference failed to build: {ready.get('message', ready)}")
+        self.reference = reference = self.judge.reference_runner(self.request, init, shapes, deadline)
         ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
                                "init_path": "init.pkl", "seed": self.config.seed,
                                "forbidden_ops": list(self.config.forbidden_ops),
@@ -248,7 +280,7 @@ class KernelJob:
             raise failure_from(reply)
 
     def _death(self) -> tuple[FailureKind, str]:
-        for runner in self.runners:
+        for runner in [*self.runners, *([self.reference] if self.reference else [])]:
             code = self.judge.zygote.exit_code(runner.inner_pid, wait_s=3.0) if not runner.dead else None
             if code == SETUP_FAILED:
                 raise EvaluatorError(f"a {runner.role} runner could not be confined: {self.judge.zygote.last_log_line()}")

@@ -115,7 +115,7 @@ class KernelJudgement:
         runner.send({"type": "call", "module": module, "nonce": nonce})
         reply = runner.reply(self.deadline, nonce=nonce)
         elapsed = time.perf_counter_ns() - start
-        runner.pause()
+        runner.pause(wait=False)
         if reply["type"] != "done":
             if side is self.reference:
                 raise ReferenceFailure(f"the reference failed: {reply.get('message', reply)}")

@@ -29,7 +29,8 @@ SLOW_BUILD = dataclasses.replace(FORBID_MATMUL, timeouts=StageTimeouts(compile=2
 V, P, C = {Stage.VERIFY}, {Stage.PROFILE}, {Stage.COMPILE}
 ANY_CALL = {Stage.VERIFY, Stage.PROFILE}
 GAINS_NOTHING = None
-"""Expected 'kind' of an attack that cannot fail by itself: it must pass with no more than MAX_HONEST_SPEEDUP."""
+"""Expected 'kind' of an attack that cannot fail by itself: it must pass with no more than MAX_HONEST_SPEEDUP.
+An attack whose outcome depends on what stale memory holds lists both (a failure kind, GAINS_NOTHING)."""
 MAX_HONEST_SPEEDUP = 5.0
 RELU, MATMUL = "level1/relu", "level1/matmul_square"
 
@@ -48,7 +49,7 @@ ATTACKS = [
     ("profile", "redteam/profile_call_counter.py", RELU, P, K.MISMATCH, False, CONFIG),
     ("profile", "redteam/profile_mode_stack.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
     ("profile", "redteam/profile_stack_walk.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
-    ("profile", "redteam/profile_poison_sniff.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_poison_sniff.py", RELU, ANY_CALL, (K.MISMATCH, GAINS_NOTHING), False, TIMED),
     ("profile", "redteam/profile_stale_output.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
     ("profile", "redteam/profile_resize_inputs.py", RELU, None, GAINS_NOTHING, False, TIMED),
     ("profile", "redteam/caches_result.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
@@ -151,12 +152,12 @@ def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, attack_class
     request = dataclasses.replace(request, candidate_source=source_of(candidate) or make_request(
         problem, candidate, config).candidate_source)
     result = pool.evaluate(request, timeout=300)
-    if kind is GAINS_NOTHING:
-        assert result.passed, result.failure
+    allowed = kind if isinstance(kind, tuple) else (kind,)
+    if result.passed and GAINS_NOTHING in allowed:
         assert result.speedup_vs_eager < MAX_HONEST_SPEEDUP, result.profile
     else:
         assert result.failure is not None, f"passed with speedup {result.speedup_vs_eager}"
-        assert (result.failure.stage in stages, result.failure.kind) == (True, kind), result.failure
+        assert result.failure.stage in stages and result.failure.kind in allowed, result.failure
     if candidate.startswith("redteam/read_"):
         assert "stolen" not in result.failure.output_tail
         assert "No such file" in result.failure.message or "Permission denied" in result.failure.message
@@ -180,4 +181,4 @@ def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
 
 def test_redteam_is_as_large_as_the_readme_says():
     assert len(ATTACKS) + 1 == 78
-    assert len({attack[0] for attack in ATTACKS}) >= 8 and len({attack[4] for attack in ATTACKS}) >= 16
+    assert len({attack[0] for attack in ATTACKS}) >= 8 and len({attack[4] for attack in ATTACKS}) >= 17
