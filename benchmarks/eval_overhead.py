@@ -2,7 +2,8 @@
 fresh Python interpreter per candidate (the cost any design that starts clean without a zygote pays).
 
 Run: .venv/bin/python benchmarks/eval_overhead.py [--candidates 10]
-Both arms evaluate the same trivial candidate on level1/relu at its CPU shapes with one verification round
+Both arms evaluate the same trivial candidate on level1/relu at its CPU shapes (the judge: one verification
+round and the second-shape round
 (no profile), so what is measured is the framework (the kernel itself takes well under a millisecond).
 """
 
@@ -29,6 +30,8 @@ FRESH_INTERPRETER = """
 import time, torch
 from kernelbench.problem import load_module
 problem = load_module(%r)
+for name, value in problem.CPU_SHAPES.items():
+    setattr(problem, name, value)
 candidate = load_module(%r, prefix="stark_candidate")
 x = problem.get_inputs()
 torch.testing.assert_close(candidate.ModelNew()(*x), problem.Model()(*x))
@@ -62,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=10)
     args = parser.parse_args()
-    config = EvalConfig(trials=1, profile=False, threads=1, second_shape_set=False)
+    config = EvalConfig(trials=1, profile=False, threads=1)
     request = EvalRequest(resolve_problem("level1/relu"), CANDIDATE.read_text(), config)
     judged = judge_arm(args.candidates, request)
     fresh = fresh_interpreter_arm(args.candidates, request)

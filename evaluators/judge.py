@@ -48,6 +48,7 @@ class Judge:
         self.inside: dict[str, str] = {}
         self.reference: RunnerHandle | None = None
         self.reference_key: tuple | None = None
+        self.output_layouts: dict = {}
         """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
 
     # -- the sandbox ---------------------------------------------------------------------------------------
@@ -142,6 +143,7 @@ class Judge:
             self.reference.kill()
             shutil.rmtree(self.reference.job_dir, ignore_errors=True)
         self.reference, self.reference_key = None, None
+        self.output_layouts: dict = {}
 
     # -- a job -------------------------------------------------------------------------------------------
     def evaluate(self, request: EvalRequest) -> EvalResult:
@@ -190,7 +192,8 @@ class KernelJob:
         stage, started = Stage.COMPILE, time.monotonic()
         try:
             problem, candidate, reference = self.compile(started + self.config.timeouts.compile)
-            judgement = KernelJudgement(self.config, problem, candidate, reference, self.config.compare_compile)
+            judgement = KernelJudgement(self.config, problem, candidate, reference, self.config.compare_compile,
+                                        self.judge.output_layouts)
             self._passed(stage, started)
             stage, started = Stage.VERIFY, time.monotonic()
             self.verify = judgement.verify(started + self.config.timeouts.verify)

@@ -106,6 +106,8 @@ class Runner:
         self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
         self.arg_specs = message["args"]
         self.on_load(message, fds)
+        if "outputs" in message:
+            self.on_bind_outputs({"layout": message["outputs"]}, fds[1:])
         return {"type": "bound"}
 
     def _fresh_args(self) -> list:
