@@ -34,8 +34,10 @@ def make_runs(root, runs):
             pid = store.add_program(campaign, attempt=attempt, source=f"# {attempt}", parent_id=None, island=0,
                                     generation=0, origin="seed" if attempt == 0 else "mutation")
             failure = None if correct else {"stage": "verify", "kind": "mismatch", "message": "wrong"}
+            profile = {"speedup_ci": [eager * 0.75, eager * 1.25]} if correct and eager else None
             store.record_evaluation(pid, {"failure": failure, "speedup_vs_eager": eager, "speedup_vs_compile": compiled,
-                                          "stages": [], "environment": {"torch": "2.13.0", "cpu": "Test CPU"}},
+                                          "stages": [], "environment": {"torch": "2.13.0", "cpu": "Test CPU"},
+                                          "profile": profile},
                                     objectives=[eager or 0.0], features={})
         if tokens:
             store.add_llm_calls(campaign, 1, [LLMCallRecord("coder", "m", "ok", tokens, 0, 0.1, tokens / 1e6, "h")])
@@ -83,6 +85,8 @@ def test_markdown_html_and_plots(report):
     markdown = (report / "leaderboard.md").read_text()
     assert "| overall | fast_1.5 vs eager | 33.3% | 66.7% |" in markdown
     assert "![fast-p-eager](fast-p-eager.png)" in markdown and "Test CPU" in markdown
+    assert "2.50x [1.88-3.12]" in markdown, "each best carries its interval"
+    assert "1.20x [0.90-1.50, ~1.0]" in markdown, "an interval that includes 1.0 is flagged"
     page = (report / "leaderboard.html").read_text()
     assert page.count("<svg") == 3 and "geomean speedup vs compile" in page
     for name in ("speedup-distribution", "fast-p-eager", "fast-p-compile"):
