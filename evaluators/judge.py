@@ -77,7 +77,7 @@ class Judge:
             self.inside = ({"jobs": JOBS_INSIDE, "cache": CACHE_INSIDE, "inductor": INDUCTOR_INSIDE}
                            if mounts_inside(spec) else
                            {"jobs": str(self.root / "jobs"), "cache": str(cache_root), "inductor": str(inductor)})
-            self.zygote = ZygoteClient(spec, self.root, self.root / "jobs", cache_root, inductor)
+            self.zygote = ZygoteClient(spec, self.root, self.root / "jobs", cache_root, inductor, self.inside["jobs"])
             self.key, self.jobs_done = key, 0
             self.starts += 1
         return cache

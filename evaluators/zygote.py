@@ -141,6 +141,22 @@ def _drain(fd: int) -> bool:
         return False
 
 
+def route_around_spaces(jobs: str) -> None:
+    """torch quotes its include paths for C++ builds but not its library path (nor does inductor): when torch
+    lives under a path with spaces, builds (the builder's, and torch.compile's in the reference runner) see it
+    through a link without spaces that the judge made in the jobs directory."""
+    import torch.utils.cpp_extension as cpp_extension
+
+    link = os.path.join(jobs, ".torch")
+    if not any(c.isspace() for c in cpp_extension._TORCH_PATH) or not os.path.isdir(link):
+        return
+    cpp_extension._TORCH_PATH = link
+    cpp_extension.TORCH_LIB_PATH = os.path.join(link, "lib")
+    import torch._inductor.cpp_builder as cpp_builder
+
+    cpp_builder._TORCH_PATH = link
+
+
 def main(argv: list[str]) -> None:
     channel = Channel.from_fd(int(argv[1]))
     import torch  # noqa: F401  (imported once, before any fork: what the zygote is for)
@@ -158,6 +174,8 @@ def main(argv: list[str]) -> None:
 
     if evaluators.confinement.seccomp_available():
         import pyseccomp  # noqa: F401
+    if len(argv) > 2:
+        route_around_spaces(argv[2])
     Zygote(channel).serve()
 
 

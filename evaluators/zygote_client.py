@@ -22,7 +22,7 @@ class EvaluatorError(RuntimeError):
 
 
 class ZygoteClient:
-    def __init__(self, spec: SandboxSpec, root: Path, jobs: Path, cache: Path, inductor: Path):
+    def __init__(self, spec: SandboxSpec, root: Path, jobs: Path, cache: Path, inductor: Path, jobs_inside: str = ""):
         self.spec, self.root, self.jobs, self.cache = spec, root, jobs, cache
         self.log_path = root / "zygote.log"
         self.exits: dict[int, int] = {}
@@ -30,8 +30,9 @@ class ZygoteClient:
         channel, theirs = Channel.pair()
         channel.expect_credentials()
         self.channel = channel
+        _link_torch(jobs)
         command = sandbox_command(spec, jobs, cache, inductor) + [sys.executable, "-u", "-m", "evaluators.zygote",
-                                                         str(theirs.fileno())]
+                                                                  str(theirs.fileno()), jobs_inside or str(jobs)]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                             cwd=root, env=spec.environment(os.environ), pass_fds=(theirs.fileno(),),
@@ -130,6 +131,15 @@ class ZygoteClient:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
+
+
+def _link_torch(jobs: Path) -> None:
+    """A path to torch without spaces, for the C++ toolchain (see evaluators.zygote.route_around_spaces)."""
+    import torch
+
+    torch_dir = os.path.dirname(os.path.abspath(torch.__file__))
+    if any(c.isspace() for c in torch_dir):
+        (jobs / ".torch").symlink_to(torch_dir)
 
 
 def _pid_namespace(pid: int) -> str:
