@@ -14,6 +14,7 @@ import os
 import select
 import signal
 import sys
+import tempfile
 import traceback
 
 from evaluators.channel import Channel, ChannelClosed
@@ -100,6 +101,7 @@ class Zygote:
             os.chdir(job_dir)
             inductor = message["inductor"] if message["role"] == "reference" else os.path.join(job_dir, "inductor")
             os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=inductor)
+            tempfile.tempdir = None  # the zygote may have cached the sandbox's /tmp, which runners cannot write
             faulthandler.enable()
             runner_channel.send({"type": "hello"})  # the judge learns our host pid from the kernel's credentials
             code = HOSTED_RAISED
