@@ -46,7 +46,10 @@ class SandboxSpec:
 
     def environment(self, parent: Mapping[str, str]) -> dict[str, str]:
         env = {key: parent[key] for key in _KEPT_ENV if key in parent}
-        env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", HOME=INSIDE, TMPDIR="/tmp", OMP_NUM_THREADS="1")
+        env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", HOME=INSIDE, TMPDIR="/tmp", OMP_NUM_THREADS="1",
+                   OMP_WAIT_POLICY="PASSIVE")
+        # Runners are stopped between calls; OpenMP threads stopped mid-spin made two-thread timings swing 5x from
+        # one evaluation to the next (benchmarks/speedup_stability.py).  Sleeping idle threads make them repeatable.
         if self.backend == "cpu":
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""
