@@ -56,17 +56,12 @@ class Channel:
             data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE_BYTES, MAX_FDS)
         except OSError as exc:
             raise ChannelClosed(f"receive failed: {exc}") from exc
-        if not data:
+        try:
+            return _decode(data), fds
+        except ChannelClosed:
             for fd in fds:
                 _close_quietly(fd)
-            raise ChannelClosed("the other end closed the channel")
-        try:
-            message = json.loads(data)
-        except ValueError as exc:
-            raise ChannelClosed(f"not a JSON message ({len(data)} bytes)") from exc
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ChannelClosed("a message without a type")
-        return message, fds
+            raise
 
     def expect_credentials(self) -> None:
         """Have the kernel attach the sender's credentials to every message we receive."""
@@ -82,20 +77,32 @@ class Channel:
             data, ancillary, _, _ = self.sock.recvmsg(MAX_MESSAGE_BYTES, socket.CMSG_SPACE(size))
         except OSError as exc:
             raise ChannelClosed(f"receive failed: {exc}") from exc
-        if not data:
-            raise ChannelClosed("the other end closed the channel")
+        message = _decode(data)
         pid = next((struct.unpack("3i", payload[:size])[0] for level, kind, payload in ancillary
                     if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), None)
         if pid is None:
             raise ChannelClosed("no sender credentials on the message")
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
-        return json.loads(data), pid
+        return message, pid
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _decode(data: bytes) -> dict:
+    """One of our messages, or ChannelClosed: an empty read is a hang-up, anything else malformed is refused."""
+    if not data:
+        raise ChannelClosed("the other end closed the channel")
+    try:
+        message = json.loads(data)
+    except ValueError as exc:
+        raise ChannelClosed(f"not a JSON message ({len(data)} bytes)") from exc
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ChannelClosed("a message without a type")
+    return message
 
 
 def _close_quietly(fd: int) -> None:

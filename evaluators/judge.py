@@ -24,7 +24,7 @@ from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, S
                                     seccomp_available)
 from evaluators.config import EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
-from evaluators.kernel_judge import KernelJudgement, ReferenceFailure
+from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
@@ -46,10 +46,10 @@ class Judge:
         self.starts = 0
         self.job_ids = itertools.count()
         self.inside: dict[str, str] = {}
+        """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
         self.reference: RunnerHandle | None = None
         self.reference_key: tuple | None = None
         self.output_layouts: dict = {}
-        """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
 
     # -- the sandbox ---------------------------------------------------------------------------------------
     @property
@@ -64,12 +64,11 @@ class Judge:
     def _ensure_zygote(self, request: EvalRequest) -> ExtensionCache:
         cache_root = Path(request.build_cache_dir or build_cache.default_root()).resolve()
         cache = ExtensionCache(cache_root)
-        cache.ensure()
         spec = SandboxSpec.for_config(request.config)
         key = (spec, cache_root)
         if self.zygote is None or not self.zygote.alive() or key != self.key or self.jobs_done >= self.max_jobs:
             self.close()
-            self.reference = None
+            cache.ensure()
             self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self.scratch_root))
             self.root.chmod(0o755)
             (self.root / "jobs").mkdir(mode=0o755)
@@ -143,7 +142,7 @@ class Judge:
             self.reference.kill()
             shutil.rmtree(self.reference.job_dir, ignore_errors=True)
         self.reference, self.reference_key = None, None
-        self.output_layouts: dict = {}
+        self.output_layouts = {}
 
     # -- a job -------------------------------------------------------------------------------------------
     def evaluate(self, request: EvalRequest) -> EvalResult:
@@ -242,8 +241,6 @@ class KernelJob:
                                "build_cache": self.judge.inside["cache"]},
                               deadline, on_build=lambda message: self.build(message, deadline))
         if ready["type"] != "ready":
-            from evaluators.kernel_judge import failure_from
-
             raise failure_from(ready)
         return problem, candidate, reference
 
@@ -278,8 +275,6 @@ class KernelJob:
     def finish(self, candidate: RunnerHandle, deadline: float) -> None:
         reply = candidate.ask({"type": "finish"}, deadline)
         if reply["type"] != "finished":
-            from evaluators.kernel_judge import failure_from
-
             raise failure_from(reply)
 
     def _death(self) -> tuple[FailureKind, str]:

@@ -2,7 +2,8 @@
 it when the judge says so.  Nothing a runner reports is trusted: the judge times it from outside, reads its
 outputs from shared memory, and compares them itself; a lying runner can only fail its own candidate.
 
-Messages from the judge: setup, bind_inputs (+fd), probe, bind_outputs (+fd), load, call, recopy, finish.
+Messages from the judge: setup, set_globals, bind_inputs (+ input fd, and output fd once the output layout is
+known), probe, load, call, recopy, finish.
 """
 
 from __future__ import annotations
@@ -105,9 +106,8 @@ class Runner:
             self.inputs.close()
         self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
         self.arg_specs = message["args"]
-        self.on_load(message, fds)
         if "outputs" in message:
-            self.on_bind_outputs({"layout": message["outputs"]}, fds[1:])
+            self._bind_outputs(Layout.from_dict(message["outputs"]), fds[1])
         return {"type": "bound"}
 
     def _fresh_args(self) -> list:
@@ -122,12 +122,11 @@ class Runner:
             outputs = flatten_outputs(self.modules[message["module"]](*self._call_args()), "reference output")
         return {"type": "specs", "outputs": [[list(t.shape), dtype_name(t.dtype)] for t in outputs]}
 
-    def on_bind_outputs(self, message: dict, fds: list[int]) -> dict:
+    def _bind_outputs(self, layout: Layout, fd: int) -> None:
         if self.outputs is not None:
             self.outputs.close()
-        self.outputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
+        self.outputs = SharedRegion(layout, fd)
         self.null_outputs = [torch.zeros_like(t, device=self.device) for t in self.outputs.tensors]
-        return {"type": "bound"}
 
     def on_load(self, message: dict, fds: list[int]) -> dict:
         if self.device.type != "cpu":
