@@ -54,8 +54,8 @@ class RunnerHandle:
             if message["type"] == "build" and on_build is not None:
                 self.send(on_build(message))
                 continue
-            if nonce is not None and message.get("nonce") not in (None, nonce):
-                continue  # a stale answer to an earlier call
+            if nonce is not None and message.get("nonce") != nonce:
+                continue  # a stale answer to an earlier call, or one forged by a thread of the candidate
             return message
 
     def ask(self, message: dict, deadline: float, fds: tuple[int, ...] = (),
@@ -65,16 +65,16 @@ class RunnerHandle:
             self.send(message, fds)
             return self.reply(deadline, on_build)
         finally:
-            self.pause(wait=False)
+            self.pause()
 
-    def pause(self, wait: bool = True) -> None:
-        """Stop every thread of the runner and (unless told not to) wait until the kernel says they are all
-        stopped; an untrusted runner is always waited for before anything else is read or timed."""
+    def pause(self) -> None:
+        """Stop every thread of the runner; the candidate's are waited for until the kernel says they are all
+        stopped, before anything else is read or timed (the trusted runners are idle when paused)."""
         if self.dead:
             return
         self._signal(signal.SIGSTOP)
         self.stopped = True
-        if not (wait or self.role == "candidate"):
+        if self.role != "candidate":
             return
         deadline = time.monotonic() + STOP_WAIT_S
         spins = 0

@@ -73,6 +73,8 @@ ATTACKS = [
     ("clock", "redteam/module_call_patch.py", RELU, C, K.TAMPERING, False, TIMED),
     ("clock", "redteam/tamper_check_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
     ("clock", "redteam/frame_locals_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/forged_answers_at_import.py", RELU, C | V, K.TAMPERING, False, CONFIG),
+    ("clock", "redteam/forged_answers_in_forward.py", RELU, C | V | P, K.TAMPERING, False, CONFIG),
     # 3. outputs that lie
     ("lying output", "redteam/tensor_subclass_output.py", RELU, V, K.MISMATCH, False, CONFIG),
     ("lying output", "redteam/torch_function_liar.py", RELU, V, K.MISMATCH, False, CONFIG),
@@ -180,5 +182,5 @@ def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
 
 
 def test_redteam_is_as_large_as_the_readme_says():
-    assert len(ATTACKS) + 1 == 78
+    assert len(ATTACKS) + 1 == 80
     assert len({attack[0] for attack in ATTACKS}) >= 8 and len({attack[4] for attack in ATTACKS}) >= 17
