@@ -1,9 +1,15 @@
 """The campaign loop: sample → plan → code → screen → evaluate → (repair) → admit, many attempts in flight.
 
-Everything an attempt produces is committed as soon as it exists (programs, evaluations, LLM calls), and
-the loop's own state after every finished attempt, so a kill loses at most the attempts in flight; a
-resume re-evaluates programs that were proposed but not yet scored.  Each attempt draws from its own RNG
-seeded by (campaign seed, attempt number), so sampling does not depend on how earlier runs were cut.
+Exactly once, across any kill: an attempt number is handed out in the transaction that writes its row in
+the attempt ledger, and its outcome (the program, its evaluation, the admission to the population, the
+ledger row marked done, the loop's counters) commits in one transaction.  A resume finds the unfinished
+numbers in the ledger: a program that was being evaluated is evaluated (or re-measured) again, an attempt
+that had produced nothing yet starts over under the same number, so every number in the budget ends up
+done exactly once.  Each attempt draws from its own RNG seeded by (campaign seed, attempt number).
+
+An LLM endpoint that is down does not consume attempts: the stalled call waits, no new attempts start,
+the campaign shows "waiting for LLM" and probes the endpoint until it answers (then the stalled calls are
+sent again) or `pipeline.llm_outage_s` passes (then it stops cleanly, resumable).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from evolve.features import program_features, program_metrics
 from evolve.islands import IslandModel
 from evolve.population import oriented_objectives
 from evolve.progress import CampaignProgress
-from evolve.records import ProgramRecord, Status
+from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
 from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
@@ -37,6 +43,25 @@ from stark.diffs import unified_diff
 
 class CampaignError(RuntimeError):
     """The campaign cannot go on (seed program fails, name taken, ...); one line for the user."""
+
+
+class LLMUnavailable(RuntimeError):
+    """An LLM endpoint stayed down past `pipeline.llm_outage_s`, or rejects the key: the run stops cleanly."""
+
+
+ACTOR_OF_PHASE = {"plan": ("planner", "plan"), "code": ("coder", "code"), "repair": ("reviewer", "repair"),
+                  "screen": ("reviewer", "screen")}
+HEARTBEAT_S = 5.0
+
+
+@dataclass
+class Outage:
+    """An LLM endpoint that stopped answering: which role noticed, since when, why."""
+
+    role: str
+    since: float
+    reason: str
+    last_probe: float = 0.0
 
 
 @dataclass
@@ -85,8 +110,16 @@ class Campaign:
         self.islands = IslandModel(store, campaign_id, config.evolve)
         saved = store.campaign(campaign_id)["state"]
         self.state = LoopState(**saved) if saved else LoopState()
-        self.refs: dict[Any, tuple[str, Attempt]] = {}
+        self.refs: dict[Any, tuple[str, Attempt, Any]] = {}
         self.active: set[int] = set()
+        self.restarts: list[int] = []
+        """Unfinished attempt numbers from an earlier run that had produced nothing: they start over first."""
+        self.stalled: list[tuple[str, Attempt, Any]] = []
+        self.outage: Outage | None = None
+        self.probe_ref = None
+        self.started = time.monotonic()
+        self.base_elapsed = self.state.elapsed_s
+        self.last_heartbeat = 0.0
         self.agents: dict = {}
         self.pool: EvaluatorPool | None = None
         self.dispatch: PoolDispatcher | None = None
@@ -134,35 +167,54 @@ class Campaign:
 
     # the loop ---------------------------------------------------------------------------------------------------
     def run(self) -> None:
-        started = time.monotonic()
-        self.start_workers()
+        self.started, self.base_elapsed = time.monotonic(), self.state.elapsed_s
+        self.save(RunStatus.RUNNING)
         try:
+            self.start_workers()
             self.seed_population()
-            self.resume_pending()
+            self.resume_unfinished()
             while True:
-                while len(self.active) < self.config.pipeline.proposals_in_flight and self.may_start(started):
-                    self.start_attempt()
-                if not self.refs:
+                self.tend_outage()
+                while self.outage is None and len(self.active) < self.config.pipeline.proposals_in_flight and (
+                        self.restarts or self.may_start()):
+                    self.start_attempt(self.restarts.pop(0) if self.restarts else None)
+                if not self.refs and not self.stalled:
                     break
-                ready, _ = ray.wait(list(self.refs), num_returns=1, timeout=1.0)
-                for ref in ready:
-                    self.handle(ref)
-                self.progress.update(self.state, self.elapsed(started))
-            self.finish(started, "finished")
+                if self.refs:
+                    ready, _ = ray.wait(list(self.refs), num_returns=1, timeout=1.0)
+                    for ref in ready:
+                        self.handle(ref)
+                else:
+                    time.sleep(0.25)
+                self.progress.update(self.state, self.elapsed(), self.outage_text())
+                self.heartbeat()
+            self.finish(RunStatus.FINISHED)
         except KeyboardInterrupt:
-            self.finish(started, "interrupted")
+            self.finish(RunStatus.INTERRUPTED)
+            raise
+        except LLMUnavailable as exc:
+            self.finish(RunStatus.STOPPED, reason=str(exc))
+            raise CampaignError(str(exc)) from None
+        except BaseException as exc:
+            self.finish(RunStatus.FAILED, reason=f"{type(exc).__name__}: {exc}")
             raise
         finally:
             self.shutdown()
 
-    def elapsed(self, started: float) -> float:
-        return self.state.elapsed_s + time.monotonic() - started
+    def elapsed(self) -> float:
+        """Wall time spent on this campaign across all its runs (kills included, up to the last heartbeat)."""
+        return self.base_elapsed + time.monotonic() - self.started
 
-    def may_start(self, started: float) -> bool:
+    def heartbeat(self) -> None:
+        """Save the loop's state now and then, so a kill -9 loses at most a few seconds of counted wall time."""
+        if time.monotonic() - self.last_heartbeat >= HEARTBEAT_S:
+            self.save()
+
+    def may_start(self) -> bool:
         budget = self.config.budget
         if budget.iterations and self.state.next_attempt > budget.iterations:
             return False
-        if budget.wall_time_s and self.elapsed(started) >= budget.wall_time_s:
+        if budget.wall_time_s and self.elapsed() >= budget.wall_time_s:
             return False
         if budget.llm_tokens or budget.usd:
             totals = self.store.llm_totals(self.campaign_id)
@@ -172,35 +224,110 @@ class Campaign:
                 return False
         return True
 
-    def finish(self, started: float, status: str) -> None:
-        self.state.elapsed_s = self.elapsed(started)
+    # LLM outages -----------------------------------------------------------------------------------------------
+    def outage_text(self) -> str:
+        if self.outage is None:
+            return ""
+        return f"waiting for LLM ({self.outage.role}, {time.monotonic() - self.outage.since:.0f} s)"
+
+    def stall(self, phase: str, attempt: Attempt, call: Any, reason: str) -> None:
+        """The endpoint is down: park the call (the attempt stays open, nothing is consumed) and wait."""
+        self.stalled.append((phase, attempt, call))
+        if self.outage is None:
+            role = ACTOR_OF_PHASE[phase][0]
+            self.outage = Outage(role, time.monotonic(), reason, last_probe=time.monotonic())
+            self.save(RunStatus.WAITING_FOR_LLM)
+            self.run_dir.append_log("waiting for LLM", role=role, reason=reason)
+
+    def tend_outage(self) -> None:
+        """Probe a down endpoint now and then; send the stalled calls again once it answers."""
+        outage = self.outage
+        if outage is None:
+            return
+        now = time.monotonic()
+        if self.probe_ref is not None:
+            ready, _ = ray.wait([self.probe_ref], timeout=0)
+            if not ready:
+                return
+            kind, message = ray.get(self.probe_ref)
+            self.probe_ref, outage.last_probe = None, now
+            if not kind:
+                self.end_outage()
+                return
+            if kind in ("auth", "client"):
+                raise LLMUnavailable(self.endpoint_line(outage.role, f"{kind} error: {message}"))
+            outage.reason = message
+        limit = self.config.pipeline.llm_outage_s
+        if limit and now - outage.since > limit:
+            raise LLMUnavailable(self.endpoint_line(outage.role, f"unreachable for {now - outage.since:.0f} s "
+                                                    f"({outage.reason}); stopped, `stark resume` continues"))
+        if now - outage.last_probe >= self.config.pipeline.llm_probe_interval_s:
+            self.probe_ref = self.agents[outage.role].probe.remote()
+
+    def end_outage(self) -> None:
+        if self.outage is None:
+            return
+        waited = time.monotonic() - self.outage.since
+        self.outage = None
+        self.save(RunStatus.RUNNING)
+        self.run_dir.append_log("LLM back", waited_s=round(waited, 1), resent=len(self.stalled))
+        stalled, self.stalled = self.stalled, []
+        for phase, attempt, call in stalled:
+            self.call_agent(phase, attempt, call)
+
+    def endpoint_line(self, role: str, what: str) -> str:
+        settings = getattr(self.config.agents, role).llm
+        return f"{role} LLM endpoint {settings.base_url} (model {settings.model}): {what}"
+
+    def call_agent(self, phase: str, attempt: Attempt, request: Any) -> None:
+        actor, method = ACTOR_OF_PHASE[phase]
+        self.refs[getattr(self.agents[actor], method).remote(request)] = (phase, attempt, request)
+
+    def finish(self, status: str, reason: str = "") -> None:
+        """Record how the run ended; a failure to record it (disk full) must not hide the error that ended it."""
         self.state.extras = {}
-        self.save(status)
-        self.run_dir.append_log(status, attempts=self.state.next_attempt - 1, best_score=self.state.best_score)
+        try:
+            self.save(status)
+            self.run_dir.append_log(status, attempts=self.state.next_attempt - 1, best_score=self.state.best_score,
+                                    **({"reason": reason[:500]} if reason else {}))
+        except Exception:  # noqa: BLE001 - the original error is the one worth reporting
+            if status == RunStatus.FINISHED:
+                raise
+
+    def state_data(self) -> dict[str, Any]:
+        self.state.elapsed_s = self.elapsed()
+        return {k: v for k, v in vars(self.state).items()}
 
     def save(self, status: str | None = None) -> None:
-        state = {k: v for k, v in vars(self.state).items()}
-        self.store.save_state(self.campaign_id, state, status)
+        self.store.save_state(self.campaign_id, self.state_data(), status)
+        self.last_heartbeat = time.monotonic()
 
     # seeding and resuming ---------------------------------------------------------------------------------------
     def seed_population(self) -> None:
-        if self.store.attempts_recorded(self.campaign_id):
+        """Evaluate the seed and admit it to every island, in one transaction; a seed left unscored by a kill is
+        evaluated again (its row is reused)."""
+        seed = self.store.seed_program(self.campaign_id)
+        if seed is not None and seed.status != Status.PROPOSED:
+            if not seed.correct:
+                raise CampaignError(f"seed program #{seed.id} failed its evaluation; `stark status` shows why")
             return
-        source = Path(self.config.campaign.seed_program).read_text()
-        seed_id = self.store.add_program(self.campaign_id, attempt=0, source=source, parent_id=None, island=0,
-                                         generation=0, origin="seed", strategy="seed program")
+        source = seed.source if seed is not None else Path(self.config.campaign.seed_program).read_text()
+        seed_id = seed.id if seed is not None else self.store.add_program(
+            self.campaign_id, attempt=0, source=source, parent_id=None, island=0, generation=0, origin="seed",
+            strategy="seed program")
         result = self.evaluate_now(source)
-        score = self.record_result(seed_id, source, result)
+        with self.store.atomic():
+            score = self.record_result(seed_id, source, result)
+            if result.passed:
+                self.islands.admit(seed_id)
+                for island in range(1, self.config.evolve.islands):
+                    self.islands.admit(self.store.clone_to_island(seed_id, island, 0))
+                self.state.best_score = score
+            self.save(None if result.passed else RunStatus.FAILED)
         if not result.passed:
-            self.save("failed")
             raise CampaignError(f"seed program fails {result.failure.stage.value}/{result.failure.kind.value}: "
                                 f"{result.failure.message.splitlines()[0] if result.failure.message else ''}")
-        self.islands.admit(seed_id)
-        for island in range(1, self.config.evolve.islands):
-            self.islands.admit(self.store.clone_to_island(seed_id, island, 0))
-        self.state.best_score = score
         self.run_dir.write_best(source)
-        self.save()
 
     def evaluate_now(self, source: str) -> EvalResult:
         while True:
@@ -210,20 +337,35 @@ class Campaign:
             if result is not None:
                 return result
 
-    def resume_pending(self) -> None:
-        """Programs proposed but never scored (the run was killed mid-evaluation) are evaluated again."""
-        for program in self.store.programs(self.campaign_id, statuses=[Status.PROPOSED]):
-            parent = self.store.program(program.parent_id) if program.parent_id else program
-            attempt = Attempt(program.attempt, program.island, parent, strategy=program.strategy,
-                              origin=program.origin, program_id=program.id)
-            self.active.add(attempt.number)
-            self.refs[self.dispatch.submit(self.request(program.source))] = ("evaluate", attempt)
-            self.run_dir.append_log("re-evaluate", program=program.id)
+    def resume_unfinished(self) -> None:
+        """Attempts the ledger still holds open (the last run was killed or stopped while they were in flight)."""
+        for number in self.store.unfinished_attempts(self.campaign_id):
+            programs = self.store.attempt_programs(self.campaign_id, number)
+            if not programs:
+                self.restarts.append(number)
+                continue
+            last = programs[-1]
+            parent = self.store.program(last.parent_id) if last.parent_id else last
+            repairs = sum(p.origin == "repair" for p in programs)
+            attempt = Attempt(number, last.island, parent, strategy=last.strategy, origin=last.origin,
+                              program_id=last.id, repairs_left=max(0, self.config.pipeline.repair_attempts - repairs))
+            if last.status != Status.PROPOSED:
+                with self.store.atomic():     # its outcome was recorded; only the ledger missed it
+                    self.end_attempt(attempt, last.status, last.id)
+                continue
+            attempt.remeasured = self.store.provisional_result(last.id)
+            self.active.add(number)
+            again = self.remeasure_request if attempt.remeasured else self.request
+            self.refs[self.dispatch.submit(again(last.source))] = ("evaluate", attempt, None)
+            self.run_dir.append_log("re-evaluate", program=last.id, attempt=number, remeasure=attempt.remeasured)
 
     # stages of an attempt ---------------------------------------------------------------------------------------
-    def start_attempt(self) -> None:
-        number = self.state.next_attempt
-        self.state.next_attempt += 1
+    def start_attempt(self, number: int | None = None) -> None:
+        """A new attempt number (ledger row and counter in one transaction), or an unfinished one started over."""
+        if number is None:
+            number = self.state.next_attempt
+            self.state.next_attempt += 1
+            self.store.begin_attempt(self.campaign_id, number, self.state_data())
         rng = random.Random(f"{self.config.campaign.seed}:{number}")
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
@@ -234,7 +376,7 @@ class Campaign:
         request = PlanRequest(number, attempt.seed, self.problem_source, self.view(selection.parent), siblings,
                               inspirations, self.profile_summary(selection.parent))
         self.active.add(number)
-        self.refs[self.agents["planner"].plan.remote(request)] = ("plan", attempt)
+        self.call_agent("plan", attempt, request)
 
     def profile_summary(self, program: ProgramRecord) -> str:
         evaluations = self.store.evaluations(program.id)
@@ -246,18 +388,23 @@ class Campaign:
                 f"{ref['median_us']:.1f} us; {profile['threads']} threads")
 
     def handle(self, ref) -> None:
-        phase, attempt = self.refs.pop(ref)
+        phase, attempt, request = self.refs.pop(ref)
         if phase == "evaluate":
             result = self.dispatch.finish(ref)
             if result is None:
                 program = self.store.program(attempt.program_id)
                 again = self.remeasure_request if attempt.remeasured else self.request
-                self.refs[self.dispatch.submit(again(program.source))] = ("evaluate", attempt)
+                self.refs[self.dispatch.submit(again(program.source))] = ("evaluate", attempt, None)
                 return
             self.on_result(attempt, result)
             return
         outcome = ray.get(ref)
         self.store.add_llm_calls(self.campaign_id, attempt.number, getattr(outcome, "calls", ()))
+        if unavailable := getattr(outcome, "unavailable", ""):
+            self.stall(phase, attempt, request, unavailable)
+            return
+        if getattr(outcome, "calls", ()):
+            self.end_outage()          # an answer from the model: whatever was down is back
         getattr(self, f"on_{phase}")(attempt, outcome)
 
     def on_plan(self, attempt: Attempt, plan) -> None:
@@ -267,14 +414,14 @@ class Campaign:
             return
         request = CodeRequest(attempt.number, attempt.seed, plan, self.view(attempt.parent),
                               tuple(self.view(p) for p in attempt.inspirations))
-        self.refs[self.agents["coder"].code.remote(request)] = ("code", attempt)
+        self.call_agent("code", attempt, request)
 
     def on_code(self, attempt: Attempt, proposal) -> None:
         if proposal.source is None:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
             return
         attempt.pending_source = proposal.source
-        self.refs[self.agents["reviewer"].screen.remote(proposal.source)] = ("screen", attempt)
+        self.call_agent("screen", attempt, proposal.source)
 
     on_repair = on_code
 
@@ -288,7 +435,7 @@ class Campaign:
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
             generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy,
             diff=unified_diff(parent.source, source))
-        self.refs[self.dispatch.submit(self.request(source))] = ("evaluate", attempt)
+        self.refs[self.dispatch.submit(self.request(source))] = ("evaluate", attempt, None)
 
     def needs_remeasure(self, attempt: Attempt, result: EvalResult) -> bool:
         """A would-be best, or an implausibly large speedup, is measured again before it counts."""
@@ -310,25 +457,29 @@ class Campaign:
             self.record_result(program.id, program.source, result, provisional=True)
             attempt.remeasured = True
             self.run_dir.append_log("re-measure", program=program.id, speedup=result.speedup_vs_eager)
-            self.refs[self.dispatch.submit(self.remeasure_request(program.source))] = ("evaluate", attempt)
+            self.refs[self.dispatch.submit(self.remeasure_request(program.source))] = ("evaluate", attempt, None)
             return
-        score = self.record_result(program.id, program.source, result, remeasured=attempt.remeasured)
-        if result.passed:
-            self.islands.admit(program.id)
-            if score > self.state.best_score:
-                self.state.best_score = score
-                attempt.improved = True
-                self.run_dir.write_best(program.source)
-                self.run_dir.append_log("new best", program=program.id, score=score)
-        elif attempt.repairs_left > 0 and result.failure.stage in (Stage.COMPILE, Stage.VERIFY):
+        repair = (not result.passed and attempt.repairs_left > 0
+                  and result.failure.stage in (Stage.COMPILE, Stage.VERIFY))
+        with self.store.atomic():      # verdict, admission, and the attempt's end: all recorded or none
+            score = self.record_result(program.id, program.source, result, remeasured=attempt.remeasured)
+            if result.passed:
+                self.islands.admit(program.id)
+                if score > self.state.best_score:
+                    self.state.best_score = score
+                    attempt.improved = True
+            if not repair:
+                self.end_attempt(attempt, Status.EVALUATED if result.passed else Status.FAILED, program.id)
+        if attempt.improved:
+            self.run_dir.write_best(program.source)
+            self.run_dir.append_log("new best", program=program.id, score=score)
+        if repair:
             attempt.repairs_left -= 1
             attempt.origin, attempt.parent = "repair", self.store.program(program.id)
             attempt.strategy = f"repair of #{program.id}"
             request = RepairRequest(attempt.number, attempt.seed, self.problem_source, self.view(program),
                                     failure_text(result))
-            self.refs[self.agents["reviewer"].repair.remote(request)] = ("repair", attempt)
-            return
-        self.end_attempt(attempt)
+            self.call_agent("repair", attempt, request)
 
     def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
                       provisional: bool = False) -> float:
@@ -354,16 +505,20 @@ class Campaign:
 
     def record_dead_end(self, attempt: Attempt, source: str, status: str, diff: str, note: str) -> None:
         parent = attempt.parent
-        self.store.add_program(self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id,
-                               island=attempt.island, generation=parent.generation + 1, origin=attempt.origin,
-                               strategy=attempt.strategy, diff=diff, status=status, note=note)
-        self.end_attempt(attempt)
+        with self.store.atomic():
+            program_id = self.store.add_program(
+                self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
+                generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
+                status=status, note=note)
+            self.end_attempt(attempt, status, program_id)
 
-    def end_attempt(self, attempt: Attempt) -> None:
+    def end_attempt(self, attempt: Attempt, outcome: str, program_id: int | None) -> None:
+        """Close the attempt in the ledger with the loop's counters; called inside the outcome's transaction."""
         self.active.discard(attempt.number)
         self.state.completed += 1
         self.state.stagnation = 0 if attempt.improved else self.state.stagnation + 1
         interval = self.config.evolve.migration_interval
         if self.config.evolve.islands > 1 and interval and self.state.completed % interval == 0:
             self.islands.migrate(attempt.number)
+        self.store.end_attempt(self.campaign_id, attempt.number, outcome, program_id)
         self.save()

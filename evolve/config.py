@@ -34,6 +34,11 @@ class BudgetSection:
     llm_tokens: int = 0
     usd: float = 0.0
 
+    def __post_init__(self) -> None:
+        for name in ("iterations", "wall_time_s", "llm_tokens", "usd"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive, got {getattr(self, name)}")
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineSection:
@@ -42,6 +47,15 @@ class PipelineSection:
     repair_attempts: int = 1
     evaluator_gpus: float = -1.0
     evaluator_resource: str = ""
+    llm_outage_s: float = 900.0
+    """How long the campaign waits for an LLM endpoint that went down before it stops (resumable); 0: forever."""
+    llm_probe_interval_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.proposals_in_flight < 1 or self.evaluators < 1:
+            raise ValueError("proposals_in_flight and evaluators must be at least 1")
+        if self.repair_attempts < 0 or self.llm_outage_s < 0 or self.llm_probe_interval_s <= 0:
+            raise ValueError("repair_attempts and llm_outage_s must be >= 0, llm_probe_interval_s positive")
 
     def gpus_per_evaluator(self, backend: str) -> float:
         """-1 means: one GPU per evaluator on the cuda backend, none on the CPU."""

@@ -1,20 +1,40 @@
-"""Starting, resuming and summarizing campaigns: what the `stark run/resume/status` commands call."""
+"""Starting, resuming and summarizing campaigns: what the `stark run/resume/status` commands call.
+
+Everything a user can get wrong is checked before anything is started or created: the config, the seed
+program, the problem, every LLM endpoint (reachable, and taking the key).  A run is driven under its run
+lock; SIGTERM stops it as gracefully as Ctrl-C; database faults (disk full, corruption) end it with one
+line naming the file, with everything already recorded intact.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-from dataclasses import dataclass
+import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from evolve.campaign import Campaign, CampaignError
 from evolve.config import CampaignConfig, load_config
+from evolve.db.engine import StoreError, describe_database_error
 from evolve.db.store import ProgramStore
 from evolve.progress import CampaignProgress
+from evolve.records import RunStatus
 from evolve.run_dir import RunDir
+from evolve.run_config import build_run_config, check_compatible, read_run_config
+from evolve.run_lock import RunLock, holder_of
 from evolve.typed_config import build, to_data
 from kernelbench.score_label import ScoreLabel, score_label
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the loop saves and stops."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +54,8 @@ class CampaignSummary:
     best_interval: tuple[float, float] | None = None
     """95% bootstrap interval of the best kernel's speedup, from its latest (re-)measurement."""
     best_remeasured: bool = False
+    holder: str = ""
+    """Who is driving the run right now (empty when nobody is)."""
 
     def best_text(self) -> str:
         """The best score as people should read it: with its interval, and a warning when it may be noise."""
@@ -64,49 +86,180 @@ def run_dir_for(config: CampaignConfig, runs_root: str | Path) -> RunDir:
     return RunDir(Path(runs_root) / config.campaign.name)
 
 
+# checks before anything starts -------------------------------------------------------------------------------
+def check_endpoints(config: CampaignConfig) -> None:
+    """One probe per distinct LLM endpoint (a models listing: no tokens); a role that cannot connect or whose
+    key is refused stops the start with one line naming the role, the endpoint and the key's variable."""
+    from stark.llm.client import OpenAIChatClient
+
+    seen: set[tuple[str, str, str]] = set()
+    for role in ("planner", "coder", "reviewer"):
+        settings = getattr(config.agents, role)
+        if settings.kind != "llm":
+            continue
+        llm = settings.llm
+        if (llm.base_url, llm.model, llm.api_key_env) in seen:
+            continue
+        seen.add((llm.base_url, llm.model, llm.api_key_env))
+        failure = OpenAIChatClient(llm).probe()
+        if failure is None:
+            continue
+        key_state = "set" if os.environ.get(llm.api_key_env) else "not set"
+        if failure.kind == "auth":
+            what = f"rejects the key in ${llm.api_key_env} ({key_state}): {failure.message}"
+        elif failure.kind == "outage":
+            what = f"cannot be reached ({failure.message}); is the server running? (key in ${llm.api_key_env}: {key_state})"
+        else:
+            what = f"refuses the request ({failure.message}); check the model name and ${llm.api_key_env} ({key_state})"
+        raise CampaignError(f"{role} LLM endpoint {llm.base_url} (model {llm.model}) {what}")
+
+
+def check_startable(config: CampaignConfig, llm: bool = True) -> None:
+    from kernelbench.registry import resolve_problem
+
+    if not Path(config.campaign.seed_program).is_file():
+        raise CampaignError(f"seed program not found: {config.campaign.seed_program}")
+    section = config.campaign
+    resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
+    if llm:
+        check_endpoints(config)
+
+
+# starting and resuming ----------------------------------------------------------------------------------------
 def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root: str | Path = "runs",
                    console: Console | None = None, show_progress: bool = True) -> CampaignSummary:
     config = load_config(config_path, list(overrides))
-    if not Path(config.campaign.seed_program).is_file():
-        raise CampaignError(f"seed program not found: {config.campaign.seed_program}")
+    check_startable(config)
+    ensure_ray()
     run_dir = run_dir_for(config, runs_root)
-    if run_dir.config.exists():
-        raise CampaignError(f"{run_dir.root} already holds a campaign; `stark resume {run_dir.root}` continues it")
-    run_dir.write_config(to_data(config))
-    store = ProgramStore(run_dir.database_target(config.campaign.database))
+    created = not run_dir.root.exists()
+    run_dir.root.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(run_dir.root)
     try:
-        campaign_id = store.create_campaign(config.campaign.name, config.campaign.problem, to_data(config))
-        return _drive(config, run_dir, store, campaign_id, console, show_progress)
+        lock.acquire()
+    except Exception:
+        if created:
+            shutil.rmtree(run_dir.root, ignore_errors=True)
+        raise
+    try:
+        if run_dir.config.exists():
+            if not failed_at_start(run_dir):
+                raise CampaignError(f"{run_dir.root} already holds a campaign; `stark resume {run_dir.root}` "
+                                    "continues it")
+            clear_failed_start(run_dir)
+        run_dir.write_config(to_data(config))
+        store = ProgramStore(run_dir.database_target(config.campaign.database))
+        try:
+            lock.hold_database(store.engine, config.campaign.name)
+            campaign_id = store.create_campaign(config.campaign.name, config.campaign.problem, to_data(config))
+            return _drive(config, run_dir, store, campaign_id, console, show_progress)
+        finally:
+            store.close()
+    finally:
+        lock.release()
+
+
+def failed_at_start(run_dir: RunDir) -> bool:
+    """A run that never got past its seed (or never created its database) can be started over in place."""
+    try:
+        config = build(CampaignConfig, run_dir.read_config())
+        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours to replace
+        return not run_dir.database.exists()
+    try:
+        campaign_id = store.campaign_id(config.campaign.name)
+        return store.campaign(campaign_id)["status"] == RunStatus.FAILED and store.attempts_done(campaign_id) == 0
+    except Exception:  # noqa: BLE001
+        return False
     finally:
         store.close()
+
+
+def clear_failed_start(run_dir: RunDir) -> None:
+    for path in (run_dir.config, run_dir.database, run_dir.best,
+                 *(run_dir.root / f"campaign.db{suffix}" for suffix in ("-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+    run_dir.append_log("start over", reason="the previous start failed before any attempt")
 
 
 def resume_campaign(run_root: str | Path, console: Console | None = None, show_progress: bool = True,
                     extra_iterations: int = 0) -> CampaignSummary:
+    if extra_iterations < 0:
+        raise CampaignError(f"--more must be 0 or positive, got {extra_iterations}")
     run_dir = RunDir(Path(run_root))
-    data = run_dir.read_config()
-    if extra_iterations:
-        data["budget"]["iterations"] += extra_iterations
-    config = build(CampaignConfig, data)
-    store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
+    data = read_run_config(run_dir)
+    config = build_run_config(run_dir, data)
+    with RunLock(run_dir.root) as lock:
+        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
+        try:
+            campaign_id = store.campaign_id(config.campaign.name)
+            campaign = store.campaign(campaign_id)
+            check_compatible(campaign["config"], data, run_dir.config)
+            if extra_iterations:
+                data["budget"]["iterations"] = config.budget.iterations + extra_iterations
+                config = build_run_config(run_dir, data)
+                run_dir.write_config(data)
+                store.update_config(campaign_id, to_data(config))
+            check_budget_left(config, campaign, store.unfinished_attempts(campaign_id), run_dir)
+            check_startable(config)
+            ensure_ray()
+            lock.hold_database(store.engine, config.campaign.name)
+            run_dir.append_log("resume", more=extra_iterations)
+            return _drive(config, run_dir, store, campaign_id, console, show_progress)
+        finally:
+            store.close()
+
+
+def check_budget_left(config: CampaignConfig, campaign: dict[str, Any], unfinished: list[int], run_dir: RunDir) -> None:
+    if unfinished or campaign["status"] == RunStatus.FAILED:
+        return
+    state, budget = campaign["state"], config.budget
+    done = max(0, state.get("next_attempt", 1) - 1)
+    if budget.iterations and done >= budget.iterations:
+        raise CampaignError(f"campaign {config.campaign.name} already made all {budget.iterations} attempts of its "
+                            f"budget; `stark resume {run_dir.root} --more N` adds N more")
+    if budget.wall_time_s and state.get("elapsed_s", 0.0) >= budget.wall_time_s:
+        raise CampaignError(f"campaign {config.campaign.name} already spent its wall-time budget "
+                            f"({budget.wall_time_s:.0f} s); raise budget.wall_time_s in {run_dir.config} to go on")
+
+
+@contextmanager
+def graceful_sigterm() -> Iterator[None]:
+    """SIGTERM (a scheduler, `kill`, a container stop) ends the run like Ctrl-C: saved, resumable."""
+
+    def stop(_signum, _frame):
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        campaign_id = store.campaign_id(config.campaign.name)
-        run_dir.append_log("resume")
-        return _drive(config, run_dir, store, campaign_id, console, show_progress)
+        yield
     finally:
-        store.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _drive(config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
            console: Console | None, show_progress: bool) -> CampaignSummary:
-    ensure_ray()
     label = score_label(config.campaign.problem, config.evolve.objectives)
-    with CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
-        Campaign(config, run_dir, store, campaign_id, progress).run()
+    try:
+        with graceful_sigterm(), CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
+            try:
+                campaign = Campaign(config, run_dir, store, campaign_id, progress)
+            except Exception as exc:
+                store.set_run_status(campaign_id, RunStatus.FAILED)
+                run_dir.append_log(RunStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:500])
+                raise
+            campaign.run()
+    except (DatabaseError, OperationalError) as exc:
+        raise StoreError(describe_database_error(exc, store.url)) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StoreError(describe_database_error(exc, str(run_dir.root))) from None
+        raise
     return summarize(store, campaign_id)
 
 
-def summarize(store: ProgramStore, campaign_id: int) -> CampaignSummary:
+# reading -----------------------------------------------------------------------------------------------------
+def summarize(store: ProgramStore, campaign_id: int, holder: str = "") -> CampaignSummary:
     campaign = store.campaign(campaign_id)
     best = store.best_program(campaign_id)
     islands: dict[int, int] = {}
@@ -117,18 +270,30 @@ def summarize(store: ProgramStore, campaign_id: int) -> CampaignSummary:
     latest = (store.evaluations(best.id) or [{}])[-1] if best is not None else {}
     interval = ((latest.get("profile") or {}).get("speedup_ci")) if label.ratio else None
     return CampaignSummary(campaign["name"], campaign["status"], campaign["problem_id"],
-                           max(0, state.get("next_attempt", 1) - 1), store.status_counts(campaign_id),
+                           store.attempts_done(campaign_id), store.status_counts(campaign_id),
                            None if best is None else best.id, None if best is None else best.score,
                            None if best is None else label.value(best.score), label,
                            float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())),
-                           tuple(interval) if interval else None, bool(latest.get("remeasured")))
+                           tuple(interval) if interval else None, bool(latest.get("remeasured")), holder)
+
+
+def live_status(status: str, holder: str | None) -> str:
+    """The database says `running` until a run records how it ended; a kill -9 never does."""
+    if status in RunStatus.ACTIVE and not holder:
+        return "stopped unexpectedly (killed?); `stark resume` continues it"
+    return status
 
 
 def campaign_status(run_root: str | Path) -> CampaignSummary:
+    """Read-only: works on a read-only run directory and never writes to its database."""
     run_dir = RunDir(Path(run_root))
-    config = build(CampaignConfig, run_dir.read_config())
-    store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
+    config = build_run_config(run_dir, read_run_config(run_dir))
+    store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
     try:
-        return summarize(store, store.campaign_id(config.campaign.name))
+        holder = holder_of(run_dir.root) or ""
+        summary = summarize(store, store.campaign_id(config.campaign.name), holder)
+    except (DatabaseError, OperationalError) as exc:
+        raise StoreError(describe_database_error(exc, store.url)) from None
     finally:
         store.close()
+    return replace(summary, status=live_status(summary.status, holder))

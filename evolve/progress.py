@@ -25,6 +25,8 @@ class CampaignProgress:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def update(self, state, elapsed_s: float) -> None:
+    def update(self, state, elapsed_s: float, waiting: str = "") -> None:
+        """`waiting` replaces the bar's title while the campaign is paused (an LLM endpoint is down)."""
         best = self.label.format(state.best_score) if state.completed else "-"
-        self.progress.update(self.task, completed=state.completed, best=best, stagnation=state.stagnation)
+        self.progress.update(self.task, completed=state.completed, best=best, stagnation=state.stagnation,
+                             description=f"[yellow]{waiting}[/]" if waiting else "attempts")

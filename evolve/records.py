@@ -16,6 +16,18 @@ class Status:
     EVALUATED = "evaluated"
 
 
+class RunStatus:
+    """A campaign's status as the database holds it."""
+
+    RUNNING = "running"
+    WAITING_FOR_LLM = "waiting for LLM"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+    STOPPED = "stopped"          # ended cleanly before its budget (an LLM endpoint that never came back)
+    FAILED = "failed"
+    ACTIVE = (RUNNING, WAITING_FOR_LLM)
+
+
 @dataclass(frozen=True, slots=True)
 class ProgramRecord:
     id: int

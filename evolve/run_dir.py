@@ -39,8 +39,11 @@ class RunDir:
         return configured or str(self.database)
 
     def write_config(self, data: dict[str, Any]) -> None:
+        """Whole or not at all: a kill mid-write must not leave a half config.json."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(json.dumps(data, indent=2, sort_keys=True))
+        temporary = self.config.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=True))
+        temporary.replace(self.config)
 
     def read_config(self) -> dict[str, Any]:
         if not self.config.is_file():

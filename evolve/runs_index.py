@@ -7,8 +7,8 @@ from pathlib import Path
 
 from evolve.config import CampaignConfig
 from evolve.db.store import ProgramStore
+from evolve.run_config import build_run_config, read_run_config
 from evolve.run_dir import RunDir
-from evolve.typed_config import build
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class RunEntry:
     config: CampaignConfig
 
     def open_store(self) -> ProgramStore:
-        return ProgramStore(self.run_dir.database_target(self.config.campaign.database), create=False, migrate=False)
+        return ProgramStore(self.run_dir.database_target(self.config.campaign.database), create=False, read_only=True)
 
 
 def find_runs(root: str | Path) -> list[RunEntry]:
@@ -31,5 +31,5 @@ def find_runs(root: str | Path) -> list[RunEntry]:
     for path in candidates:
         run_dir = RunDir(path)
         if run_dir.config.is_file():
-            entries.append(RunEntry(path.name, run_dir, build(CampaignConfig, run_dir.read_config())))
+            entries.append(RunEntry(path.name, run_dir, build_run_config(run_dir, read_run_config(run_dir))))
     return entries

@@ -56,8 +56,13 @@ def eval_command(
         _fail(str(exc))
     if backend == "cuda" and not _cuda_available():
         _fail("backend cuda requested but no CUDA device is visible to torch")
-    config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
-                        threads=threads or max(1, (os.cpu_count() or 2) - 1), compare_compile=compile_baseline)
+    if threads < 0:
+        _fail(f"--threads must be 0 (all cores but one) or positive, got {threads}")
+    try:
+        config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
+                            threads=threads or max(1, (os.cpu_count() or 2) - 1), compare_compile=compile_baseline)
+    except ValueError as exc:
+        _fail(f"--{str(exc).split()[0]}: {exc}")
     from evaluators.build_cache import default_root
 
     request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_root()))
@@ -175,6 +180,15 @@ def serve_command(
 
     if not runs_root.is_dir():
         _fail(f"runs directory not found: {runs_root}")
+    if not 1 <= port <= 65535:
+        _fail(f"--port must be between 1 and 65535, got {port}")
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         Console(stderr=True).print(f"[yellow]warning:[/] serving on {host}: anyone who can reach it can read your runs")
     Console().print(f"stark viewer on http://{host}:{port}/ (read-only; Ctrl-C stops)")
@@ -229,14 +243,19 @@ def _user_error(exc: Exception) -> str:
 def _drive_campaign(start) -> None:
     from evolve.campaign import CampaignError
     from evolve.db.engine import StoreError
+    from evolve.launch import Terminated
+    from evolve.run_lock import RunLocked
     from evolve.typed_config import ConfigError
     from kernelbench.problem import ProblemError
 
     console = Console()
     try:
         summary = start(console)
-    except (CampaignError, ConfigError, StoreError, ProblemError, FileNotFoundError) as exc:
+    except (CampaignError, ConfigError, StoreError, ProblemError, RunLocked, FileNotFoundError) as exc:
         _fail(_user_error(exc))
+    except Terminated:
+        Console(stderr=True).print("stopped (SIGTERM); everything evaluated is saved. `stark resume RUN_DIR` continues.")
+        raise typer.Exit(143)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; everything evaluated is saved. `stark resume RUN_DIR` continues.")
         raise typer.Exit(130)
@@ -258,6 +277,7 @@ def _show_summary(summary, as_json: bool) -> None:
     rows = [("problem", summary.problem), ("attempts", str(summary.attempts)),
             ("programs", ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items()))),
             ("best", best), ("elapsed", f"{summary.elapsed_s:.0f} s"),
+            *([("driven by", summary.holder)] if summary.holder else []),
             ("LLM", f"{summary.llm['calls']} calls, {summary.llm['prompt_tokens'] + summary.llm['completion_tokens']} "
                     f"tokens, ${summary.llm['cost_usd']:.4f}"),
             ("islands", ", ".join(f"{k}: {v}" for k, v in summary.islands.items()))]

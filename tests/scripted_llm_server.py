@@ -1,8 +1,11 @@
 """Test double of an LLM service: a real OpenAI-compatible HTTP server on 127.0.0.1 replaying scripted replies.
 
 Each model name has its own queue of steps; a step is a status code, a reply text, an optional delay
-(to push a client past its timeout) and optional headers.  When a queue runs dry the model's fallback
-step repeats.  Every request is kept so tests can check what the agents actually sent.
+(to push a client past its timeout), optional headers, and a way to misbehave: `truncated` (a 200 whose JSON
+stops halfway), `drip` (the body one byte every `drip_s` seconds), `reset` (the connection dropped without a
+reply).  When a queue runs dry the model's fallback step repeats.  `outage(seconds)` makes every request,
+model listings included, fail with 503 for a while, as a server that went down would.  Every request is kept
+so tests can check what the agents actually sent.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ class Step:
     status: int = 200
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    misbehave: str = ""
+    drip_s: float = 1.0
 
 
 class ScriptedOpenAIServer:
@@ -29,6 +34,8 @@ class ScriptedOpenAIServer:
         self.fallback = dict(fallback or {})
         self.requests: list[dict] = []
         self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.model_listings = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -52,6 +59,12 @@ class ScriptedOpenAIServer:
                 return queue.popleft()
         return self.fallback.get(model, Step("no scripted reply", status=500))
 
+    def outage(self, seconds: float) -> None:
+        self.down_until = time.monotonic() + seconds
+
+    def is_down(self) -> bool:
+        return time.monotonic() < self.down_until
+
     def remaining(self, model: str) -> int:
         with self.lock:
             return len(self.queues.get(model, ()))
@@ -63,8 +76,21 @@ class ScriptedOpenAIServer:
             def log_message(self, *args) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                if double.is_down():
+                    return self._send(503, {"error": {"message": "scripted outage"}})
+                if not self.path.endswith("/models"):
+                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
+                with double.lock:
+                    double.model_listings += 1
+                    models = sorted(set(double.queues) | set(double.fallback))
+                self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "scripted"}
+                                                             for m in models]})
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                if double.is_down():
+                    return self._send(503, {"error": {"message": "scripted outage"}})
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 model = body.get("model", "")
@@ -75,6 +101,9 @@ class ScriptedOpenAIServer:
                 if step.status != 200:
                     return self._send(step.status, {"error": {"message": step.content or "scripted error",
                                                               "type": "scripted"}}, step.headers)
+                if step.misbehave == "reset":
+                    self.close_connection = True
+                    return self.connection.shutdown(2)
                 prompt = sum(len(m.get("content", "")) for m in body.get("messages", []))
                 self._send(200, {
                     "id": f"chatcmpl-{len(double.requests)}", "object": "chat.completion", "created": int(time.time()),
@@ -83,10 +112,13 @@ class ScriptedOpenAIServer:
                                  "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": prompt // 4, "completion_tokens": len(step.content) // 4,
                               "total_tokens": prompt // 4 + len(step.content) // 4},
-                }, step.headers)
+                }, step.headers, step)
 
-            def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
+            def _send(self, status: int, payload: dict, headers: dict | None = None, step: Step | None = None) -> None:
                 data = json.dumps(payload).encode()
+                misbehave = step.misbehave if step is not None else ""
+                if misbehave == "truncated":         # a well-formed HTTP reply whose JSON stops halfway
+                    data = data[: len(data) // 2]
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
@@ -94,8 +126,14 @@ class ScriptedOpenAIServer:
                     for key, value in (headers or {}).items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
+                    if misbehave == "drip":
+                        for i in range(len(data)):
+                            self.wfile.write(data[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(step.drip_s)
+                    else:
+                        self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError, OSError):
                     pass
 
         return Handler

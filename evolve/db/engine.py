@@ -7,13 +7,13 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from evolve.db.migrations import SchemaTooNew, current_version
+from evolve.db.migrations import SchemaMismatch, current_version
 from evolve.db.migrations import migrate as migrate_schema
 from evolve.db.models import SCHEMA_VERSION
 
 
 class StoreError(RuntimeError):
-    """The database cannot be used (missing, corrupt, newer than this code); one line for the user."""
+    """The database cannot be used (missing, corrupt, full, newer than this code); one line for the user."""
 
 
 def database_url(target: str | Path) -> str:
@@ -22,31 +22,68 @@ def database_url(target: str | Path) -> str:
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
-def open_engine(target: str | Path, create: bool = True, migrate: bool = True) -> Engine:
-    """`migrate=False` opens read-only in spirit: the file is not created or upgraded, only checked."""
+def sqlite_path(url: str) -> Path | None:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def describe_database_error(exc: BaseException, url: str) -> str:
+    """One line naming the file and what to do, for the errors a run's database can raise mid-campaign."""
+    orig = getattr(exc, "orig", None) or exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    where = sqlite_path(url) or url
+    lowered = reason.lower()
+    if "disk is full" in lowered or "no space left" in lowered or getattr(orig, "errno", None) == 28:
+        return f"disk full writing {where}: free some space, then `stark resume` continues (nothing recorded is lost)"
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return (f"run database {where} is corrupt ({reason}); restore it from a backup "
+                f"(`sqlite3 {where} .recover` may salvage its rows)")
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"run database {where} is read-only ({reason}); `stark status` and `stark report` can still read it"
+    return f"run database {where}: {reason}"
+
+
+def open_engine(target: str | Path, create: bool = True, migrate: bool = True, read_only: bool = False) -> Engine:
+    """`read_only` opens without writing a byte (archived runs, read-only directories): no migration, no journal
+    mode change, SQLite in `mode=ro`.  Without `create`, a missing, empty or schema-less file is refused, never
+    initialized, so a lost database cannot be silently replaced by an empty one."""
     url = database_url(target)
-    if url.startswith("sqlite:///") and not create and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise StoreError(f"run database not found: {url.removeprefix('sqlite:///')}")
-    engine = create_engine(url, future=True)
+    path = sqlite_path(url)
+    if path is not None and not create:
+        if not path.is_file():
+            raise StoreError(f"run database not found: {path}")
+        if path.stat().st_size == 0:
+            raise StoreError(f"run database {path} is empty (0 bytes): it was truncated or replaced; "
+                             "restore it from a backup (nothing was written to it)")
+    if path is not None and read_only:
+        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", future=True)
+    else:
+        engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only)
+    elif read_only:
+        engine = engine.execution_options(postgresql_readonly=True)
     try:
-        if migrate:
-            migrate_schema(engine)
+        if migrate and not read_only:
+            migrate_schema(engine, create=create)
         elif (found := current_version(engine)) != SCHEMA_VERSION:
-            raise SchemaTooNew(f"schema v{found}, this stark reads v{SCHEMA_VERSION}; open it with `stark resume` first"
-                               if found else "not a stark run database")
+            if found is None:
+                raise SchemaMismatch("not a stark run database")
+            if found < SCHEMA_VERSION:
+                raise SchemaMismatch(f"schema v{found} needs migrating to v{SCHEMA_VERSION}; "
+                                     "`stark resume RUN_DIR` migrates it (read-only commands never write)")
+            raise SchemaMismatch(f"database schema v{found} is newer than this stark (v{SCHEMA_VERSION}); upgrade stark")
     except (DatabaseError, OperationalError) as exc:
         engine.dispose()
-        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
-        raise StoreError(f"cannot open run database {url}: {reason}") from None
-    except SchemaTooNew as exc:
+        orig = getattr(exc, "orig", None) or exc
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        raise StoreError(f"cannot open run database {path or url}: {reason}") from None
+    except SchemaMismatch as exc:
         engine.dispose()
-        raise StoreError(f"cannot open run database {url}: {exc}") from None
+        raise StoreError(f"cannot open run database {path or url}: {exc}") from None
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool) -> None:
     """WAL so readers (viewer, status) never block the campaign; BEGIN IMMEDIATE for writers (engines with the
     `sqlite_immediate` execution option) so read-modify-write transactions queue instead of failing."""
 
@@ -54,13 +91,14 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        immediate = connection.get_execution_options().get("sqlite_immediate", False) and not read_only
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

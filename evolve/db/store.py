@@ -1,16 +1,19 @@
-"""The program database's operations; each method is one short transaction."""
+"""The program database's operations; each method is one short transaction, unless called inside `atomic()`,
+where they all share one (so an evaluation, the admission it causes and the end of its attempt commit together
+or not at all)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from evolve.db.engine import StoreError, open_engine
-from evolve.db.models import Campaign, Evaluation, LLMCall, Program, utcnow
+from evolve.db.engine import StoreError, database_url, open_engine
+from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
 from evolve.records import ProgramRecord, Status
 
 
@@ -23,35 +26,74 @@ def to_record(row: Program) -> ProgramRecord:
 
 
 class ProgramStore:
-    def __init__(self, target: str | Path, create: bool = True, migrate: bool = True):
-        self.engine = open_engine(target, create=create, migrate=migrate)
+    def __init__(self, target: str | Path, create: bool = True, migrate: bool = True, read_only: bool = False):
+        self.url = database_url(target)
+        self.read_only = read_only
+        self.engine = open_engine(target, create=create, migrate=migrate, read_only=read_only)
         self.sessions = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
         self.readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._current: Session | None = None
 
     def close(self) -> None:
         self.engine.dispose()
 
     def session(self) -> Session:
-        """A read session; writes go through `self.sessions.begin()`."""
+        """A read session for callers outside the store (the viewer's queries)."""
         return self.readers()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Every store call inside shares one write transaction: all of it commits, or none of it."""
+        if self._current is not None:
+            yield
+            return
+        if self.read_only:
+            raise StoreError("this run database was opened read-only")
+        with self.sessions.begin() as s:
+            self._current = s
+            try:
+                yield
+            finally:
+                self._current = None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Session]:
+        if self._current is not None:
+            yield self._current
+            self._current.flush()
+            return
+        if self.read_only:
+            raise StoreError("this run database was opened read-only")
+        with self.sessions.begin() as s:
+            yield s
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Session]:
+        """Inside `atomic()` reads see the transaction's own uncommitted writes."""
+        if self._current is not None:
+            self._current.flush()
+            yield self._current
+            return
+        with self.readers() as s:
+            yield s
 
     # campaigns -----------------------------------------------------------------------------------------------
     def create_campaign(self, name: str, problem_id: str, config: dict[str, Any]) -> int:
-        with self.sessions.begin() as s:
+        with self._write() as s:
             campaign = Campaign(name=name, problem_id=problem_id, config=config, state={}, status="running")
             s.add(campaign)
             s.flush()
             return campaign.id
 
     def campaign_id(self, name: str) -> int:
-        with self.session() as s:
+        with self._read() as s:
             found = s.scalars(select(Campaign.id).where(Campaign.name == name)).first()
         if found is None:
             raise StoreError(f"no campaign named {name!r} in this database")
         return found
 
     def campaign(self, campaign_id: int) -> dict[str, Any]:
-        with self.session() as s:
+        with self._read() as s:
             row = s.get(Campaign, campaign_id)
             return {"id": row.id, "name": row.name, "problem_id": row.problem_id, "config": row.config,
                     "state": dict(row.state or {}), "status": row.status, "created_at": row.created_at,
@@ -61,14 +103,18 @@ class ProgramStore:
         values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
         if status is not None:
             values["status"] = status
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
+
+    def set_run_status(self, campaign_id: int, status: str) -> None:
+        with self._write() as s:
+            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=status, updated_at=utcnow()))
 
     # programs ------------------------------------------------------------------------------------------------
     def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
                     generation: int, origin: str, strategy: str = "", diff: str = "",
                     status: str = Status.PROPOSED, note: str = "") -> int:
-        with self.sessions.begin() as s:
+        with self._write() as s:
             row = Program(campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
                           generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
                           code_size=len(source.encode()), objectives=[], features={})
@@ -90,7 +136,8 @@ class ProgramStore:
         failure = result.get("failure")
         profile = result.get("profile") or {}
         candidate_timing = profile.get("candidate") or {}
-        with self.sessions.begin() as s:
+        result = {**result, "provisional": True} if provisional else result
+        with self._write() as s:
             s.add(Evaluation(
                 program_id=program_id, passed=failure is None,
                 failure_stage=None if failure is None else failure["stage"],
@@ -106,12 +153,12 @@ class ProgramStore:
                 objectives=list(objectives), features=features))
 
     def set_status(self, program_id: int, status: str) -> None:
-        with self.sessions.begin() as s:
+        with self._write() as s:
             s.execute(update(Program).where(Program.id == program_id).values(status=status))
 
     def set_population(self, campaign_id: int, members: Iterable[int], evicted: Iterable[int]) -> None:
         members, evicted = list(members), list(evicted)
-        with self.sessions.begin() as s:
+        with self._write() as s:
             if members:
                 s.execute(update(Program).where(Program.id.in_(members)).values(in_population=True))
             if evicted:
@@ -120,7 +167,7 @@ class ProgramStore:
 
     def clone_to_island(self, program_id: int, island: int, attempt: int) -> int:
         """A migrant: a new row on another island whose parent is the original, scores carried over."""
-        with self.sessions.begin() as s:
+        with self._write() as s:
             original = s.get(Program, program_id)
             copy = Program(campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
                            generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
@@ -133,7 +180,7 @@ class ProgramStore:
             return copy.id
 
     def program(self, program_id: int) -> ProgramRecord:
-        with self.session() as s:
+        with self._read() as s:
             row = s.get(Program, program_id)
             if row is None:
                 raise StoreError(f"no program {program_id}")
@@ -146,11 +193,11 @@ class ProgramStore:
             query = query.where(Program.in_population == in_population)
         if statuses is not None:
             query = query.where(Program.status.in_(list(statuses)))
-        with self.session() as s:
+        with self._read() as s:
             return [to_record(row) for row in s.scalars(query)]
 
     def children(self, program_id: int) -> list[ProgramRecord]:
-        with self.session() as s:
+        with self._read() as s:
             return [to_record(row) for row in s.scalars(
                 select(Program).where(Program.parent_id == program_id).order_by(Program.id))]
 
@@ -158,16 +205,16 @@ class ProgramStore:
         """(id, score, correct, number of children) of every attempt with those statuses, from a covering index."""
         query = (select(Program.id, Program.score, Program.correct, Program.children)
                  .where(Program.campaign_id == campaign_id, Program.status.in_(list(statuses))).order_by(Program.id))
-        with self.session() as s:
+        with self._read() as s:
             return [(pid, score or 0.0, bool(correct), count) for pid, score, correct, count in s.execute(query)]
 
     def count_nodes(self, campaign_id: int, statuses: Iterable[str]) -> int:
-        with self.session() as s:
+        with self._read() as s:
             return s.scalar(select(func.count(Program.id)).where(
                 Program.campaign_id == campaign_id, Program.status.in_(list(statuses))))
 
     def nth_node(self, campaign_id: int, statuses: Iterable[str], index: int) -> int:
-        with self.session() as s:
+        with self._read() as s:
             return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
                                                      Program.status.in_(list(statuses)))
                             .order_by(Program.id).offset(index).limit(1))
@@ -175,7 +222,7 @@ class ProgramStore:
     def best_node(self, campaign_id: int, statuses: Iterable[str], expansion_penalty: float) -> int:
         """Correct nodes first, then the highest score discounted by expansions, then the oldest."""
         score = func.coalesce(Program.score, 0.0) / (1.0 + expansion_penalty * Program.children)
-        with self.session() as s:
+        with self._read() as s:
             return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
                                                      Program.status.in_(list(statuses)))
                             .order_by(Program.correct.desc(), score.desc(), Program.id).limit(1))
@@ -183,29 +230,29 @@ class ProgramStore:
     def best_program(self, campaign_id: int) -> ProgramRecord | None:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))
                  .order_by(Program.score.desc(), Program.code_size, Program.id).limit(1))
-        with self.session() as s:
+        with self._read() as s:
             row = s.scalars(query).first()
             return None if row is None else to_record(row)
 
     def evaluations(self, program_id: int) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self._read() as s:
             rows = s.scalars(select(Evaluation).where(Evaluation.program_id == program_id).order_by(Evaluation.id))
             return [dict(row.result) for row in rows]
 
     def attempts_recorded(self, campaign_id: int) -> int:
-        with self.session() as s:
+        with self._read() as s:
             return s.scalar(select(func.coalesce(func.max(Program.attempt), -1)).where(
                 Program.campaign_id == campaign_id)) + 1
 
     def status_counts(self, campaign_id: int) -> dict[str, int]:
-        with self.session() as s:
+        with self._read() as s:
             rows = s.execute(select(Program.status, func.count()).where(Program.campaign_id == campaign_id)
                              .group_by(Program.status))
             return {status: count for status, count in rows}
 
     # llm calls -----------------------------------------------------------------------------------------------
     def add_llm_calls(self, campaign_id: int, attempt: int | None, calls: Iterable[Any]) -> None:
-        with self.sessions.begin() as s:
+        with self._write() as s:
             for call in calls:
                 s.add(LLMCall(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model,
                               status=call.status, prompt_tokens=call.prompt_tokens,
@@ -213,9 +260,53 @@ class ProgramStore:
                               cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error))
 
     def llm_totals(self, campaign_id: int) -> dict[str, float]:
-        with self.session() as s:
+        with self._read() as s:
             row = s.execute(select(func.count(), func.coalesce(func.sum(LLMCall.prompt_tokens), 0),
                                    func.coalesce(func.sum(LLMCall.completion_tokens), 0),
                                    func.coalesce(func.sum(LLMCall.cost_usd), 0.0))
                             .where(LLMCall.campaign_id == campaign_id)).one()
         return {"calls": row[0], "prompt_tokens": row[1], "completion_tokens": row[2], "cost_usd": float(row[3])}
+
+    # the attempt ledger --------------------------------------------------------------------------------------
+    def begin_attempt(self, campaign_id: int, number: int, state: dict[str, Any]) -> None:
+        """Hand out attempt `number`: its ledger row and the advanced counter commit together."""
+        with self._write() as s:
+            s.add(AttemptRow(campaign_id=campaign_id, number=number, status="running"))
+            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(state=state, updated_at=utcnow()))
+
+    def end_attempt(self, campaign_id: int, number: int, outcome: str, program_id: int | None) -> None:
+        with self._write() as s:
+            s.execute(update(AttemptRow).where(AttemptRow.campaign_id == campaign_id, AttemptRow.number == number)
+                      .values(status="done", outcome=outcome, program_id=program_id, ended_at=utcnow()))
+
+    def unfinished_attempts(self, campaign_id: int) -> list[int]:
+        with self._read() as s:
+            return list(s.scalars(select(AttemptRow.number).where(
+                AttemptRow.campaign_id == campaign_id, AttemptRow.status == "running").order_by(AttemptRow.number)))
+
+    def attempts_done(self, campaign_id: int) -> int:
+        with self._read() as s:
+            return s.scalar(select(func.count()).where(AttemptRow.campaign_id == campaign_id,
+                                                       AttemptRow.status == "done"))
+
+    def attempt_programs(self, campaign_id: int, number: int) -> list[ProgramRecord]:
+        """The programs an attempt produced so far (a repair chain has several), oldest first."""
+        with self._read() as s:
+            return [to_record(row) for row in s.scalars(select(Program).where(
+                Program.campaign_id == campaign_id, Program.attempt == number, Program.origin != "migration")
+                .order_by(Program.id))]
+
+    def seed_program(self, campaign_id: int) -> ProgramRecord | None:
+        with self._read() as s:
+            row = s.scalars(select(Program).where(Program.campaign_id == campaign_id, Program.origin == "seed")
+                            .order_by(Program.id).limit(1)).first()
+            return None if row is None else to_record(row)
+
+    def provisional_result(self, program_id: int) -> bool:
+        """Whether the program's latest evaluation awaits re-measurement (so a resume re-measures, not re-screens)."""
+        evaluations = self.evaluations(program_id)
+        return bool(evaluations) and bool(evaluations[-1].get("provisional"))
+
+    def update_config(self, campaign_id: int, config: dict[str, Any]) -> None:
+        with self._write() as s:
+            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(config=config))

@@ -18,6 +18,20 @@ def _client(role: RoleSettings, settings: AgentSettings, seed: int) -> OpenAICha
     return OpenAIChatClient(role.llm, cache=cache, seed=seed)
 
 
+class _Probing:
+    """While the campaign waits out an outage it asks each role whether its endpoint answers again."""
+
+    role = None
+
+    def probe(self) -> tuple[str, str]:
+        """("", "") when the endpoint answers (or the role needs none), else (failure kind, one line)."""
+        client = getattr(self.role, "client", None)
+        if client is None:
+            return "", ""
+        failure = client.probe()
+        return ("", "") if failure is None else (failure.kind, failure.message)
+
+
 def build_planner(settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
     role = settings.planner
     if role.kind == "offline":
@@ -39,7 +53,7 @@ def build_reviewer(settings: AgentSettings, seed: int = 0, framing: TaskFraming 
     return LLMReviewer(_client(role, settings, seed), role.llm, settings.forbidden_calls, framing)
 
 
-class PlannerActor:
+class PlannerActor(_Probing):
     def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
         self.role = build_planner(settings, seed, framing)
 
@@ -47,7 +61,7 @@ class PlannerActor:
         return self.role.plan(request)
 
 
-class CoderActor:
+class CoderActor(_Probing):
     def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
         self.role = build_coder(settings, seed, framing)
 
@@ -55,7 +69,7 @@ class CoderActor:
         return self.role.code(request)
 
 
-class ReviewerActor:
+class ReviewerActor(_Probing):
     def __init__(self, settings: AgentSettings, seed: int = 0, framing: TaskFraming = KERNEL_FRAMING):
         self.role = build_reviewer(settings, seed, framing)
 

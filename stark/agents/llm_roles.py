@@ -28,7 +28,7 @@ def ask(client: LLMClient, settings: ModelSettings, system: str, role: str, sect
 def propose(reply, parent_source: str, role: str, rejected: str) -> Proposal:
     """A child program from the reply's edit, or the reason there is none."""
     if not reply.ok:
-        return Proposal(None, "", reply.calls, f"{role} LLM call failed: {reply.error}")
+        return Proposal(None, "", reply.calls, f"{role} LLM call failed: {reply.error}", reply.unavailable)
     try:
         return Proposal(apply_edit(parent_source, reply.text), reply.text, reply.calls)
     except DiffError as exc:
@@ -60,7 +60,7 @@ class LLMPlanner:
         sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
         reply = ask(self.client, self.settings, self.system, "planner", sections)
         if not reply.ok:
-            return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}")
+            return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}", reply.unavailable)
         match = re.search(r"STRATEGY:\s*(.+)", reply.text)
         strategy = match.group(1).strip()[:200] if match else "unnamed"
         instructions = reply.text.split("INSTRUCTIONS:", 1)[-1].strip()

@@ -38,6 +38,8 @@ class Plan:
     instructions: str
     calls: tuple[LLMCallRecord, ...] = ()
     error: str = ""
+    unavailable: str = ""
+    """Set when the model's endpoint was down: the attempt waits for it instead of failing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class Proposal:
     response: str
     calls: tuple[LLMCallRecord, ...] = ()
     error: str = ""
+    unavailable: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ class LLMCallRecord:
 
 @dataclass(frozen=True, slots=True)
 class ChatReply:
-    """The text (empty when every try failed) and one record per HTTP try, cached hits included."""
+    """The text (empty when every try failed) and one record per HTTP try, cached hits included.
+    `unavailable` says why, when the call failed because the endpoint was down (not because of the request)."""
 
     text: str
     calls: tuple[LLMCallRecord, ...]
+    unavailable: str = ""
 
     @property
     def ok(self) -> bool:

@@ -76,7 +76,7 @@ def test_old_database_is_migrated_forward(tmp_path, monkeypatch):
     monkeypatch.setitem(MIGRATIONS, newer, ["ALTER TABLE programs ADD COLUMN notes TEXT DEFAULT ''"])
     monkeypatch.setattr("evolve.db.migrations.SCHEMA_VERSION", newer)
     monkeypatch.setattr("evolve.db.engine.migrate_schema",
-                        lambda engine: __import__("evolve.db.migrations", fromlist=["migrate"]).migrate(engine, newer))
+                        lambda engine, **kw: __import__("evolve.db.migrations", fromlist=["migrate"]).migrate(engine, newer, **kw))
     reopened = ProgramStore(tmp_path / "run.db", create=False)
     assert current_version(reopened.engine) == newer
     with reopened.engine.connect() as conn:
@@ -92,12 +92,73 @@ def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
     store.record_evaluation(program, {"speedup_vs_eager": 1.5}, objectives=(1.5,), features={})
     with store.engine.begin() as conn:                  # turn the file back into what v1 wrote
         conn.execute(text("ALTER TABLE programs RENAME COLUMN score TO speedup"))
+        conn.execute(text("DROP TABLE attempts"))
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.close()
     reopened = ProgramStore(tmp_path / "run.db", create=False)
-    assert current_version(reopened.engine) == SCHEMA_VERSION == 2
+    assert current_version(reopened.engine) == SCHEMA_VERSION == 3
     assert reopened.program(program).score == 1.5
     reopened.close()
+
+
+def test_v2_database_gets_an_attempt_ledger_with_its_unscored_attempts_open(tmp_path):
+    store = ProgramStore(tmp_path / "run.db")
+    campaign = store.create_campaign("c", "p", {})
+    for attempt, status in ((1, "evaluated"), (2, "proposed"), (3, "invalid")):
+        store.add_program(campaign, attempt=attempt, source="x = 1\n", parent_id=None, island=0, generation=1,
+                          origin="mutation", status=status)
+    with store.engine.begin() as conn:                  # what v2 wrote: no ledger
+        conn.execute(text("DROP TABLE attempts"))
+        conn.execute(text("UPDATE schema_info SET version = 2"))
+    store.close()
+    reopened = ProgramStore(tmp_path / "run.db", create=False)
+    assert reopened.unfinished_attempts(campaign) == [2] and reopened.attempts_done(campaign) == 2
+    reopened.close()
+
+
+def test_read_only_opening_writes_nothing_and_refuses_to_migrate(tmp_path):
+    path = tmp_path / "run.db"
+    store = ProgramStore(path)
+    campaign = store.create_campaign("c", "p", {})
+    add(store, campaign, 0)
+    store.close()
+    before = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
+    reader = ProgramStore(path, create=False, read_only=True)
+    assert len(reader.programs(campaign)) == 1
+    with pytest.raises(StoreError, match="read-only"):
+        add(reader, campaign, 1)
+    reader.close()
+    assert {f.name: f.read_bytes() for f in tmp_path.iterdir()} == before
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_info SET version = 2")
+    with pytest.raises(StoreError, match="needs migrating.*stark resume"):
+        ProgramStore(path, create=False, read_only=True)
+
+
+def test_an_empty_database_file_is_refused_never_reinitialized(tmp_path):
+    empty = tmp_path / "campaign.db"
+    empty.touch()
+    for kwargs in ({"create": False}, {"create": False, "read_only": True}):
+        with pytest.raises(StoreError, match="empty \\(0 bytes\\)"):
+            ProgramStore(empty, **kwargs)
+    assert empty.stat().st_size == 0
+
+
+def test_atomic_commits_all_or_nothing(tmp_path):
+    store = ProgramStore(tmp_path / "run.db")
+    campaign = store.create_campaign("c", "p", {})
+    with pytest.raises(RuntimeError):
+        with store.atomic():
+            program = add(store, campaign, 0)
+            store.begin_attempt(campaign, 1, {"next_attempt": 2})
+            assert store.program(program).source          # visible inside the transaction
+            raise RuntimeError("disk full, say")
+    assert store.programs(campaign) == [] and store.unfinished_attempts(campaign) == []
+    with store.atomic():
+        add(store, campaign, 0)
+        store.begin_attempt(campaign, 1, {"next_attempt": 2})
+    assert len(store.programs(campaign)) == 1 and store.unfinished_attempts(campaign) == [1]
+    store.close()
 
 
 def test_newer_database_is_refused(tmp_path):

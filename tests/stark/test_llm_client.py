@@ -57,3 +57,52 @@ def test_response_cache_serves_repeats_without_http(tmp_path):
         again = client.chat("coder", MESSAGES)
         assert len(server.requests) == 1
     assert again.text == "first" and again.calls[0].status == "cached" and again.calls[0].cost_usd == 0
+
+
+@pytest.mark.parametrize("misbehaviour", [Step("{}", misbehave="truncated"), Step("", status=200),
+                                          Step("x", misbehave="reset")])
+def test_malformed_empty_and_dropped_replies_are_retried(misbehaviour):
+    with ScriptedOpenAIServer({"m": [misbehaviour, Step("finally")]}) as server:
+        reply = OpenAIChatClient(settings(server)).chat("coder", MESSAGES)
+    assert reply.ok and reply.text == "finally" and len(reply.calls) == 2
+    assert reply.calls[0].status in ("error", "empty")
+
+
+def test_a_dripping_reply_is_cut_at_the_try_timeout_not_per_read():
+    import time
+
+    with ScriptedOpenAIServer({"m": [Step("slow", misbehave="drip", drip_s=0.2), Step("fast")]}) as server:
+        started = time.monotonic()
+        reply = OpenAIChatClient(settings(server, timeout_s=1.0)).chat("coder", MESSAGES)
+        took = time.monotonic() - started
+    assert reply.text == "fast" and "still arriving" in reply.calls[0].error
+    assert took < 5.0
+
+
+def test_the_call_deadline_bounds_all_tries_together():
+    import time
+
+    with ScriptedOpenAIServer(fallback={"m": Step("down", 503)}) as server:
+        started = time.monotonic()
+        reply = OpenAIChatClient(settings(server, max_retries=50, backoff_s=0.2, call_deadline_s=1.5)).chat(
+            "coder", MESSAGES)
+        took = time.monotonic() - started
+    assert not reply.ok and reply.unavailable.startswith("HTTP 503") and took < 3.0
+
+
+def test_an_outage_is_reported_as_unavailable_but_a_bad_request_is_not():
+    with ScriptedOpenAIServer(fallback={"m": Step("down", 503)}) as server:
+        down = OpenAIChatClient(settings(server, max_retries=1)).chat("coder", MESSAGES)
+    with ScriptedOpenAIServer({"m": [Step("bad", 400)]}) as server:
+        refused = OpenAIChatClient(settings(server)).chat("coder", MESSAGES)
+    assert down.unavailable and not refused.unavailable and not refused.ok
+
+
+def test_probe_lists_models_without_spending_a_completion():
+    with ScriptedOpenAIServer({"m": [Step("x")]}) as server:
+        client = OpenAIChatClient(settings(server))
+        assert client.probe() is None
+        assert server.remaining("m") == 1 and server.model_listings == 1
+        server.outage(5)
+        failure = client.probe()
+    assert failure is not None and failure.kind == "outage"

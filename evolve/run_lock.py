@@ -1,0 +1,111 @@
+"""One writer per run: an OS lock on `<run>/lock` that dies with its process (and, for a PostgreSQL database,
+a session advisory lock keyed by the campaign's name, for writers on other machines).
+
+The lock is a POSIX record lock, so a killed holder never leaves a stale lock behind; the file's contents
+(pid, host, command, start time) only describe the holder to whoever is refused.  Readers ask whether the
+lock is held (F_GETLK) without taking it, so `stark status` never gets in a writer's way.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import struct
+import sys
+import time
+import zlib
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+LOCK_NAME = "lock"
+_FLOCK = "hhqqi4x"            # struct flock on Linux x86-64/arm64: type, whence, start, len, pid (+ padding)
+
+
+class RunLocked(RuntimeError):
+    """Another process holds the run; one line naming it."""
+
+
+def _describe(path: Path, pid: int | None) -> str:
+    try:
+        holder = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    pid = pid or holder.get("pid")
+    since = holder.get("since")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if since else "an unknown time"
+    command = holder.get("command", "stark")
+    host = holder.get("host", "?")
+    return f"pid {pid} on {host} (`{command}`, since {when})"
+
+
+def holder_of(run_root: Path) -> str | None:
+    """Who holds the run's lock, or None; never takes the lock, works on a read-only directory."""
+    path = Path(run_root) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        kind, _, _, _, pid = struct.unpack(_FLOCK, answer)
+    finally:
+        os.close(fd)
+    return None if kind == fcntl.F_UNLCK else _describe(path, pid)
+
+
+class RunLock:
+    """Held for as long as a `stark run` or `stark resume` drives the campaign."""
+
+    def __init__(self, run_root: Path):
+        self.path = Path(run_root) / LOCK_NAME
+        self.fd: int | None = None
+        self.pg_connection = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RunLocked(f"{self.path.parent} is in use by {holder_of(self.path.parent) or 'another process'}; "
+                            "wait for it to finish or stop it first") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
+                                 "command": " ".join(["stark", *sys.argv[1:3]])[:200]}).encode())
+        self.fd = fd
+
+    def hold_database(self, engine: Engine, campaign_name: str) -> None:
+        """On PostgreSQL, also hold an advisory lock, so writers with different run directories (other machines)
+        are refused too.  It lives as long as this connection."""
+        if engine.dialect.name != "postgresql":
+            return
+        key = zlib.crc32(f"stark:{campaign_name}".encode())
+        connection = engine.connect()
+        if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            connection.close()
+            raise RunLocked(f"campaign {campaign_name!r} is being run by another stark process on this database "
+                            "(PostgreSQL advisory lock held); wait for it to finish or stop it first")
+        connection.commit()
+        self.pg_connection = connection
+
+    def release(self) -> None:
+        if self.pg_connection is not None:
+            try:
+                self.pg_connection.close()
+            except Exception:  # noqa: BLE001 - the server may be gone; its session lock went with it
+                pass
+            self.pg_connection = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
