@@ -163,9 +163,14 @@ def failed_at_start(run_dir: RunDir) -> bool:
     """A run that never got past its seed (or never created its database) can be started over in place."""
     try:
         config = build(CampaignConfig, run_dir.read_config())
-        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
     except Exception:  # noqa: BLE001 - anything unreadable is not ours to replace
-        return not run_dir.database.exists()
+        return False
+    if not config.campaign.database and not run_dir.database.exists():
+        return True
+    try:
+        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
+    except Exception:  # noqa: BLE001
+        return False
     try:
         campaign_id = store.campaign_id(config.campaign.name)
         return store.campaign(campaign_id)["status"] == RunStatus.FAILED and store.attempts_done(campaign_id) == 0
@@ -192,6 +197,7 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
     with RunLock(run_dir.root) as lock:
         store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
         try:
+            store.check_integrity()
             campaign_id = store.campaign_id(config.campaign.name)
             campaign = store.campaign(campaign_id)
             check_compatible(campaign["config"], data, run_dir.config)

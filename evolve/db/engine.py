@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import urllib.parse
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from evolve.db.migrations import SchemaMismatch, current_version
@@ -24,6 +28,15 @@ def database_url(target: str | Path) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def read_only_uri(path: Path) -> str:
+    """SQLite's read-only mode still needs the WAL index (-shm), which it cannot create in a read-only directory;
+    there, a database with no pending WAL is opened as immutable, which reads the same rows without it."""
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    immutable = "&immutable=1" if not os.access(path.parent, os.W_OK) and not pending else ""
+    return f"file:{urllib.parse.quote(str(path))}?mode=ro{immutable}"
 
 
 def describe_database_error(exc: BaseException, url: str) -> str:
@@ -54,8 +67,10 @@ def open_engine(target: str | Path, create: bool = True, migrate: bool = True, r
         if path.stat().st_size == 0:
             raise StoreError(f"run database {path} is empty (0 bytes): it was truncated or replaced; "
                              "restore it from a backup (nothing was written to it)")
-    if path is not None and read_only:
-        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", future=True)
+    if path is not None:            # a creator, so that no character of the path is read as URL syntax
+        uri = read_only_uri(path) if read_only else f"file:{urllib.parse.quote(str(path))}"
+        engine = create_engine("sqlite://", future=True, poolclass=QueuePool,
+                               creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     else:
         engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":

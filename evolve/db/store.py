@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evolve.db.engine import StoreError, database_url, open_engine
@@ -89,8 +90,27 @@ class ProgramStore:
         with self._read() as s:
             found = s.scalars(select(Campaign.id).where(Campaign.name == name)).first()
         if found is None:
-            raise StoreError(f"no campaign named {name!r} in this database")
+            self.check_integrity()
+            raise StoreError(f"no campaign named {name!r} in {self.where}")
         return found
+
+    @property
+    def where(self) -> str:
+        return self.url.removeprefix("sqlite:///")
+
+    def check_integrity(self) -> None:
+        """SQLite's quick check (reads every page once): a damaged file is refused before anything is written to
+        it, or named as damaged when a lookup finds nothing."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                verdict = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+        except DatabaseError as exc:
+            verdict = [str(getattr(exc, "orig", exc))]
+        if verdict != ["ok"]:
+            raise StoreError(f"run database {self.where} is corrupt ({verdict[0][:120]}); restore it from a backup "
+                             f"(`sqlite3 {self.where} .recover` may salvage its rows)")
 
     def campaign(self, campaign_id: int) -> dict[str, Any]:
         with self._read() as s:
