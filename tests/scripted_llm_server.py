@@ -29,7 +29,9 @@ class Step:
 
 
 class ScriptedOpenAIServer:
-    def __init__(self, script: dict[str, list[Step]] | None = None, fallback: dict[str, Step] | None = None):
+    def __init__(self, script: dict[str, list[Step]] | None = None, fallback: dict[str, Step] | None = None,
+                 require_key: str = ""):
+        self.require_key = require_key
         self.queues = {model: deque(steps) for model, steps in (script or {}).items()}
         self.fallback = dict(fallback or {})
         self.requests: list[dict] = []
@@ -76,7 +78,16 @@ class ScriptedOpenAIServer:
             def log_message(self, *args) -> None:
                 pass
 
+            def refused(self) -> bool:
+                """A server that wants a key answers 401 to anything without it, as hosted APIs do."""
+                if double.require_key and self.headers.get("authorization") != f"Bearer {double.require_key}":
+                    self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+                    return True
+                return False
+
             def do_GET(self) -> None:
+                if self.refused():
+                    return
                 if double.is_down():
                     return self._send(503, {"error": {"message": "scripted outage"}})
                 if not self.path.endswith("/models"):
@@ -89,6 +100,8 @@ class ScriptedOpenAIServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                if self.refused():
+                    return
                 if double.is_down():
                     return self._send(503, {"error": {"message": "scripted outage"}})
                 if not self.path.endswith("/chat/completions"):
