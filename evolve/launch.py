@@ -29,7 +29,7 @@ from evolve.progress import CampaignProgress
 from evolve.records import RunStatus
 from evolve.run_dir import RunDir
 from evolve.run_config import build_run_config, check_compatible, read_run_config
-from evolve.run_lock import RunLock, holder_of
+from evolve.run_lock import RunLock, RunLocked, holder_of, live_status
 from evolve.typed_config import build, to_data
 from kernelbench.score_label import ScoreLabel, score_label
 
@@ -130,8 +130,9 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
                    console: Console | None = None, show_progress: bool = True) -> CampaignSummary:
     config = load_config(config_path, list(overrides))
     check_startable(config)
-    ensure_ray()
     run_dir = run_dir_for(config, runs_root)
+    refuse_taken(run_dir)                    # before Ray starts: a refusal should take a moment, not seconds
+    ensure_ray()
     created = not run_dir.root.exists()
     run_dir.root.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir.root)
@@ -142,10 +143,8 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
             shutil.rmtree(run_dir.root, ignore_errors=True)
         raise
     try:
+        refuse_taken(run_dir, locked_by_us=True)
         if run_dir.config.exists():
-            if not failed_at_start(run_dir):
-                raise CampaignError(f"{run_dir.root} already holds a campaign; `stark resume {run_dir.root}` "
-                                    "continues it")
             clear_failed_start(run_dir)
         run_dir.write_config(to_data(config))
         store = ProgramStore(run_dir.database_target(config.campaign.database))
@@ -157,6 +156,13 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
             store.close()
     finally:
         lock.release()
+
+
+def refuse_taken(run_dir: RunDir, locked_by_us: bool = False) -> None:
+    if not locked_by_us and (holder := holder_of(run_dir.root)) is not None:
+        raise RunLocked(f"{run_dir.root} is in use by {holder}; wait for it to finish or stop it first")
+    if run_dir.config.exists() and not failed_at_start(run_dir):
+        raise CampaignError(f"{run_dir.root} already holds a campaign; `stark resume {run_dir.root}` continues it")
 
 
 def failed_at_start(run_dir: RunDir) -> bool:
@@ -197,6 +203,7 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
     with RunLock(run_dir.root) as lock:
         store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
         try:
+            lock.hold_database(store.engine, config.campaign.name)
             store.check_integrity()
             campaign_id = store.campaign_id(config.campaign.name)
             campaign = store.campaign(campaign_id)
@@ -209,7 +216,6 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
             check_budget_left(config, campaign, store.unfinished_attempts(campaign_id), run_dir)
             check_startable(config)
             ensure_ray()
-            lock.hold_database(store.engine, config.campaign.name)
             run_dir.append_log("resume", more=extra_iterations)
             return _drive(config, run_dir, store, campaign_id, console, show_progress)
         finally:
@@ -281,13 +287,6 @@ def summarize(store: ProgramStore, campaign_id: int, holder: str = "") -> Campai
                            None if best is None else label.value(best.score), label,
                            float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())),
                            tuple(interval) if interval else None, bool(latest.get("remeasured")), holder)
-
-
-def live_status(status: str, holder: str | None) -> str:
-    """The database says `running` until a run records how it ended; a kill -9 never does."""
-    if status in RunStatus.ACTIVE and not holder:
-        return "stopped unexpectedly (killed?); `stark resume` continues it"
-    return status
 
 
 def campaign_status(run_root: str | Path) -> CampaignSummary:

@@ -41,7 +41,7 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
                 speedup_vs_eager=None if best is None else result.get("speedup_vs_eager", best.score),
                 speedup_vs_compile=result.get("speedup_vs_compile"),
                 best_program=None if best is None else best.id,
-                attempts=max(0, campaign["state"].get("next_attempt", 1) - 1),
+                attempts=store.attempts_done(campaign_id),
                 attempts_to_first_correct=min((p.attempt for p in correct), default=None),
                 tokens=int(llm["prompt_tokens"] + llm["completion_tokens"]), cost_usd=float(llm["cost_usd"]),
                 speedup_interval=_interval(result)))

@@ -1,9 +1,11 @@
 """One writer per run: an OS lock on `<run>/lock` that dies with its process (and, for a PostgreSQL database,
 a session advisory lock keyed by the campaign's name, for writers on other machines).
 
-The lock is a POSIX record lock, so a killed holder never leaves a stale lock behind; the file's contents
-(pid, host, command, start time) only describe the holder to whoever is refused.  Readers ask whether the
-lock is held (F_GETLK) without taking it, so `stark status` never gets in a writer's way.
+The lock is a Linux open-file-description lock (F_OFD_SETLK): the kernel drops it when its holder dies, so
+a killed holder never leaves a stale lock, and unlike a classic POSIX record lock it is not dropped when the
+holder happens to open and close the same file elsewhere.  The file's contents (pid, host, command, start
+time) only describe the holder to whoever is refused.  Readers ask whether the lock is held (F_OFD_GETLK)
+without taking it, so `stark status` never gets in a writer's way.
 """
 
 from __future__ import annotations
@@ -24,16 +26,24 @@ LOCK_NAME = "lock"
 _FLOCK = "hhqqi4x"            # struct flock on Linux x86-64/arm64: type, whence, start, len, pid (+ padding)
 
 
+def live_status(status: str, holder: str | None) -> str:
+    """The database says `running` until a run records how it ended; a kill -9 never does, so a run that says
+    it is active while nobody holds its lock was killed."""
+    if status in ("running", "waiting for LLM") and not holder:
+        return "stopped unexpectedly (killed?); `stark resume` continues it"
+    return status
+
+
 class RunLocked(RuntimeError):
     """Another process holds the run; one line naming it."""
 
 
-def _describe(path: Path, pid: int | None) -> str:
+def _describe(path: Path) -> str:
     try:
         holder = json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
         holder = {}
-    pid = pid or holder.get("pid")
+    pid = holder.get("pid", "?")
     since = holder.get("since")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if since else "an unknown time"
     command = holder.get("command", "stark")
@@ -50,11 +60,10 @@ def holder_of(run_root: Path) -> str | None:
         return None
     try:
         query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
-        kind, _, _, _, pid = struct.unpack(_FLOCK, answer)
+        kind = struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_OFD_GETLK, query))[0]
     finally:
         os.close(fd)
-    return None if kind == fcntl.F_UNLCK else _describe(path, pid)
+    return None if kind == fcntl.F_UNLCK else _describe(path)
 
 
 class RunLock:
@@ -68,7 +77,7 @@ class RunLock:
     def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
         except OSError:
             os.close(fd)
             raise RunLocked(f"{self.path.parent} is in use by {holder_of(self.path.parent) or 'another process'}; "

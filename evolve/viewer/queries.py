@@ -12,6 +12,7 @@ from evolve.db.models import Evaluation, LLMCall, Program
 from evolve.db.store import ProgramStore
 from evolve.population import cell_of
 from evolve.islands import individual
+from evolve.run_lock import holder_of, live_status
 from evolve.runs_index import RunEntry
 from kernelbench.score_label import score_label
 
@@ -36,8 +37,9 @@ def campaign_overview(entry: RunEntry, store: ProgramStore) -> dict[str, Any]:
             slot["cells"][cell] = score
     counts = store.status_counts(campaign_id)
     return {
-        "key": entry.key, "name": campaign["name"], "problem": campaign["problem_id"], "status": campaign["status"],
-        "attempts": max(0, campaign["state"].get("next_attempt", 1) - 1), "counts": counts,
+        "key": entry.key, "name": campaign["name"], "problem": campaign["problem_id"],
+        "status": live_status(campaign["status"], holder_of(entry.run_dir.root)),
+        "attempts": store.attempts_done(campaign_id), "counts": counts,
         "programs": sum(counts.values()), "best": None if best is None else {"id": best.id, "score": best.score},
         "llm": store.llm_totals(campaign_id), "elapsed_s": campaign["state"].get("elapsed_s", 0.0),
         "updated_at": str(campaign["updated_at"]), "islands": [islands[k] for k in sorted(islands)],

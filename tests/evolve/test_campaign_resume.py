@@ -1,4 +1,5 @@
-"""The offline campaign as a user runs it: `stark run`, killed mid-run, `stark resume`, `stark status`."""
+"""The offline campaign as a user runs it: `stark run`, killed mid-run, `stark resume`, `stark status`.
+(Every other kind of fault, on a faster problem, is in tests/faults.)"""
 
 import json
 import os
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from tests.conftest import REPO
+from tests.faults.harness import RunDatabase, assert_exactly_once
 
 pytestmark = pytest.mark.slow
 ITERATIONS = 24
@@ -55,6 +57,7 @@ def test_killed_run_resumes_without_losing_evaluated_programs(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     summary = json.loads(status.stdout)
     assert summary["status"] == "finished" and summary["attempts"] == ITERATIONS
+    assert_exactly_once(RunDatabase(db), ITERATIONS, 12)
     assert summary["counts"].get("proposed", 0) == 0
     with sqlite3.connect(db) as conn:
         seed_speedup = conn.execute("SELECT score FROM programs WHERE origin = 'seed'").fetchone()[0]
@@ -92,26 +95,3 @@ def test_status_of_a_corrupt_database_is_one_line(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().startswith("error: cannot open run database") and "file is not a database" in run.stderr
     assert (run_dir / "campaign.db").read_bytes() == b"garbage" * 200
-
-
-def test_ctrl_c_saves_and_resume_finishes(tmp_path):
-    runs = tmp_path / "runs"
-    db = runs / "matmul-offline" / "campaign.db"
-    run = stark("run", "runs/matmul_offline.toml", "--runs-root", str(runs), "--no-progress",
-                "--set", "budget.iterations=40")
-    deadline = time.monotonic() + 240
-    while len(evaluated(db)) < 6 and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.2)
-    run.send_signal(signal.SIGINT)
-    output, _ = run.communicate(timeout=120)
-    assert run.returncode == 130, output
-    assert "stark resume" in output
-    status = subprocess.run([sys.executable, "-m", "stark.cli", "status", str(runs / "matmul-offline"), "--json"],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert json.loads(status.stdout)["status"] == "interrupted"
-    before = evaluated(db)
-    resumed = stark("resume", str(runs / "matmul-offline"), "--no-progress")
-    output, _ = resumed.communicate(timeout=400)
-    assert resumed.returncode == 0, output
-    after = evaluated(db)
-    assert all(after[pid] == row for pid, row in before.items()) and len(after) > len(before)

@@ -151,3 +151,17 @@ def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
         detail = page.inner_text("#program")
         assert "extra@0" in detail and "holdout" in detail and "extra_mean 0." in detail
         browser.close()
+
+
+def test_a_run_that_says_running_but_has_no_writer_shows_as_killed(viewer, runs_root):
+    import shutil
+    import sqlite3
+
+    killed = runs_root / "killed-copy"
+    shutil.copytree(runs_root / "scratchpad-offline", killed)
+    with sqlite3.connect(killed / "campaign.db") as conn:      # what a kill -9 leaves: the status never updated
+        conn.execute("UPDATE campaigns SET status = 'running'")
+    try:
+        assert get(f"{viewer}/api/campaigns/killed-copy")["status"].startswith("stopped unexpectedly")
+    finally:
+        shutil.rmtree(killed)
