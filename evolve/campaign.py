@@ -398,7 +398,13 @@ class Campaign:
                 return
             self.on_result(attempt, result)
             return
-        outcome = ray.get(ref)
+        try:
+            outcome = ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:     # an agent's own bug on odd model output: this attempt only
+            cause = exc.as_instanceof_cause()
+            line = (str(cause).strip().splitlines() or [type(cause).__name__])[-1][:300]
+            self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", f"{phase} agent raised: {line}")
+            return
         self.store.add_llm_calls(self.campaign_id, attempt.number, getattr(outcome, "calls", ()))
         if unavailable := getattr(outcome, "unavailable", ""):
             self.stall(phase, attempt, request, unavailable)

@@ -15,7 +15,7 @@ from tests.conftest import REPO
 from tests.faults.harness import RunDatabase, assert_exactly_once
 
 pytestmark = pytest.mark.slow
-ITERATIONS = 24
+ITERATIONS = 20
 
 
 def stark(*args, **kwargs):
@@ -40,12 +40,12 @@ def test_killed_run_resumes_without_losing_evaluated_programs(tmp_path):
     run = stark("run", "runs/matmul_offline.toml", "--runs-root", str(runs), "--no-progress",
                 "--set", f"budget.iterations={ITERATIONS}", "--set", "budget.wall_time_s=0")
     deadline = time.monotonic() + 240
-    while len(evaluated(db)) < 8 and time.monotonic() < deadline and run.poll() is None:
+    while len(evaluated(db)) < 6 and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.2)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     before = evaluated(db)
-    assert len(before) >= 8, run.stdout.read()
+    assert len(before) >= 6, run.stdout.read()
 
     resumed = stark("resume", str(runs / "matmul-offline"), "--no-progress")
     output, _ = resumed.communicate(timeout=400)

@@ -3,7 +3,8 @@
 The invariants are what "exactly once" means here: every attempt number of the budget is in the ledger once
 and done; no program is left unscored; no program has two final evaluations; every program an attempt
 produced belongs to a number of the budget; every correct program was admitted to the population (and is
-still in it, or was evicted on record); no island is over capacity.
+still in it, or was evicted on record), and only correct ones are in it.  (Island capacity is the population's
+own policy, not a crash-safety property: ties on the first Pareto front are all kept as elites.)
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from evolve.db.engine import database_url
 from tests.conftest import REPO
 
 FAST_CAMPAIGN = ["--set", "pipeline.proposals_in_flight=2", "--set", "pipeline.evaluators=2"]
+STARTED: list[subprocess.Popen] = []
+"""Every CLI process a test started; tests/faults/conftest.py kills what is left when the test ends."""
 
 
 def stark(*args: str, env: dict | None = None, prefix: tuple[str, ...] = ()) -> subprocess.Popen:
     """The CLI in its own process group (so a kill takes its Ray workers with it)."""
-    return subprocess.Popen([*prefix, sys.executable, "-m", "stark.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            env={**os.environ, **(env or {})})
+    process = subprocess.Popen([*prefix, sys.executable, "-m", "stark.cli", *args], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, **(env or {})})
+    STARTED.append(process)
+    return process
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str, str]:
@@ -104,7 +109,7 @@ class RunDatabase:
             self.engine.dispose()
 
 
-def assert_exactly_once(db: RunDatabase, budget: int, capacity: int) -> None:
+def assert_exactly_once(db: RunDatabase, budget: int, capacity: int | None = None) -> None:
     numbers = [n for (n,) in db.query("SELECT number FROM attempts ORDER BY number")]
     assert numbers == list(range(1, budget + 1)), f"attempt ledger {numbers}"
     open_ = db.query("SELECT number FROM attempts WHERE status <> 'done'")
@@ -124,9 +129,7 @@ def assert_exactly_once(db: RunDatabase, budget: int, capacity: int) -> None:
         if status == "evaluated" and correct:
             assert in_population or evicted_at is not None, f"correct program {pid} was never admitted"
         if in_population:
-            assert correct, f"incorrect program {pid} in the population"
-    per_island = Counter(island for *_, in_population, _, island in programs if in_population)
-    assert all(count <= capacity for count in per_island.values()), f"islands over capacity: {per_island}"
+            assert correct and status == "evaluated", f"program {pid} ({status}) in the population"
 
 
 def _provisional(result) -> bool:

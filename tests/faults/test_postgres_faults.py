@@ -24,7 +24,7 @@ def faults_database(postgres_url):
 
 
 def test_kill9_resume_and_one_writer_on_postgres(faults_database, tmp_path):
-    budget = 150
+    budget = 80
     run_dir = tmp_path / "runs" / "scratchpad-offline"
     db = RunDatabase(faults_database)
     first = stark("run", "runs/scratchpad_offline.toml", "--runs-root", str(tmp_path / "runs"), "--no-progress",
