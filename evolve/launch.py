@@ -12,6 +12,7 @@ import errno
 import os
 import shutil
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -242,6 +243,9 @@ def graceful_sigterm() -> Iterator[None]:
     def stop(_signum, _frame):
         raise Terminated("SIGTERM")
 
+    if threading.current_thread() is not threading.main_thread():
+        yield                          # a campaign driven from a thread (tests, notebooks): signals are not ours
+        return
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         yield

@@ -1,4 +1,5 @@
-"""The same program database on a real PostgreSQL server (started by the test, installed by .ci/run)."""
+"""The same program database on a real PostgreSQL server (started by the test, installed by .ci/run); whole
+campaigns on PostgreSQL, killed and resumed, are in tests/faults/test_postgres_faults.py."""
 
 from evolve.db import ProgramStore
 from evolve.db.migrations import current_version
@@ -24,23 +25,3 @@ def test_round_trip_and_queries_on_postgres(postgres_url):
     reopened = ProgramStore(postgres_url, create=False)
     assert reopened.campaign(reopened.campaign_id("pg"))["config"] == {"a": [1, 2]}
     reopened.close()
-
-
-def test_campaign_runs_on_postgres(postgres_url, ray_session, tmp_path):
-    from evolve.launch import start_campaign
-    from tests.conftest import CANDIDATES
-    from tests.evolve.test_campaign_llm import FALLBACK, role
-    from tests.scripted_llm_server import ScriptedOpenAIServer
-
-    with ScriptedOpenAIServer(fallback=FALLBACK) as server:
-        config = tmp_path / "c.toml"
-        text = (f'[campaign]\nname = "on-postgres"\nproblem = "level1/relu"\n'
-                f'seed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\ndatabase = "{postgres_url}"\n'
-                f'[budget]\niterations = 4\n[evaluator]\ntrials = 1\nrepeats = 3\nthreads = 1\n')
-        for name in ("planner", "coder", "reviewer"):
-            text += f"[agents.{name}]\n" + role(name, server.base_url)
-        config.write_text(text)
-        summary = start_campaign(config, runs_root=tmp_path / "runs", show_progress=False)
-    assert summary.status == "finished" and summary.attempts == 4
-    assert summary.counts == {Status.EVALUATED: 6}
-    assert not (tmp_path / "runs" / "on-postgres" / "campaign.db").exists()
