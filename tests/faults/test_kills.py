@@ -3,7 +3,9 @@ on one run, a second writer refused meanwhile, and what `stark status` says thro
 with each attempt number of the budget done exactly once, nothing scored lost or scored twice, and wall time
 counted across the kills."""
 
+import json
 import signal
+import time
 
 import pytest
 
@@ -50,6 +52,10 @@ def test_kill9_sigterm_and_ctrl_c_in_turn_lose_and_repeat_nothing(tmp_path):
     assert all(db.scored()[pid] == row for pid, row in scored.items())
     assert db.elapsed_s() > elapsed
     assert status_json(run_dir)["status"] == "finished"
+    started = time.monotonic()                             # a spent budget is refused at once, before Ray starts
+    code, _, err = run_cli("resume", str(run_dir), "--no-progress", timeout=60)
+    assert code == 2 and f"already made all {budget} attempts" in err and "--more N" in err, err
+    assert time.monotonic() - started < 20
 
     writer = stark("resume", str(run_dir), "--no-progress", "--more", "100000")   # one writer at a time
     reached = db.done_attempts() + 3
@@ -61,3 +67,4 @@ def test_kill9_sigterm_and_ctrl_c_in_turn_lose_and_repeat_nothing(tmp_path):
     writer.send_signal(signal.SIGINT)
     code, _, err = finish(writer, timeout=120)
     assert code == 130, err
+    assert json.loads((run_dir / "config.json").read_text())["budget"]["iterations"] == budget + 100000

@@ -85,7 +85,7 @@ def test_an_outage_pauses_the_campaign_and_it_carries_on_when_the_endpoint_is_ba
 
 
 def test_an_endpoint_that_never_comes_back_stops_the_run_cleanly_and_resume_finishes(tmp_path):
-    budget = 6
+    budget = 3
     with ScriptedOpenAIServer(fallback={"planner-model": PLAN, "coder-model": rewrite(0.5)}) as server:
         config = tmp_path / "c.toml"
         config.write_text(config_text(server.base_url, "gone", budget, outage_s=3.0))
