@@ -26,6 +26,7 @@ from evaluators.build_cache import default_root
 from evaluators.config import EvalRequest
 from evaluators.pool import EvaluatorPool, PoolDispatcher
 from evaluators.records import EvalResult, Stage
+from evolve.campaign_error import CampaignError
 from evolve.config import CampaignConfig
 from evolve.db.store import ProgramStore
 from evolve.features import program_features, program_metrics
@@ -41,8 +42,6 @@ from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.diffs import unified_diff
 
 
-class CampaignError(RuntimeError):
-    """The campaign cannot go on (seed program fails, name taken, ...); one line for the user."""
 
 
 class LLMUnavailable(RuntimeError):

@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from evolve.campaign import Campaign, CampaignError
+from evolve.campaign_error import CampaignError
 from evolve.config import CampaignConfig, load_config
 from evolve.db.engine import StoreError, describe_database_error
 from evolve.db.store import ProgramStore
@@ -258,6 +258,8 @@ def _drive(config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaig
     label = score_label(config.campaign.problem, config.evolve.objectives)
     try:
         with graceful_sigterm(), CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
+            from evolve.campaign import Campaign       # torch, Ray and the evaluators: not for `stark status`
+
             try:
                 campaign = Campaign(config, run_dir, store, campaign_id, progress)
             except Exception as exc:

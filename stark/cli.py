@@ -241,7 +241,7 @@ def _user_error(exc: Exception) -> str:
 
 
 def _drive_campaign(start) -> None:
-    from evolve.campaign import CampaignError
+    from evolve.campaign_error import CampaignError
     from evolve.db.engine import StoreError
     from evolve.launch import Terminated
     from evolve.run_lock import RunLocked
