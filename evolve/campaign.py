@@ -42,8 +42,6 @@ from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.diffs import unified_diff
 
 
-
-
 class LLMUnavailable(RuntimeError):
     """An LLM endpoint stayed down past `pipeline.llm_outage_s`, or rejects the key: the run stops cleanly."""
 
@@ -278,6 +276,11 @@ class Campaign:
         settings = getattr(self.config.agents, role).llm
         return f"{role} LLM endpoint {settings.base_url} (model {settings.model}): {what}"
 
+    def submit_evaluation(self, attempt: Attempt, source: str, remeasure: bool) -> None:
+        """To the pool: the plain evaluation, or the longer re-measurement of a would-be best."""
+        request = self.remeasure_request(source) if remeasure else self.request(source)
+        self.refs[self.dispatch.submit(request)] = ("evaluate", attempt, None)
+
     def call_agent(self, phase: str, attempt: Attempt, request: Any) -> None:
         actor, method = ACTOR_OF_PHASE[phase]
         self.refs[getattr(self.agents[actor], method).remote(request)] = (phase, attempt, request)
@@ -354,8 +357,7 @@ class Campaign:
                 continue
             attempt.remeasured = self.store.provisional_result(last.id)
             self.active.add(number)
-            again = self.remeasure_request if attempt.remeasured else self.request
-            self.refs[self.dispatch.submit(again(last.source))] = ("evaluate", attempt, None)
+            self.submit_evaluation(attempt, last.source, attempt.remeasured)
             self.run_dir.append_log("re-evaluate", program=last.id, attempt=number, remeasure=attempt.remeasured)
 
     # stages of an attempt ---------------------------------------------------------------------------------------
@@ -391,9 +393,7 @@ class Campaign:
         if phase == "evaluate":
             result = self.dispatch.finish(ref)
             if result is None:
-                program = self.store.program(attempt.program_id)
-                again = self.remeasure_request if attempt.remeasured else self.request
-                self.refs[self.dispatch.submit(again(program.source))] = ("evaluate", attempt, None)
+                self.submit_evaluation(attempt, self.store.program(attempt.program_id).source, attempt.remeasured)
                 return
             self.on_result(attempt, result)
             return
@@ -440,7 +440,7 @@ class Campaign:
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
             generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy,
             diff=unified_diff(parent.source, source))
-        self.refs[self.dispatch.submit(self.request(source))] = ("evaluate", attempt, None)
+        self.submit_evaluation(attempt, source, remeasure=False)
 
     def needs_remeasure(self, attempt: Attempt, result: EvalResult) -> bool:
         """A would-be best, or an implausibly large speedup, is measured again before it counts."""
@@ -462,7 +462,7 @@ class Campaign:
             self.record_result(program.id, program.source, result, provisional=True)
             attempt.remeasured = True
             self.run_dir.append_log("re-measure", program=program.id, speedup=result.speedup_vs_eager)
-            self.refs[self.dispatch.submit(self.remeasure_request(program.source))] = ("evaluate", attempt, None)
+            self.submit_evaluation(attempt, program.source, remeasure=True)
             return
         repair = (not result.passed and attempt.repairs_left > 0
                   and result.failure.stage in (Stage.COMPILE, Stage.VERIFY))

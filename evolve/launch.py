@@ -8,7 +8,6 @@ line naming the file, with everything already recorded intact.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import signal
@@ -20,17 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from sqlalchemy.exc import DatabaseError, OperationalError
 
 from evolve.campaign_error import CampaignError
 from evolve.config import CampaignConfig, load_config
-from evolve.db.engine import StoreError, describe_database_error
+from evolve.db.engine import database_errors_as_one_line
 from evolve.db.store import ProgramStore
 from evolve.progress import CampaignProgress
 from evolve.records import RunStatus
 from evolve.run_dir import RunDir
 from evolve.run_config import build_run_config, check_compatible, read_run_config
-from evolve.run_lock import RunLock, RunLocked, holder_of, live_status
+from evolve.run_lock import RunLock, holder_of, live_status, refuse_if_held
 from evolve.typed_config import build, to_data
 from kernelbench.score_label import ScoreLabel, score_label
 
@@ -115,15 +113,14 @@ def check_endpoints(config: CampaignConfig) -> None:
         raise CampaignError(f"{role} LLM endpoint {llm.base_url} (model {llm.model}) {what}")
 
 
-def check_startable(config: CampaignConfig, llm: bool = True) -> None:
+def check_startable(config: CampaignConfig) -> None:
     from kernelbench.registry import resolve_problem
 
     if not Path(config.campaign.seed_program).is_file():
         raise CampaignError(f"seed program not found: {config.campaign.seed_program}")
     section = config.campaign
     resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
-    if llm:
-        check_endpoints(config)
+    check_endpoints(config)
 
 
 # starting and resuming ----------------------------------------------------------------------------------------
@@ -160,8 +157,8 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
 
 
 def refuse_taken(run_dir: RunDir, locked_by_us: bool = False) -> None:
-    if not locked_by_us and (holder := holder_of(run_dir.root)) is not None:
-        raise RunLocked(f"{run_dir.root} is in use by {holder}; wait for it to finish or stop it first")
+    if not locked_by_us:
+        refuse_if_held(run_dir.root)
     if run_dir.config.exists() and not failed_at_start(run_dir):
         raise CampaignError(f"{run_dir.root} already holds a campaign; `stark resume {run_dir.root}` continues it")
 
@@ -256,23 +253,17 @@ def graceful_sigterm() -> Iterator[None]:
 def _drive(config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
            console: Console | None, show_progress: bool) -> CampaignSummary:
     label = score_label(config.campaign.problem, config.evolve.objectives)
-    try:
+    with database_errors_as_one_line(store.url):
         with graceful_sigterm(), CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
             from evolve.campaign import Campaign       # torch, Ray and the evaluators: not for `stark status`
 
             try:
                 campaign = Campaign(config, run_dir, store, campaign_id, progress)
             except Exception as exc:
-                store.set_run_status(campaign_id, RunStatus.FAILED)
+                store.save_state(campaign_id, status=RunStatus.FAILED)
                 run_dir.append_log(RunStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:500])
                 raise
             campaign.run()
-    except (DatabaseError, OperationalError) as exc:
-        raise StoreError(describe_database_error(exc, store.url)) from None
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise StoreError(describe_database_error(exc, str(run_dir.root))) from None
-        raise
     return summarize(store, campaign_id)
 
 
@@ -302,9 +293,8 @@ def campaign_status(run_root: str | Path) -> CampaignSummary:
     store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
     try:
         holder = holder_of(run_dir.root) or ""
-        summary = summarize(store, store.campaign_id(config.campaign.name), holder)
-    except (DatabaseError, OperationalError) as exc:
-        raise StoreError(describe_database_error(exc, store.url)) from None
+        with database_errors_as_one_line(store.url):
+            summary = summarize(store, store.campaign_id(config.campaign.name), holder)
     finally:
         store.close()
     return replace(summary, status=live_status(summary.status, holder))

@@ -39,11 +39,8 @@ class RunDir:
         return configured or str(self.database)
 
     def write_config(self, data: dict[str, Any]) -> None:
-        """Whole or not at all: a kill mid-write must not leave a half config.json."""
         self.root.mkdir(parents=True, exist_ok=True)
-        temporary = self.config.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(data, indent=2, sort_keys=True))
-        temporary.replace(self.config)
+        _write_whole(self.config, json.dumps(data, indent=2, sort_keys=True))
 
     def read_config(self) -> dict[str, Any]:
         if not self.config.is_file():
@@ -54,10 +51,15 @@ class RunDir:
         return data
 
     def write_best(self, source: str) -> None:
-        temporary = self.best.with_suffix(".tmp")
-        temporary.write_text(source)
-        temporary.replace(self.best)
+        _write_whole(self.best, source)
 
     def append_log(self, event: str, **fields: Any) -> None:
         with open(self.log, "a") as log:
             log.write(json.dumps({"time": round(time.time(), 3), "event": event, **fields}, default=str) + "\n")
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Whole or not at all: a kill mid-write must not leave half a file behind."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)

@@ -66,6 +66,13 @@ def holder_of(run_root: Path) -> str | None:
     return None if kind == fcntl.F_UNLCK else _describe(path)
 
 
+def refuse_if_held(run_root: Path) -> None:
+    """Raise RunLocked naming the holder, if another process drives this run (never from its own holder: an
+    open-file-description lock conflicts with its own process's other descriptors)."""
+    if (holder := holder_of(run_root)) is not None:
+        raise RunLocked(f"{run_root} is in use by {holder}; wait for it to finish or stop it first")
+
+
 class RunLock:
     """Held for as long as a `stark run` or `stark resume` drives the campaign."""
 
@@ -80,8 +87,9 @@ class RunLock:
             fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
         except OSError:
             os.close(fd)
-            raise RunLocked(f"{self.path.parent} is in use by {holder_of(self.path.parent) or 'another process'}; "
-                            "wait for it to finish or stop it first") from None
+            refuse_if_held(self.path.parent)
+            raise RunLocked(f"{self.path.parent} is in use by another process; wait for it to finish or stop it "
+                            "first") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(),
                                  "command": " ".join(["stark", *sys.argv[1:3]])[:200]}).encode())

@@ -78,20 +78,22 @@ class ScriptedOpenAIServer:
             def log_message(self, *args) -> None:
                 pass
 
-            def refused(self) -> bool:
-                """A server that wants a key answers 401 to anything without it, as hosted APIs do."""
+            def answered_without_serving(self, route: str) -> bool:
+                """Refuse what a real server would refuse before looking at the request: a missing key (401, as
+                hosted APIs do), any request during an outage (503), an unknown route (404)."""
                 if double.require_key and self.headers.get("authorization") != f"Bearer {double.require_key}":
                     self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
-                    return True
-                return False
+                elif double.is_down():
+                    self._send(503, {"error": {"message": "scripted outage"}})
+                elif not self.path.endswith(route):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                else:
+                    return False
+                return True
 
             def do_GET(self) -> None:
-                if self.refused():
+                if self.answered_without_serving("/models"):
                     return
-                if double.is_down():
-                    return self._send(503, {"error": {"message": "scripted outage"}})
-                if not self.path.endswith("/models"):
-                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 with double.lock:
                     double.model_listings += 1
                     models = sorted(set(double.queues) | set(double.fallback))
@@ -100,12 +102,8 @@ class ScriptedOpenAIServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-                if self.refused():
+                if self.answered_without_serving("/chat/completions"):
                     return
-                if double.is_down():
-                    return self._send(503, {"error": {"message": "scripted outage"}})
-                if not self.path.endswith("/chat/completions"):
-                    return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 model = body.get("model", "")
                 with double.lock:
                     double.requests.append(body)

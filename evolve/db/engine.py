@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sqlite3
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from evolve.db.migrations import SchemaMismatch, current_version
 from evolve.db.migrations import migrate as migrate_schema
@@ -39,20 +42,43 @@ def read_only_uri(path: Path) -> str:
     return f"file:{urllib.parse.quote(str(path))}?mode=ro{immutable}"
 
 
+def error_reason(exc: BaseException) -> str:
+    """The first line of what the driver (or the OS) said, without SQLAlchemy's wrapping."""
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def corrupt_database(where: str | Path, reason: str) -> str:
+    return (f"run database {where} is corrupt ({reason}); restore it from a backup "
+            f"(`sqlite3 {where} .recover` may salvage its rows)")
+
+
 def describe_database_error(exc: BaseException, url: str) -> str:
     """One line naming the file and what to do, for the errors a run's database can raise mid-campaign."""
-    orig = getattr(exc, "orig", None) or exc
-    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    reason = error_reason(exc)
     where = sqlite_path(url) or url
     lowered = reason.lower()
-    if "disk is full" in lowered or "no space left" in lowered or getattr(orig, "errno", None) == 28:
+    if "disk is full" in lowered or "no space left" in lowered or getattr(exc, "errno", None) == errno.ENOSPC:
         return f"disk full writing {where}: free some space, then `stark resume` continues (nothing recorded is lost)"
     if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
-        return (f"run database {where} is corrupt ({reason}); restore it from a backup "
-                f"(`sqlite3 {where} .recover` may salvage its rows)")
+        return corrupt_database(where, reason)
     if "readonly" in lowered or "read-only" in lowered:
         return f"run database {where} is read-only ({reason}); `stark status` and `stark report` can still read it"
     return f"run database {where}: {reason}"
+
+
+@contextlib.contextmanager
+def database_errors_as_one_line(url: str) -> Iterator[None]:
+    """Whatever the database (or a full disk under it) raises while a command works turns into StoreError's one
+    line naming the file and what to do."""
+    try:
+        yield
+    except (DatabaseError, OperationalError) as exc:
+        raise StoreError(describe_database_error(exc, url)) from None
+    except OSError as exc:                  # a file beside the database (the log) can be the one that filled up
+        if exc.errno == errno.ENOSPC:
+            raise StoreError(describe_database_error(exc, exc.filename or url)) from None
+        raise
 
 
 def open_engine(target: str | Path, create: bool = True, migrate: bool = True, read_only: bool = False) -> Engine:
@@ -89,9 +115,7 @@ def open_engine(target: str | Path, create: bool = True, migrate: bool = True, r
             raise SchemaMismatch(f"database schema v{found} is newer than this stark (v{SCHEMA_VERSION}); upgrade stark")
     except (DatabaseError, OperationalError) as exc:
         engine.dispose()
-        orig = getattr(exc, "orig", None) or exc
-        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        raise StoreError(f"cannot open run database {path or url}: {reason}") from None
+        raise StoreError(f"cannot open run database {path or url}: {error_reason(exc)}") from None
     except SchemaMismatch as exc:
         engine.dispose()
         raise StoreError(f"cannot open run database {path or url}: {exc}") from None

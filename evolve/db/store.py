@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evolve.db.engine import StoreError, database_url, open_engine
+from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
 from evolve.records import ProgramRecord, Status
 
@@ -96,7 +96,7 @@ class ProgramStore:
 
     @property
     def where(self) -> str:
-        return self.url.removeprefix("sqlite:///")
+        return str(sqlite_path(self.url) or self.url)
 
     def check_integrity(self) -> None:
         """SQLite's quick check (reads every page once): a damaged file is refused before anything is written to
@@ -109,8 +109,7 @@ class ProgramStore:
         except DatabaseError as exc:
             verdict = [str(getattr(exc, "orig", exc))]
         if verdict != ["ok"]:
-            raise StoreError(f"run database {self.where} is corrupt ({verdict[0][:120]}); restore it from a backup "
-                             f"(`sqlite3 {self.where} .recover` may salvage its rows)")
+            raise StoreError(corrupt_database(self.where, verdict[0][:120]))
 
     def campaign(self, campaign_id: int) -> dict[str, Any]:
         with self._read() as s:
@@ -119,16 +118,14 @@ class ProgramStore:
                     "state": dict(row.state or {}), "status": row.status, "created_at": row.created_at,
                     "updated_at": row.updated_at}
 
-    def save_state(self, campaign_id: int, state: dict[str, Any], status: str | None = None) -> None:
-        values: dict[str, Any] = {"state": state, "updated_at": utcnow()}
+    def save_state(self, campaign_id: int, state: dict[str, Any] | None = None, status: str | None = None) -> None:
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if state is not None:
+            values["state"] = state
         if status is not None:
             values["status"] = status
         with self._write() as s:
             s.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
-
-    def set_run_status(self, campaign_id: int, status: str) -> None:
-        with self._write() as s:
-            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=status, updated_at=utcnow()))
 
     # programs ------------------------------------------------------------------------------------------------
     def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
