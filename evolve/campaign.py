@@ -39,7 +39,7 @@ from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
 from stark.agents import CodeRequest, PlanRequest, ProgramView, RepairRequest, start_agents
 from stark.agents.framing import KERNEL_FRAMING, discovery_framing
-from stark.diffs import unified_diff
+from stark.edits import unified_diff
 
 
 class LLMUnavailable(RuntimeError):
@@ -118,6 +118,7 @@ class Campaign:
         self.base_elapsed = self.state.elapsed_s
         self.last_heartbeat = 0.0
         self.agents: dict = {}
+        self.gates: list = []
         self.pool: EvaluatorPool | None = None
         self.dispatch: PoolDispatcher | None = None
         self.build_cache = config.campaign.build_cache or str(default_root())
@@ -143,7 +144,7 @@ class Campaign:
         agents = replace(agents, forbidden_calls=self.forbidden_ops)
         if agents.response_cache == "run":
             agents = replace(agents, response_cache=str(self.run_dir.llm_cache))
-        self.agents = start_agents(agents, self.config.campaign.seed, framing)
+        self.agents, self.gates = start_agents(agents, self.config.campaign.seed, framing)
         pipeline = self.config.pipeline
         self.pool = EvaluatorPool(pipeline.evaluators, scratch_root=None,
                                   num_gpus_per_worker=pipeline.gpus_per_evaluator(self.config.evaluator.backend),
@@ -151,8 +152,8 @@ class Campaign:
         self.dispatch = PoolDispatcher(self.pool)
 
     def shutdown(self) -> None:
-        for handle in self.agents.values():
-            ray.kill(handle)
+        for handle in [*self.agents.values(), *self.gates]:
+            ray.kill(handle)         # a killed role closes its streams: a local server stops generating for it
         if self.pool is not None:
             try:
                 self.pool.shutdown(timeout=30)
@@ -414,6 +415,8 @@ class Campaign:
 
     def on_plan(self, attempt: Attempt, plan) -> None:
         attempt.strategy = plan.strategy
+        if getattr(plan, "repaired", ""):
+            self.run_dir.append_log("plan repaired", attempt=attempt.number, what=plan.repaired)
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
             return
@@ -426,6 +429,8 @@ class Campaign:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
             return
         attempt.pending_source = proposal.source
+        if getattr(proposal, "form", ""):
+            self.run_dir.append_log("edit read", attempt=attempt.number, form=proposal.form)
         self.call_agent("screen", attempt, proposal.source)
 
     on_repair = on_code

@@ -114,6 +114,26 @@ class CampaignConfig:
     remeasure: RemeasureSection = field(default_factory=RemeasureSection)
 
 
+PATH_KEYS = (("campaign", "seed_program"), ("campaign", "kernelbench_dir"), ("campaign", "build_cache"),
+             ("agents", "response_cache"), ("agents", "planner", "prompt"), ("agents", "coder", "prompt"),
+             ("agents", "reviewer", "prompt"))
+
+
+def resolve_paths(data: dict, config_dir: Path) -> None:
+    """Relative paths in a config mean relative to the config file, so a run starts the same from any
+    directory.  A path that only exists relative to the working directory (configs written before this rule)
+    is still taken from there."""
+    for keys in PATH_KEYS:
+        table = data
+        for key in keys[:-1]:
+            table = table.get(key) if isinstance(table, dict) else None
+        value = table.get(keys[-1]) if isinstance(table, dict) else None
+        if not isinstance(value, str) or not value or value == "run" or Path(value).is_absolute():
+            continue
+        beside = (config_dir / value).resolve()
+        table[keys[-1]] = str(beside if beside.exists() or not Path(value).exists() else Path(value).resolve())
+
+
 def load_config(path: str | Path, overrides: list[str] = ()) -> CampaignConfig:
     path = Path(path)
     if not path.is_file():
@@ -124,6 +144,7 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> CampaignConfig:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     for assignment in overrides:
         apply_override(data, assignment)
+    resolve_paths(data, path.resolve().parent)
     if "campaign" not in data:
         raise ConfigError(f"{path}: missing [campaign] table")
     return build(CampaignConfig, data)

@@ -1,11 +1,14 @@
 """Test double of an LLM service: a real OpenAI-compatible HTTP server on 127.0.0.1 replaying scripted replies.
 
-Each model name has its own queue of steps; a step is a status code, a reply text, an optional delay
+Each model name has its own queue of steps; a step is a status code, a reply text, a finish reason
+("length" for a reply cut at the token limit), an optional delay
 (to push a client past its timeout), optional headers, and a way to misbehave: `truncated` (a 200 whose JSON
 stops halfway), `drip` (the body one byte every `drip_s` seconds), `reset` (the connection dropped without a
 reply).  When a queue runs dry the model's fallback step repeats.  `outage(seconds)` makes every request,
 model listings included, fail with 503 for a while, as a server that went down would.  Every request is kept
-so tests can check what the agents actually sent.
+so tests can check what the agents actually sent.  A request with `stream: true` is answered as a real server
+does, with server-sent events (content in pieces, the finish, usage when asked, `[DONE]`); a request with
+`tools` gets the reply text back as the tool call's arguments.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     misbehave: str = ""
     drip_s: float = 1.0
+    finish_reason: str = "stop"
 
 
 class ScriptedOpenAIServer:
@@ -116,14 +120,59 @@ class ScriptedOpenAIServer:
                     self.close_connection = True
                     return self.connection.shutdown(2)
                 prompt = sum(len(m.get("content", "")) for m in body.get("messages", []))
+                if body.get("stream"):
+                    return self._stream(body, step, prompt)
+                message = {"role": "assistant", "content": step.content}
+                if body.get("tools"):
+                    message = {"role": "assistant", "content": None, "tool_calls": [{
+                        "id": "call-1", "type": "function",
+                        "function": {"name": body["tools"][0]["function"]["name"], "arguments": step.content}}]}
                 self._send(200, {
                     "id": f"chatcmpl-{len(double.requests)}", "object": "chat.completion", "created": int(time.time()),
                     "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": step.content},
-                                 "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": message, "finish_reason": step.finish_reason}],
                     "usage": {"prompt_tokens": prompt // 4, "completion_tokens": len(step.content) // 4,
                               "total_tokens": prompt // 4 + len(step.content) // 4},
                 }, step.headers, step)
+
+            def _stream(self, body: dict, step: Step, prompt: int) -> None:
+                """Server-sent events as OpenAI, vLLM and llama.cpp send them."""
+                base = {"id": f"chatcmpl-{len(double.requests)}", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": body.get("model", "")}
+                pieces = [step.content[i:i + 16] for i in range(0, len(step.content), 16)] or [""]
+                tools = bool(body.get("tools"))
+                events = []
+                for i, piece in enumerate(pieces):
+                    delta = ({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]} if tools
+                             else {"content": piece})
+                    if i == 0:
+                        delta["role"] = "assistant"
+                    events.append({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": step.finish_reason}]})
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    events.append({**base, "choices": [], "usage": {
+                        "prompt_tokens": prompt // 4, "completion_tokens": len(step.content) // 4,
+                        "total_tokens": prompt // 4 + len(step.content) // 4}})
+                data = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+                if step.misbehave == "truncated":      # the stream stops halfway, no finish, no [DONE]
+                    data = data[: len(data) // 2]
+                try:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    if step.misbehave == "drip":
+                        for i in range(len(data)):
+                            self.wfile.write(data[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(step.drip_s)
+                    else:
+                        for i in range(0, len(data), 256):
+                            self.wfile.write(data[i:i + 256])
+                            self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
 
             def _send(self, status: int, payload: dict, headers: dict | None = None, step: Step | None = None) -> None:
                 data = json.dumps(payload).encode()

@@ -25,11 +25,19 @@ def _create_attempt_ledger(conn: Connection) -> None:
                       "WHERE attempt > 0 GROUP BY campaign_id, attempt"))
 
 
+def _keep_llm_texts(conn: Connection) -> None:
+    blob = "BYTEA" if conn.dialect.name == "postgresql" else "BLOB"
+    for column, kind in (("finish_reason", "VARCHAR(20)"), ("prompt_z", blob), ("response_z", blob)):
+        conn.execute(text(f"ALTER TABLE llm_calls ADD COLUMN {column} {kind}"))
+
+
 MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
     # v2: the primary score is not always a speedup (discovery problems score by their first objective)
     2: ["ALTER TABLE programs RENAME COLUMN speedup TO score"],
     # v3: the attempt ledger (exactly-once attempt numbers across kills)
     3: [_create_attempt_ledger],
+    # v4: what each LLM call was asked and answered, compressed, and how the reply ended
+    4: [_keep_llm_texts],
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> datetime:
@@ -107,7 +108,10 @@ class LLMCall(Base):
     prompt_hash: Mapped[str] = mapped_column(String(64), index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
+    finish_reason: Mapped[str | None] = mapped_column(String(20))
+    prompt_z: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The messages sent (JSON), zlib-compressed: prompts repeat the program, so they shrink several-fold."""
+    response_z: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AttemptRow(Base):

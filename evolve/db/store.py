@@ -5,6 +5,7 @@ or not at all)."""
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,25 @@ def to_record(row: Program) -> ProgramRecord:
         origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, note=row.note, status=row.status,
         correct=row.correct, score=row.score, code_size=row.code_size, objectives=tuple(row.objectives or ()),
         features=dict(row.features or {}), in_population=row.in_population)
+
+
+def _pack(text: str) -> bytes | None:
+    return zlib.compress(text.encode(), 6) if text else None
+
+
+def _unpack(blob: bytes | None) -> str:
+    return zlib.decompress(blob).decode(errors="replace") if blob else ""
+
+
+def llm_call_dict(call: LLMCall, with_text: bool = True) -> dict[str, Any]:
+    data = {"id": call.id, "attempt": call.attempt, "role": call.role, "model": call.model, "status": call.status,
+            "prompt_tokens": call.prompt_tokens, "completion_tokens": call.completion_tokens,
+            "latency_s": round(call.latency_s, 3), "cost_usd": call.cost_usd, "error": call.error,
+            "finish_reason": call.finish_reason or "", "created_at": str(call.created_at)}
+    if with_text:
+        data["prompt"] = _unpack(call.prompt_z)
+        data["response"] = _unpack(call.response_z)
+    return data
 
 
 class ProgramStore:
@@ -274,7 +294,31 @@ class ProgramStore:
                 s.add(LLMCall(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model,
                               status=call.status, prompt_tokens=call.prompt_tokens,
                               completion_tokens=call.completion_tokens, latency_s=call.latency_s,
-                              cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error))
+                              cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error,
+                              finish_reason=getattr(call, "finish_reason", "") or None,
+                              prompt_z=_pack(getattr(call, "prompt", "")),
+                              response_z=_pack(getattr(call, "response", ""))))
+
+    def llm_calls(self, campaign_id: int, attempt: int | None = None, call_id: int | None = None,
+                  with_text: bool = True) -> list[dict[str, Any]]:
+        """Calls of one attempt (or one call by id), oldest first, with the prompt and reply text unpacked."""
+        query = select(LLMCall).where(LLMCall.campaign_id == campaign_id)
+        if attempt is not None:
+            query = query.where(LLMCall.attempt == attempt)
+        if call_id is not None:
+            query = query.where(LLMCall.id == call_id)
+        with self._read() as s:
+            return [llm_call_dict(c, with_text) for c in s.scalars(query.order_by(LLMCall.id))]
+
+    def llm_outcomes(self, campaign_id: int) -> dict[str, dict[str, int]]:
+        """Calls per role and outcome (ok, truncated, error, ...), for `stark status`."""
+        with self._read() as s:
+            rows = s.execute(select(LLMCall.role, LLMCall.status, func.count()).where(
+                LLMCall.campaign_id == campaign_id).group_by(LLMCall.role, LLMCall.status))
+            out: dict[str, dict[str, int]] = {}
+            for role, status, count in rows:
+                out.setdefault(role, {})[status] = count
+            return out
 
     def llm_totals(self, campaign_id: int) -> dict[str, float]:
         with self._read() as s:

@@ -88,7 +88,7 @@ def create_app(runs_root: str | Path) -> FastAPI:
     def program(key: str, program_id: int) -> dict:
         entry, store = catalog.open(key)
         try:
-            detail = queries.program_detail(store, program_id)
+            detail = queries.program_detail(store, program_id, store.campaign_id(entry.config.campaign.name))
         except StoreError:
             raise HTTPException(404, f"no program {program_id}") from None
         return detail
@@ -103,5 +103,13 @@ def create_app(runs_root: str | Path) -> FastAPI:
     def llm(key: str) -> dict:
         entry, store = catalog.open(key)
         return queries.llm_calls(store, store.campaign_id(entry.config.campaign.name))
+
+    @app.get("/api/campaigns/{key}/llm/{call_id}")
+    def llm_call(key: str, call_id: int) -> dict:
+        entry, store = catalog.open(key)
+        call = queries.llm_call_text(store, store.campaign_id(entry.config.campaign.name), call_id)
+        if call is None:
+            raise HTTPException(404, f"no LLM call {call_id}")
+        return call
 
     return app

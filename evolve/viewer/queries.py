@@ -62,7 +62,7 @@ def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
+def program_detail(store: ProgramStore, program_id: int, campaign_id: int) -> dict[str, Any]:
     record = store.program(program_id)
     with store.session() as s:
         evaluations = [{"passed": e.passed, "failure_stage": e.failure_stage, "failure_kind": e.failure_kind,
@@ -76,15 +76,20 @@ def program_detail(store: ProgramStore, program_id: int) -> dict[str, Any]:
                         "created_at": str(e.created_at)}
                        for e in s.scalars(select(Evaluation).where(Evaluation.program_id == program_id)
                                           .order_by(Evaluation.id))]
-        llm = [{"role": c.role, "model": c.model, "status": c.status, "tokens": c.prompt_tokens + c.completion_tokens,
-                "cost_usd": c.cost_usd, "latency_s": c.latency_s, "error": c.error}
-               for c in s.scalars(select(LLMCall).where(LLMCall.attempt == record.attempt).order_by(LLMCall.id))]
+    llm = [{**c, "tokens": c["prompt_tokens"] + c["completion_tokens"]}
+           for c in store.llm_calls(campaign_id, attempt=record.attempt, with_text=False)]
     return {"id": record.id, "parent_id": record.parent_id, "attempt": record.attempt, "island": record.island,
             "generation": record.generation, "origin": record.origin, "strategy": record.strategy,
             "status": record.status, "correct": record.correct, "score": record.score, "note": record.note,
             "source": record.source, "diff": record.diff, "objectives": list(record.objectives),
             "features": record.features, "in_population": record.in_population, "evaluations": evaluations,
             "llm_calls": llm}
+
+
+def llm_call_text(store: ProgramStore, campaign_id: int, call_id: int) -> dict[str, Any] | None:
+    """One call with what it was asked and what it answered; fetched when a reader opens it."""
+    calls = store.llm_calls(campaign_id, call_id=call_id)
+    return calls[0] if calls else None
 
 
 def llm_calls(store: ProgramStore, campaign_id: int, limit: int = 500) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 Derived from the problem when a campaign starts, so it is not part of the TOML config.
 
-The templates in stark/prompts/ hold `{mission}`, `{keep}`, `{integrity}` and `{problem_title}`; a
-discovery campaign fills them so the model is told to improve `saved_mean`, not to make a kernel faster.
+The templates in stark/prompts/ hold `{mission}`, `{keep}`, `{integrity}`, `{problem_title}` and `{examples}`; a
+discovery campaign fills them so the model is told to improve `saved_mean`, not to make a kernel faster, and
+sees strategies of its own kind, not "retile for L1".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class TaskFraming:
     integrity: str = "Never call the reference Model, torch ops the problem asks to replace, or read inputs from elsewhere."
     problem_title: str = "Problem (reference implementation)"
     entry_points: tuple[str, ...] = ("ModelNew",)       # what the reviewer's screen insists on
+    examples: str = '"retile for L1", "fuse bias into epilogue", "vectorize the inner loop"'
 
 
 KERNEL_FRAMING = TaskFraming()
@@ -31,10 +33,12 @@ def discovery_framing(objective: str, better: str, entry_points: Iterable[str]) 
         keep=f"Keep the functions {names} and their signatures; they must stay deterministic.",
         integrity="Use only what the functions receive as arguments: never import the simulator, read the "
                   "evaluation instances, or keep state that leaks between evaluations.",
-        problem_title="Problem (simulator, baselines and evaluation)", entry_points=tuple(entry_points))
+        problem_title="Problem (simulator, baselines and evaluation)", entry_points=tuple(entry_points),
+        examples='"prefer recent items over frequent ones", "score by cost per unit of benefit", '
+                 '"break ties by the earliest deadline"')
 
 
 def render(template: str, framing: TaskFraming) -> str:
-    for key in ("mission", "keep", "integrity", "problem_title"):
+    for key in ("mission", "keep", "integrity", "problem_title", "examples"):
         template = template.replace("{" + key + "}", getattr(framing, key))
     return template

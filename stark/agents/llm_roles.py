@@ -2,90 +2,115 @@
 
 from __future__ import annotations
 
-import re
-
 from stark.agents.framing import KERNEL_FRAMING, TaskFraming
-from stark.agents.prompting import describe, fit, numbered, template
+from stark.agents.plans import quote_cited_lines, read_plan
+from stark.agents.prompting import (PromptTooLarge, Section, describe, distinct_inspirations, fit, numbered,
+                                    template)
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
-from stark.diffs import DiffError, apply_edit
+from stark.edits import EditError, apply_edit
+from stark.edits.structured import EDIT_SCHEMA, PLAN_SCHEMA, json_object, plan_text
 from stark.llm.client import LLMClient
+from stark.llm.records import ChatReply
 from stark.llm.settings import ModelSettings
 
-_LINE_REF = re.compile(r"\[L(\d+)(?:-L(\d+))?\]")
+STRUCTURED_HINT = {
+    "planner": '\n\nAnswer with one JSON object: {"strategy": "...", "instructions": [{"lines": "L<a>-L<b>", '
+               '"change": "..."}]}.',
+    "edit": '\n\nAnswer with one JSON object: {"edits": [{"search": "<lines copied exactly>", '
+            '"replace": "<new lines>"}]}, or {"program": "<the complete new program>"}.',
+}
 
 
-def _budget(settings: ModelSettings, system: str) -> int:
-    return max(256, settings.context_tokens - settings.max_output_tokens - len(system) // 4)
+class _Role:
+    """What every LLM-backed role shares: its client, settings, system prompt, and the budgeted call."""
+
+    name = ""
+    hint = ""
+
+    def __init__(self, client: LLMClient, settings: ModelSettings, framing: TaskFraming = KERNEL_FRAMING,
+                 prompt_path: str = ""):
+        self.client, self.settings, self.framing = client, settings, framing
+        self.system = template(self.name, framing, prompt_path)
+        if settings.output != "text":
+            self.system += STRUCTURED_HINT[self.hint]
+
+    def budget(self) -> int:
+        count = self.client.tokens.count
+        return self.settings.context_tokens - self.settings.max_output_tokens - count(self.system) - 32
+
+    def ask(self, sections: list[Section], schema: dict) -> ChatReply | str:
+        """The reply, or why no call was made (the prompt cannot fit)."""
+        try:
+            user = fit(sections, self.budget(), self.client.tokens.count, f"{self.name} prompt")
+        except PromptTooLarge as exc:
+            return str(exc)
+        return self.client.chat(self.name, [{"role": "system", "content": self.system},
+                                            {"role": "user", "content": user}], schema=schema)
 
 
-def ask(client: LLMClient, settings: ModelSettings, system: str, role: str, sections: list[tuple[str, str]]):
-    """One chat call: the role's system prompt plus the sections fitted to its context budget."""
-    return client.chat(role, [{"role": "system", "content": system},
-                              {"role": "user", "content": fit(sections, _budget(settings, system))}])
-
-
-def propose(reply, parent_source: str, role: str, rejected: str) -> Proposal:
+def propose(reply: ChatReply | str, parent_source: str, role: str, rejected: str) -> Proposal:
     """A child program from the reply's edit, or the reason there is none."""
+    if isinstance(reply, str):
+        return Proposal(None, "", (), f"{role}: {reply}")
     if not reply.ok:
         return Proposal(None, "", reply.calls, f"{role} LLM call failed: {reply.error}", reply.unavailable)
     try:
-        return Proposal(apply_edit(parent_source, reply.text), reply.text, reply.calls)
-    except DiffError as exc:
+        applied = apply_edit(parent_source, reply.text, truncated=reply.truncated)
+    except EditError as exc:
         return Proposal(None, reply.text, reply.calls, f"{rejected} rejected: {exc}")
+    return Proposal(applied.child, reply.text, reply.calls, form=applied.form)
 
 
-def ungrounded_references(instructions: str, source: str) -> list[str]:
-    """Line citations that point outside the program, and a note when there are none at all."""
-    lines = len(source.splitlines())
-    refs = _LINE_REF.findall(instructions)
-    if not refs:
-        return ["no [L..] line citations"]
-    return [f"L{a}-L{b or a}" for a, b in refs if not 1 <= int(a) <= int(b or a) <= lines]
-
-
-class LLMPlanner:
-    def __init__(self, client: LLMClient, settings: ModelSettings, framing: TaskFraming = KERNEL_FRAMING):
-        self.client, self.settings, self.system = client, settings, template("planner", framing)
-        self.problem_title = framing.problem_title
+class LLMPlanner(_Role):
+    name, hint = "planner", "planner"
 
     def plan(self, request: PlanRequest) -> Plan:
-        sections = [("Current program", f"{describe(request.parent)}\n{numbered(request.parent.source)}")]
+        parent = request.parent
+        sections = [Section("Current program", f"{describe(parent)}\n{numbered(parent.source)}", required=True)]
         if request.profile_summary:
-            sections.append(("Profile", request.profile_summary))
+            sections.append(Section("Profile", request.profile_summary))
         if request.siblings:
-            sections.append(("Already tried from this program",
-                             "\n".join(f"- {s.strategy or 'unknown'}: {describe(s)}" for s in request.siblings)))
-        sections.append((self.problem_title, request.problem_source))
-        sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
-        reply = ask(self.client, self.settings, self.system, "planner", sections)
+            sections.append(Section("Already tried from this program",
+                                    "\n".join(f"- {s.strategy or 'unknown'}: {describe(s)}" for s in request.siblings)))
+        sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.4)
+                     for v in distinct_inspirations(parent, request.inspirations)]
+        sections.append(Section(self.framing.problem_title, request.problem_source, share=0.5))
+        reply = self.ask(sections, PLAN_SCHEMA)
+        if isinstance(reply, str):
+            return Plan("", "", (), f"planner: {reply}")
         if not reply.ok:
             return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}", reply.unavailable)
-        match = re.search(r"STRATEGY:\s*(.+)", reply.text)
-        strategy = match.group(1).strip()[:200] if match else "unnamed"
-        instructions = reply.text.split("INSTRUCTIONS:", 1)[-1].strip()
-        problems = ungrounded_references(instructions, request.parent.source)
-        return Plan(strategy, instructions, reply.calls, f"ungrounded plan: {', '.join(problems)}" if problems else "")
+        text = reply.text
+        if self.settings.output != "text" and (data := json_object(text)) is not None:
+            text = plan_text(data)
+        read = read_plan(text, parent.source)
+        if read.problem:
+            cut = " (reply truncated at the output token limit)" if reply.truncated else ""
+            return Plan(read.strategy, "", reply.calls, read.problem + cut)
+        return Plan(read.strategy, read.instructions, reply.calls, repaired=read.repaired)
 
 
-class LLMCoder:
-    def __init__(self, client: LLMClient, settings: ModelSettings, framing: TaskFraming = KERNEL_FRAMING):
-        self.client, self.settings, self.system = client, settings, template("coder", framing)
+class LLMCoder(_Role):
+    name, hint = "coder", "edit"
 
     def code(self, request: CodeRequest) -> Proposal:
-        sections = [("Plan", f"STRATEGY: {request.plan.strategy}\n{request.plan.instructions}"),
-                    ("Current program", numbered(request.parent.source)),
-                    ("Current program (verbatim, for SEARCH blocks)", request.parent.source)]
-        sections += [(f"Inspiration: {describe(v)}", v.source) for v in request.inspirations]
-        reply = ask(self.client, self.settings, self.system, "coder", sections)
-        return propose(reply, request.parent.source, "coder", "edit")
+        parent = request.parent
+        plan = f"STRATEGY: {request.plan.strategy}\n{request.plan.instructions}"
+        cited = quote_cited_lines(request.plan.instructions, parent.source)
+        sections = [Section("Plan", plan + (f"\n\nThe lines it cites:\n{cited}" if cited else ""), required=True),
+                    Section("Current program", parent.source, required=True)]
+        sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.5)
+                     for v in distinct_inspirations(parent, request.inspirations)]
+        return propose(self.ask(sections, EDIT_SCHEMA), parent.source, "coder", "edit")
 
 
-class LLMReviewer:
+class LLMReviewer(_Role):
+    name, hint = "reviewer", "edit"
+
     def __init__(self, client: LLMClient, settings: ModelSettings, forbidden_calls: tuple[str, ...] = (),
-                 framing: TaskFraming = KERNEL_FRAMING):
-        self.client, self.settings, self.system = client, settings, template("reviewer", framing)
-        self.problem_title = framing.problem_title
+                 framing: TaskFraming = KERNEL_FRAMING, prompt_path: str = ""):
+        super().__init__(client, settings, framing, prompt_path)
         self.forbidden_calls, self.entry_points = forbidden_calls, framing.entry_points
 
     def screen(self, source: str) -> Verdict:
@@ -93,7 +118,7 @@ class LLMReviewer:
         return Verdict(not problem, problem)
 
     def repair(self, request: RepairRequest) -> Proposal:
-        sections = [("Failure", request.failure), ("Program", request.program.source),
-                    (self.problem_title, request.problem_source)]
-        reply = ask(self.client, self.settings, self.system, "reviewer", sections)
-        return propose(reply, request.program.source, "reviewer", "repair")
+        sections = [Section("Failure", request.failure, required=True),
+                    Section("Program", request.program.source, required=True),
+                    Section(self.framing.problem_title, request.problem_source, share=0.6)]
+        return propose(self.ask(sections, EDIT_SCHEMA), request.program.source, "reviewer", "repair")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
-from stark.diffs import DiffError, apply_edit, evolvable_spans
+from stark.edits import EditError, apply_edit, evolvable_spans
 
 _INSTRUCTION = re.compile(r"^\[L(\d+)\] set (\w+) = (.+)$")
 _RANGE = re.compile(r"#\s*range:\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)")
@@ -146,8 +146,8 @@ class OfflineCoder:
             edits.append(f"<<<<<<< SEARCH\n{old}\n=======\n{new}{'  #' + comment if comment else ''}\n>>>>>>> REPLACE")
         response = "\n".join(edits)
         try:
-            return Proposal(apply_edit(request.parent.source, response), response)
-        except DiffError as exc:
+            return Proposal(apply_edit(request.parent.source, response).child, response)
+        except EditError as exc:
             return Proposal(None, response, error=f"edit rejected: {exc}")
 
 

@@ -40,6 +40,8 @@ class Plan:
     error: str = ""
     unavailable: str = ""
     """Set when the model's endpoint was down: the attempt waits for it instead of failing."""
+    repaired: str = ""
+    """What was fixed in the model's plan on the way to the coder (citations added), for the log."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class Proposal:
     calls: tuple[LLMCallRecord, ...] = ()
     error: str = ""
     unavailable: str = ""
+    form: str = ""
+    """How the reply was read: search/replace, unified diff, a rewrite of definitions, json edits..."""
 
 
 @dataclass(frozen=True, slots=True)

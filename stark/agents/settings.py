@@ -13,6 +13,8 @@ ROLE_KINDS = ("llm", "offline")
 class RoleSettings:
     kind: str = "offline"
     llm: ModelSettings = field(default_factory=ModelSettings)
+    prompt: str = ""
+    """A system prompt template of your own (a file; relative to the config); the shipped one when empty."""
 
     def __post_init__(self) -> None:
         if self.kind not in ROLE_KINDS:

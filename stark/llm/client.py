@@ -1,5 +1,10 @@
 """Chat completions against any OpenAI-compatible endpoint, through the `openai` package.
 
+Replies are streamed (see streaming.py): a local server stops generating when we stop listening.  A reply
+cut at the output token limit is recorded as `truncated` and asked again with a larger limit while the
+context has room.  Every try keeps the prompt it sent and the text it got back, so every call can be read
+later.
+
 Every failure the endpoint can cause is retried with exponential backoff (honouring Retry-After) under one
 total deadline per call: rate limits, server errors, timeouts, dropped connections, a reply whose JSON is
 malformed or cut short, a reply with no content.  Each try is bounded as a whole, not per read, so a server
@@ -22,11 +27,12 @@ from typing import Protocol
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion
 
 from stark.llm.cache import ResponseCache
 from stark.llm.records import ChatReply, LLMCallRecord
 from stark.llm.settings import ModelSettings
+from stark.llm.streaming import Completion, StreamFailed, read
+from stark.llm.tokens import TokenCounter
 
 OUTAGE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError,
           openai.ConflictError)
@@ -35,7 +41,23 @@ MAX_RETRY_AFTER_S = 60.0
 
 
 class LLMClient(Protocol):
-    def chat(self, role: str, messages: list[dict[str, str]]) -> ChatReply: ...
+    tokens: TokenCounter
+
+    def chat(self, role: str, messages: list[dict[str, str]], schema: dict | None = None) -> ChatReply: ...
+
+
+class MissingKey(ValueError):
+    """The config names a key variable that is not set: a one-line error at start, not a placeholder key."""
+
+
+def api_key(settings: ModelSettings) -> str:
+    if not settings.api_key_env:
+        return "not-needed"
+    key = os.environ.get(settings.api_key_env, "")
+    if not key:
+        raise MissingKey(f"${settings.api_key_env} is not set (the key for {settings.base_url}); export it, "
+                         f"or set api_key_env = \"\" for an endpoint that needs no key")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +74,19 @@ class TryFailed(Exception):
         return self.kind in ("outage", "malformed", "empty")
 
 
+def output_options(settings: ModelSettings, schema: dict | None) -> dict:
+    """Request fields that ask the endpoint for structured output, per the role's `output` setting."""
+    if schema is None or settings.output == "text":
+        return {}
+    if settings.output == "json_object":
+        return {"response_format": {"type": "json_object"}}
+    if settings.output == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}}
+    return {"tools": [{"type": "function", "function": {"name": "reply", "description": "give the answer",
+                                                        "parameters": schema}}],
+            "tool_choice": {"type": "function", "function": {"name": "reply"}}}
+
+
 def prompt_hash(settings: ModelSettings, messages: list[dict[str, str]]) -> str:
     key = json.dumps({"model": settings.model, "temperature": settings.temperature, "messages": messages},
                      sort_keys=True)
@@ -66,6 +101,8 @@ def classify(exc: BaseException) -> TryFailed:
     """An exception from the openai package (or the transport under it) as one try's failure."""
     if isinstance(exc, TryFailed):
         return exc
+    if isinstance(exc, StreamFailed):
+        return TryFailed(exc.kind, exc.message)
     status = getattr(exc, "status_code", None)
     label = f"HTTP {status}: " if status else f"{type(exc).__name__}: "
     if isinstance(exc, AUTH):
@@ -86,81 +123,113 @@ def classify(exc: BaseException) -> TryFailed:
 
 
 class OpenAIChatClient:
-    def __init__(self, settings: ModelSettings, cache: ResponseCache | None = None, seed: int = 0):
+    def __init__(self, settings: ModelSettings, cache: ResponseCache | None = None, seed: int = 0, gate=None):
         self.settings = settings
         self.cache = cache
+        self.tokens = TokenCounter(settings.base_url, settings.model, settings.tokenizer)
         self._rng = random.Random(seed)
-        self._slots = threading.BoundedSemaphore(settings.max_concurrency)
-        api_key = os.environ.get(settings.api_key_env, "") or "not-needed"
-        self._client = openai.OpenAI(base_url=settings.base_url, api_key=api_key, timeout=settings.timeout_s,
-                                     max_retries=0)
+        self._gate = gate
+        self._slots = threading.BoundedSemaphore(settings.concurrency())
+        self._cancelled = threading.Event()
+        self._client = openai.OpenAI(base_url=settings.base_url, api_key=api_key(settings),
+                                     timeout=settings.timeout_s, max_retries=0)
 
-    def chat(self, role: str, messages: list[dict[str, str]]) -> ChatReply:
-        digest = prompt_hash(self.settings, messages)
+    def cancel(self) -> None:
+        """Stop every call in progress at its next chunk; later calls fail at once."""
+        self._cancelled.set()
+
+    def chat(self, role: str, messages: list[dict[str, str]], schema: dict | None = None) -> ChatReply:
+        settings = self.settings
+        prompt = json.dumps(messages, ensure_ascii=False)
+        digest = prompt_hash(settings, messages)
         if self.cache is not None and (hit := self.cache.get(digest)) is not None:
-            return ChatReply(hit, (LLMCallRecord(role, self.settings.model, "cached", 0, 0, 0.0, 0.0, digest),))
+            return ChatReply(hit, (LLMCallRecord(role, settings.model, "cached", 0, 0, 0.0, 0.0, digest,
+                                                 prompt=prompt, response=hit),))
         calls: list[LLMCallRecord] = []
-        deadline = time.monotonic() + self.settings.call_deadline_s
+        deadline = time.monotonic() + settings.call_deadline_s
         failure: TryFailed | None = None
-        for attempt in range(self.settings.max_retries + 1):
+        max_tokens, lengthened = settings.max_output_tokens, 0
+        counted: int | None = None
+        attempt = 0
+        while attempt <= settings.max_retries:
             remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
+            if remaining <= 0.05 or self._cancelled.is_set():
                 break
             started = time.monotonic()
             try:
-                with self._slots:
-                    completion = self._complete(messages, min(self.settings.timeout_s, remaining))
-                text, record = self._succeeded(role, digest, started, completion)
+                with self._slot(remaining):
+                    started = time.monotonic()
+                    completion = self._complete(messages, min(settings.timeout_s, remaining), max_tokens, schema)
             except Exception as exc:  # noqa: BLE001 - whatever the endpoint did, it is data for this call
                 failure = classify(exc)
-                calls.append(self._failed(role, digest, started, failure))
-                if not failure.retryable:
+                calls.append(self._record(role, digest, started, prompt, failure=failure))
+                if not failure.retryable or self._cancelled.is_set():
                     break
-                if attempt < self.settings.max_retries:
+                if attempt < settings.max_retries:
                     time.sleep(max(0.0, min(self._delay(attempt, failure), deadline - time.monotonic())))
+                attempt += 1
                 continue
+            if counted is None and completion.prompt_tokens:
+                counted = self.tokens.count_messages(messages)
+                self.tokens.observe(counted, completion.prompt_tokens)
+            record = self._record(role, digest, started, prompt, completion=completion)
             calls.append(record)
+            if record.status == "truncated":
+                room = settings.context_tokens - (completion.prompt_tokens or self.tokens.count_messages(messages))
+                longer = min(max_tokens * 2, room - 16)
+                if lengthened < settings.truncation_retries and longer > max_tokens:
+                    max_tokens, lengthened = longer, lengthened + 1
+                    continue                    # asked again with room to finish; not an outage, no backoff
+                return ChatReply(completion.text, tuple(calls), truncated=True)
             if self.cache is not None:
-                self.cache.put(digest, text)
-            return ChatReply(text, tuple(calls))
+                self.cache.put(digest, completion.text)
+            return ChatReply(completion.text, tuple(calls))
         outage = failure is not None and failure.kind in ("outage", "malformed", "auth")
         reason = failure.message if failure is not None else "call deadline passed before a try could start"
+        if self._cancelled.is_set():
+            return ChatReply("", tuple(calls))
         return ChatReply("", tuple(calls), unavailable=reason if outage or failure is None else "")
 
-    def _complete(self, messages: list[dict[str, str]], budget_s: float) -> ChatCompletion:
+    def _slot(self, wait_s: float):
+        """A request slot: the endpoint's shared gate when the campaign runs one, else this client's own."""
+        if self._gate is None:
+            return self._slots
+        from stark.llm.gate import GateSlot
+
+        return GateSlot(self._gate, lease_s=self.settings.timeout_s + 5.0, wait_s=wait_s)
+
+    def _complete(self, messages: list[dict[str, str]], budget_s: float, max_tokens: int,
+                  schema: dict | None) -> Completion:
         """One try, bounded as a whole: the body is read in chunks and abandoned once `budget_s` has passed."""
-        stop = time.monotonic() + budget_s
+        settings = self.settings
+        extra = {"stream": True, "stream_options": {"include_usage": True}} if settings.stream else {}
         with self._client.chat.completions.with_streaming_response.create(
-                model=self.settings.model, messages=messages, temperature=self.settings.temperature,
-                max_tokens=self.settings.max_output_tokens, timeout=budget_s) as response:
-            chunks = []
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() > stop:
-                    raise TryFailed("outage", f"timeout: the reply was still arriving after {budget_s:.1f} s")
-        body = b"".join(chunks)
-        try:
-            completion = ChatCompletion.model_validate(json.loads(body))
-        except ValueError as exc:
-            raise TryFailed("malformed", f"malformed reply ({len(body)} bytes): {_first_line(exc)}") from None
-        if not completion.choices or not (completion.choices[0].message.content or "").strip():
-            raise TryFailed("empty", "response had no message content")
+                model=settings.model, messages=messages, temperature=settings.temperature, max_tokens=max_tokens,
+                timeout=budget_s, **extra, **output_options(settings, schema)) as response:
+            completion = read(response.iter_bytes(), budget_s, self._cancelled)
+        if not completion.text.strip():
+            raise TryFailed("empty", "response had no message content"
+                            + (" (cut at the output token limit)" if completion.finish_reason == "length" else ""))
         return completion
 
-    def _succeeded(self, role: str, digest: str, started: float,
-                   completion: ChatCompletion) -> tuple[str, LLMCallRecord]:
-        usage = completion.usage
-        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        text = completion.choices[0].message.content or ""
-        return text, LLMCallRecord(role, self.settings.model, "ok", prompt_tokens, completion_tokens,
-                                   time.monotonic() - started, self.settings.cost(prompt_tokens, completion_tokens),
-                                   digest)
-
-    def _failed(self, role: str, digest: str, started: float, failure: TryFailed) -> LLMCallRecord:
-        status = "empty" if failure.kind == "empty" else "error"
-        return LLMCallRecord(role, self.settings.model, status, 0, 0, time.monotonic() - started, 0.0, digest,
-                             failure.message)
+    def _record(self, role: str, digest: str, started: float, prompt: str, completion: Completion | None = None,
+                failure: TryFailed | None = None) -> LLMCallRecord:
+        latency = time.monotonic() - started
+        if failure is not None:
+            status = "empty" if failure.kind == "empty" else "error"
+            return LLMCallRecord(role, self.settings.model, status, 0, 0, latency, 0.0, digest, failure.message,
+                                 prompt=prompt)
+        prompt_tokens = completion.prompt_tokens
+        if prompt_tokens is None:               # a stream without usage: count it ourselves, budgets need it
+            prompt_tokens = self.tokens.count_messages(json.loads(prompt))
+        completion_tokens = completion.completion_tokens
+        if completion_tokens is None:
+            completion_tokens = self.tokens.count(completion.text)
+        truncated = completion.finish_reason == "length"
+        return LLMCallRecord(role, self.settings.model, "truncated" if truncated else "ok", prompt_tokens,
+                             completion_tokens, latency, self.settings.cost(prompt_tokens, completion_tokens), digest,
+                             f"cut at the output token limit ({completion_tokens or '?'} tokens)" if truncated else "",
+                             prompt=prompt, response=completion.text, finish_reason=completion.finish_reason)
 
     def _delay(self, attempt: int, failure: TryFailed) -> float:
         if failure.retry_after_s is not None:

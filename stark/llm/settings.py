@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlparse
+
+OUTPUTS = ("text", "json_schema", "json_object", "tool")
+TOKENIZERS = ("auto", "endpoint", "tiktoken", "estimate")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,6 +15,7 @@ class ModelSettings:
     model: str = "gpt-4.1-mini"
     base_url: str = "https://api.openai.com/v1"
     api_key_env: str = "OPENAI_API_KEY"
+    """The environment variable holding the key; "" for an endpoint that needs none (a local server)."""
     temperature: float = 0.7
     max_output_tokens: int = 4096
     context_tokens: int = 16000
@@ -19,15 +25,38 @@ class ModelSettings:
     backoff_s: float = 1.0
     call_deadline_s: float = 600.0
     """The most one call may take, all its tries and backoffs together."""
-    max_concurrency: int = 4
+    max_concurrency: int = 0
+    """Requests in flight to this endpoint, all roles together; 0 picks 1 for a local server, else 4."""
     usd_per_million_input: float = 0.0
     usd_per_million_output: float = 0.0
+    output: str = "text"
+    """How replies are asked for: text, json_schema or json_object (response_format), or tool (a tool call)."""
+    stream: bool = True
+    """Stream replies, so a local server stops generating when a call is abandoned."""
+    tokenizer: str = "auto"
+    """Where prompt token counts come from: auto (the endpoint's tokenizer, then tiktoken, then an estimate)."""
+    truncation_retries: int = 1
+    """How often a reply cut at max_output_tokens is asked again with twice the limit (context permitting)."""
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0 or self.call_deadline_s <= 0:
             raise ValueError("timeout_s and call_deadline_s must be positive")
-        if self.max_retries < 0 or self.max_concurrency < 1 or self.max_output_tokens < 1:
-            raise ValueError("max_retries must be >= 0, max_concurrency and max_output_tokens >= 1")
+        if self.max_retries < 0 or self.max_concurrency < 0 or self.max_output_tokens < 1:
+            raise ValueError("max_retries and max_concurrency must be >= 0, max_output_tokens >= 1")
+        if self.context_tokens <= self.max_output_tokens:
+            raise ValueError(f"context_tokens ({self.context_tokens}) must exceed max_output_tokens "
+                             f"({self.max_output_tokens}): the prompt needs room too")
+        if self.output not in OUTPUTS:
+            raise ValueError(f"unknown output {self.output!r}; choose one of {', '.join(OUTPUTS)}")
+        if self.tokenizer not in TOKENIZERS:
+            raise ValueError(f"unknown tokenizer {self.tokenizer!r}; choose one of {', '.join(TOKENIZERS)}")
+
+    @property
+    def is_local(self) -> bool:
+        return (urlparse(self.base_url).hostname or "") in LOCAL_HOSTS
+
+    def concurrency(self) -> int:
+        return self.max_concurrency or (1 if self.is_local else 4)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.usd_per_million_input + completion_tokens * self.usd_per_million_output) / 1e6

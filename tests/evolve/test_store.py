@@ -93,10 +93,12 @@ def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
     with store.engine.begin() as conn:                  # turn the file back into what v1 wrote
         conn.execute(text("ALTER TABLE programs RENAME COLUMN score TO speedup"))
         conn.execute(text("DROP TABLE attempts"))
+        for column in ("finish_reason", "prompt_z", "response_z"):
+            conn.execute(text(f"ALTER TABLE llm_calls DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.close()
     reopened = ProgramStore(tmp_path / "run.db", create=False)
-    assert current_version(reopened.engine) == SCHEMA_VERSION == 3
+    assert current_version(reopened.engine) == SCHEMA_VERSION == 4
     assert reopened.program(program).score == 1.5
     reopened.close()
 
@@ -109,6 +111,8 @@ def test_v2_database_gets_an_attempt_ledger_with_its_unscored_attempts_open(tmp_
                           origin="mutation", status=status)
     with store.engine.begin() as conn:                  # what v2 wrote: no ledger
         conn.execute(text("DROP TABLE attempts"))
+        for column in ("finish_reason", "prompt_z", "response_z"):
+            conn.execute(text(f"ALTER TABLE llm_calls DROP COLUMN {column}"))
         conn.execute(text("UPDATE schema_info SET version = 2"))
     store.close()
     reopened = ProgramStore(tmp_path / "run.db", create=False)

@@ -23,7 +23,7 @@ def rewrite(weight: float) -> Step:
     return Step(f"```python\n{seed.replace('FREE_WEIGHT = 0.0', f'FREE_WEIGHT = {weight}')}```")
 
 
-def config_text(base_url: str, name: str, budget: int, outage_s: float = 60.0, key_env: str = "NO_KEY_NEEDED") -> str:
+def config_text(base_url: str, name: str, budget: int, outage_s: float = 60.0, key_env: str = "") -> str:
     llm = (f'model = "{{model}}"\nbase_url = "{base_url}"\napi_key_env = "{key_env}"\ntimeout_s = 1.0\n'
            f'max_retries = 2\nbackoff_s = 0.05\ncall_deadline_s = 4.0\n')
     return f"""

@@ -11,7 +11,7 @@ MESSAGES = [{"role": "user", "content": "x" * 400}]
 
 
 def settings(server, **overrides) -> ModelSettings:
-    base = dict(model="m", base_url=server.base_url, timeout_s=1.0, max_retries=3, backoff_s=0.01,
+    base = dict(model="m", base_url=server.base_url, api_key_env="", timeout_s=1.0, max_retries=3, backoff_s=0.01,
                 usd_per_million_input=2.0, usd_per_million_output=8.0)
     return ModelSettings(**{**base, **overrides})
 
@@ -61,9 +61,10 @@ def test_response_cache_serves_repeats_without_http(tmp_path):
 
 @pytest.mark.parametrize("misbehaviour", [Step("{}", misbehave="truncated"), Step("", status=200),
                                           Step("x", misbehave="reset")])
-def test_malformed_empty_and_dropped_replies_are_retried(misbehaviour):
+@pytest.mark.parametrize("stream", [True, False])
+def test_malformed_empty_and_dropped_replies_are_retried(misbehaviour, stream):
     with ScriptedOpenAIServer({"m": [misbehaviour, Step("finally")]}) as server:
-        reply = OpenAIChatClient(settings(server)).chat("coder", MESSAGES)
+        reply = OpenAIChatClient(settings(server, stream=stream)).chat("coder", MESSAGES)
     assert reply.ok and reply.text == "finally" and len(reply.calls) == 2
     assert reply.calls[0].status in ("error", "empty")
 
@@ -106,3 +107,64 @@ def test_probe_lists_models_without_spending_a_completion():
         server.outage(5)
         failure = client.probe()
     assert failure is not None and failure.kind == "outage"
+
+
+def test_prompt_and_reply_text_are_recorded_with_the_finish_reason():
+    with ScriptedOpenAIServer({"m": [Step("a reply long enough to come in several stream events")]}) as server:
+        reply = OpenAIChatClient(settings(server)).chat("coder", MESSAGES)
+        assert server.requests[0]["stream"] is True
+    (call,) = reply.calls
+    assert call.response == reply.text == "a reply long enough to come in several stream events"
+    assert call.finish_reason == "stop" and '"content": "' + "x" * 400 in call.prompt
+
+
+def test_a_reply_cut_at_the_token_limit_is_asked_again_with_a_larger_limit():
+    script = [Step("half an ans", finish_reason="length"), Step("half an answer, still", finish_reason="length")]
+    with ScriptedOpenAIServer({"m": script}) as server:
+        reply = OpenAIChatClient(settings(server, max_output_tokens=100, context_tokens=1000)).chat("coder", MESSAGES)
+        limits = [r["max_tokens"] for r in server.requests]
+    assert limits == [100, 200]
+    assert reply.ok and reply.truncated and reply.text == "half an answer, still"
+    assert [c.status for c in reply.calls] == ["truncated", "truncated"]
+    assert "output token limit" in reply.calls[-1].error
+
+
+def test_structured_output_is_asked_for_as_configured():
+    schema = {"type": "object", "properties": {"strategy": {"type": "string"}}}
+    with ScriptedOpenAIServer(fallback={"m": Step('{"strategy": "tile"}')}) as server:
+        tool = OpenAIChatClient(settings(server, output="tool")).chat("planner", MESSAGES, schema=schema)
+        as_schema = OpenAIChatClient(settings(server, output="json_schema")).chat("planner", MESSAGES, schema=schema)
+        sent = server.requests
+    assert tool.text == as_schema.text == '{"strategy": "tile"}'
+    assert sent[0]["tools"][0]["function"]["parameters"] == schema
+    assert sent[1]["response_format"]["json_schema"]["schema"] == schema
+
+
+def test_a_missing_key_variable_is_one_clear_line_unless_the_endpoint_needs_none(monkeypatch):
+    from stark.llm.client import MissingKey
+
+    monkeypatch.delenv("STARK_ABSENT_KEY", raising=False)
+    with ScriptedOpenAIServer({"m": [Step("x")]}) as server:
+        with pytest.raises(MissingKey, match=r"\$STARK_ABSENT_KEY is not set .*api_key_env = \"\""):
+            OpenAIChatClient(settings(server, api_key_env="STARK_ABSENT_KEY"))
+        assert OpenAIChatClient(settings(server, api_key_env="")).chat("coder", MESSAGES).ok
+
+
+def test_cancel_stops_a_call_in_progress():
+    import threading
+    import time
+
+    with ScriptedOpenAIServer({"m": [Step("slow reply", misbehave="drip", drip_s=0.05)]}) as server:
+        client = OpenAIChatClient(settings(server, timeout_s=30.0))
+        threading.Timer(0.5, client.cancel).start()
+        started = time.monotonic()
+        reply = client.chat("coder", MESSAGES)
+    assert not reply.ok and not reply.unavailable and time.monotonic() - started < 3.0
+    assert "cancelled" in reply.calls[-1].error
+
+
+def test_settings_refuse_a_context_with_no_room_for_the_prompt():
+    with pytest.raises(ValueError, match="context_tokens .4096. must exceed max_output_tokens .4096."):
+        ModelSettings(context_tokens=4096, max_output_tokens=4096)
+    assert ModelSettings(base_url="http://127.0.0.1:8080/v1").concurrency() == 1
+    assert ModelSettings().concurrency() == 4

@@ -144,9 +144,17 @@ async function showProgram(id) {
     ${p.correct ? ` · ${esc(fmtScore(p.score))}` : ""}</p>
     ${p.strategy ? `<p><b>strategy:</b> ${esc(p.strategy)}</p>` : ""}${p.note ? `<p><b>note:</b> ${esc(p.note)}</p>` : ""}
     <h4>Diff from parent</h4><pre class="diff" id="diff">${p.diff ? diffHtml(p.diff) : "(none)"}</pre>${evals}
-    ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4><table>${p.llm_calls.map((c) => `<tr><td>${esc(c.role)}</td><td>${esc(c.status)}</td><td>${c.tokens} tok</td><td>$${c.cost_usd.toFixed(5)}</td><td>${esc(c.error)}</td></tr>`).join("")}</table>` : ""}
+    ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4>${p.llm_calls.map((c) => `<details class="llm-call" data-call="${c.id}"><summary>${esc(c.role)} · ${esc(c.status)} · ${c.tokens} tok · ${Number(c.latency_s).toFixed(1)} s · $${c.cost_usd.toFixed(5)}${c.error ? ` · ${esc(c.error)}` : ""}</summary><div class="llm-text">loading…</div></details>`).join("")}` : ""}
     <details><summary>source</summary><pre id="source">${esc(p.source)}</pre></details>`;
   $("program").querySelectorAll("a[data-id]").forEach((a) => a.onclick = (e) => { e.preventDefault(); showProgram(Number(a.dataset.id)); });
+  $("program").querySelectorAll("details.llm-call").forEach((d) => d.addEventListener("toggle", async () => {
+    if (!d.open || d.dataset.loaded) return;
+    d.dataset.loaded = "1";
+    const c = await api(`/api/campaigns/${encodeURIComponent(state.key)}/llm/${d.dataset.call}`);
+    const messages = (() => { try { return JSON.parse(c.prompt); } catch (e) { return [{ role: "prompt", content: c.prompt }]; } })();
+    d.querySelector(".llm-text").innerHTML = messages.map((m) => `<h5>${esc(m.role)}</h5><pre class="prompt">${esc(m.content)}</pre>`).join("") +
+      `<h5>reply${c.finish_reason ? ` (finish: ${esc(c.finish_reason)})` : ""}</h5><pre class="reply">${esc(c.response || "(no text)")}</pre>`;
+  }));
 }
 
 (async function main() {
