@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from evolve.records import RunStatus
 from evolve.run_dir import RunDir
 from evolve.run_config import build_run_config, check_compatible, read_run_config
 from evolve.run_lock import RunLock, holder_of, live_status, refuse_if_held
-from evolve.typed_config import build, to_data
+from evolve.typed_config import apply_override, build, to_data
 from kernelbench.score_label import ScoreLabel, score_label
 
 class Terminated(KeyboardInterrupt):
@@ -55,6 +55,8 @@ class CampaignSummary:
     best_remeasured: bool = False
     holder: str = ""
     """Who is driving the run right now (empty when nobody is)."""
+    llm_outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """LLM calls per role and outcome (ok, truncated, error, empty, cached)."""
 
     def best_text(self) -> str:
         """The best score as people should read it: with its interval, and a warning when it may be noise."""
@@ -89,7 +91,7 @@ def run_dir_for(config: CampaignConfig, runs_root: str | Path) -> RunDir:
 def check_endpoints(config: CampaignConfig) -> None:
     """One probe per distinct LLM endpoint (a models listing: no tokens); a role that cannot connect or whose
     key is refused stops the start with one line naming the role, the endpoint and the key's variable."""
-    from stark.llm.client import OpenAIChatClient
+    from stark.llm.client import MissingKey, OpenAIChatClient
 
     seen: set[tuple[str, str, str]] = set()
     for role in ("planner", "coder", "reviewer"):
@@ -100,7 +102,11 @@ def check_endpoints(config: CampaignConfig) -> None:
         if (llm.base_url, llm.model, llm.api_key_env) in seen:
             continue
         seen.add((llm.base_url, llm.model, llm.api_key_env))
-        failure = OpenAIChatClient(llm).probe()
+        try:
+            client = OpenAIChatClient(llm)
+        except MissingKey as exc:
+            raise CampaignError(f"{role} LLM endpoint: {exc}") from None
+        failure = client.probe()
         if failure is None:
             continue
         key_state = "set" if os.environ.get(llm.api_key_env) else "not set"
@@ -121,6 +127,27 @@ def check_startable(config: CampaignConfig) -> None:
     section = config.campaign
     resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
     check_endpoints(config)
+    check_prompt_room(config)
+
+
+def check_prompt_room(config: CampaignConfig) -> None:
+    """Every LLM role's context must hold its system prompt, the seed program and the reply; said at start in
+    one line rather than as a refusal on every attempt."""
+    from stark.agents.prompting import numbered, template
+    from stark.llm.tokens import TokenCounter
+
+    seed = numbered(Path(config.campaign.seed_program).read_text())
+    for role in ("planner", "coder", "reviewer"):
+        settings = getattr(config.agents, role)
+        if settings.kind != "llm":
+            continue
+        llm = settings.llm
+        counter = TokenCounter(llm.base_url, llm.model, llm.tokenizer)
+        system, program = counter.count(template(role, path=settings.prompt)), counter.count(seed)
+        if system + program + llm.max_output_tokens > llm.context_tokens:
+            raise CampaignError(f"{role}: context_tokens = {llm.context_tokens} cannot hold the system prompt "
+                                f"({system} tokens), the seed program ({program}) and max_output_tokens "
+                                f"({llm.max_output_tokens}); raise context_tokens or lower max_output_tokens")
 
 
 # starting and resuming ----------------------------------------------------------------------------------------
@@ -192,7 +219,9 @@ def clear_failed_start(run_dir: RunDir) -> None:
 
 
 def resume_campaign(run_root: str | Path, console: Console | None = None, show_progress: bool = True,
-                    extra_iterations: int = 0) -> CampaignSummary:
+                    extra_iterations: int = 0, overrides: list[str] = ()) -> CampaignSummary:
+    """`overrides` (`--set key=value`) change the saved config before the run goes on, e.g. a moved LLM
+    endpoint; keys that define what the run's scores mean are refused (FIXED_AT_START)."""
     if extra_iterations < 0:
         raise CampaignError(f"--more must be 0 or positive, got {extra_iterations}")
     run_dir = RunDir(Path(run_root))
@@ -205,16 +234,19 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
             store.check_integrity()
             campaign_id = store.campaign_id(config.campaign.name)
             campaign = store.campaign(campaign_id)
+            for assignment in overrides:
+                apply_override(data, assignment)
             check_compatible(campaign["config"], data, run_dir.config)
             if extra_iterations:
-                data["budget"]["iterations"] = config.budget.iterations + extra_iterations
+                data.setdefault("budget", {})["iterations"] = config.budget.iterations + extra_iterations
+            if extra_iterations or overrides:
                 config = build_run_config(run_dir, data)
                 run_dir.write_config(data)
                 store.update_config(campaign_id, to_data(config))
             check_budget_left(config, campaign, store.unfinished_attempts(campaign_id), run_dir)
             check_startable(config)
             ensure_ray()
-            run_dir.append_log("resume", more=extra_iterations)
+            run_dir.append_log("resume", more=extra_iterations, set=list(overrides))
             return _drive(config, run_dir, store, campaign_id, console, show_progress)
         finally:
             store.close()
@@ -283,7 +315,8 @@ def summarize(store: ProgramStore, campaign_id: int, holder: str = "") -> Campai
                            None if best is None else best.id, None if best is None else best.score,
                            None if best is None else label.value(best.score), label,
                            float(state.get("elapsed_s", 0.0)), store.llm_totals(campaign_id), dict(sorted(islands.items())),
-                           tuple(interval) if interval else None, bool(latest.get("remeasured")), holder)
+                           tuple(interval) if interval else None, bool(latest.get("remeasured")), holder,
+                           store.llm_outcomes(campaign_id))
 
 
 def campaign_status(run_root: str | Path) -> CampaignSummary:

@@ -141,6 +141,8 @@ def run_command(
 def resume_command(
     run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],
     more: Annotated[int, typer.Option(help="raise the iteration budget by this many attempts")] = 0,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="change a saved setting first: agents.coder.llm.base_url=http://127.0.0.1:8080/v1")] = None,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
     address: Annotated[Optional[str], typer.Option(help="join an existing Ray cluster (`ray start --head`)")] = None,
 ) -> None:
@@ -149,7 +151,7 @@ def resume_command(
 
     if address:
         ensure_ray(address)
-    _drive_campaign(lambda console: resume_campaign(run_dir, console, progress, more))
+    _drive_campaign(lambda console: resume_campaign(run_dir, console, progress, more, set_ or []))
 
 
 @app.command("status")
@@ -165,6 +167,29 @@ def status_command(
     except Exception as exc:  # noqa: BLE001 - shown as one line; see _user_error
         _fail(_user_error(exc))
     _show_summary(summary, as_json)
+
+
+@app.command("show")
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],
+    program_id: Annotated[int, typer.Argument(help="a program id (see `stark status` or the viewer)")],
+    prompts: Annotated[bool, typer.Option(help="print each LLM call's full prompt, not only the reply")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """One program: lineage, diff, evaluations, and each LLM call of its attempt with prompt and reply."""
+    import json
+
+    from evolve.program_report import program_report
+    from stark.show import render_program
+
+    try:
+        report = program_report(run_dir, program_id)
+    except Exception as exc:  # noqa: BLE001 - shown as one line; see _user_error
+        _fail(_user_error(exc))
+    if as_json:
+        print(json.dumps(report, indent=2, default=str))
+        return
+    render_program(report, Console(), prompts)
 
 
 @app.command("serve")
@@ -280,6 +305,8 @@ def _show_summary(summary, as_json: bool) -> None:
             *([("driven by", summary.holder)] if summary.holder else []),
             ("LLM", f"{summary.llm['calls']} calls, {summary.llm['prompt_tokens'] + summary.llm['completion_tokens']} "
                     f"tokens, ${summary.llm['cost_usd']:.4f}"),
+            *[(f"  {role}", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+              for role, outcomes in sorted(summary.llm_outcomes.items())],
             ("islands", ", ".join(f"{k}: {v}" for k, v in summary.islands.items()))]
     for key, value in rows:
         table.add_row(key, value)

@@ -74,7 +74,7 @@ def read(chunks: Iterator[bytes], budget_s: float, cancelled: threading.Event) -
                 finish = choice.get("finish_reason") or finish
     if finish:
         return _completion(text, tool_args, finish, usage)        # some servers end without [DONE]
-    raise StreamFailed("malformed", f"the stream stopped after {events} events without finishing")
+    raise StreamFailed("malformed", f"malformed stream: it stopped after {events} events without finishing")
 
 
 def _split_event(buffer: bytes) -> tuple[bytes, bytes]:

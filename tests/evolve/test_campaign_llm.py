@@ -150,3 +150,26 @@ def test_token_and_dollar_budgets_stop_new_attempts(ray_session, tmp_path, budge
         summary = start_campaign(config, runs_root=tmp_path / "runs", show_progress=False)
     assert summary.status == "finished"
     assert summary.attempts == 1 and summary.llm["calls"] == 2
+
+
+def test_every_call_is_readable_with_stark_show_and_counted_by_outcome_in_status(finished_campaign):
+    import json
+
+    from tests.stark.test_cli import stark
+
+    summary, store, _, run_dir = finished_campaign
+    assert summary.llm_outcomes["planner"]["error"] >= 1 and summary.llm_outcomes["coder"]["ok"] >= 1
+    programs = store.programs(store.campaign_id("scripted"))
+    rejected = next(p for p in programs if p.attempt == 4 and p.origin != "repair")
+    result = stark("show", str(run_dir), str(rejected.id), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    coder = [c for c in report["llm_calls"] if c["role"] == "coder"][-1]
+    assert "relu_kernel" in json.loads(coder["prompt"])[1]["content"] and "SEARCH" in coder["response"]
+    assert coder["finish_reason"] == "stop"
+    result = stark("show", str(run_dir), str(rejected.id))
+    assert result.returncode == 0 and "[reply, finish: stop]" in result.stdout and "does not match" in result.stdout
+    result = stark("status", str(run_dir))
+    assert "planner" in result.stdout and "error" in result.stdout
+    missing = stark("show", str(run_dir), "9999")
+    assert missing.returncode == 2 and "no program 9999" in missing.stderr

@@ -1,5 +1,7 @@
 """The campaign config: strict TOML loading, dotted-path errors, --set overrides."""
 
+from pathlib import Path
+
 import pytest
 
 from evolve.config import load_config
@@ -30,7 +32,7 @@ def test_every_shipped_config_loads():
     configs = sorted((REPO / "runs").glob("*.toml"))
     assert len(configs) >= 2
     for path in configs:
-        assert (REPO / load_config(path).campaign.seed_program).is_file()
+        assert Path(load_config(path).campaign.seed_program).is_file()
 
 
 def test_defaults_and_overrides(tmp_path):
@@ -75,3 +77,20 @@ def test_run_saved_by_an_older_stark_still_reads(tmp_path):
     run_dir = RunDir(tmp_path / "old")
     run_dir.write_config(data)
     assert build(CampaignConfig, run_dir.read_config()) == config
+
+
+def test_relative_paths_mean_relative_to_the_config_file(tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "seed.py").write_text("x = 1\n")
+    (folder / "planner.md").write_text("You plan. {mission}")
+    path = folder / "c.toml"
+    path.write_text(MINIMAL + '[agents.planner]\nprompt = "planner.md"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(path)
+    assert config.campaign.seed_program == str(folder / "seed.py")
+    assert config.agents.planner.prompt == str(folder / "planner.md")
+    (elsewhere / "old.py").write_text("x = 2\n")                     # written before the rule: found from cwd
+    assert load_config(path, ["campaign.seed_program=old.py"]).campaign.seed_program == str(elsewhere / "old.py")

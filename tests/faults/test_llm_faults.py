@@ -101,9 +101,15 @@ def test_an_endpoint_that_never_comes_back_stops_the_run_cleanly_and_resume_fini
         assert "unreachable for" in err and "stark resume" in err
         assert status_json(run_dir)["status"] == "stopped"
         assert llm_failures(db) == []
-        server.outage(0)
-        code, _, err = finish(stark("resume", str(run_dir), "--no-progress"), timeout=300)
+    code, _, err = run_cli("resume", str(run_dir), "--set", "campaign.problem=level1/relu", timeout=120)
+    assert code == 2 and "campaign.problem changed from" in err, err
+    with ScriptedOpenAIServer(fallback={"planner-model": PLAN, "coder-model": rewrite(0.5)}) as moved:
+        code, _, err = finish(stark("resume", str(run_dir), "--no-progress",
+                                    "--set", f"agents.planner.llm.base_url={moved.base_url}",
+                                    "--set", f"agents.coder.llm.base_url={moved.base_url}"), timeout=300)
         assert code == 0, err
+        assert moved.requests                              # the run went on against the endpoint's new address
+    assert json.loads((run_dir / "config.json").read_text())["agents"]["coder"]["llm"]["base_url"] == moved.base_url
     assert_exactly_once(db, budget, 16)
     assert llm_failures(db) == []
 
@@ -117,12 +123,17 @@ def test_a_missing_key_or_dead_endpoint_is_refused_before_anything_starts(tmp_pa
         code, _, err = run_cli("run", str(config), "--runs-root", str(tmp_path / "runs"), "--no-progress",
                                env={"STARK_TEST_KEY": ""}, timeout=120)
         assert code == 2 and err.count("\n") == 1, err
+        assert "planner LLM endpoint: $STARK_TEST_KEY is not set" in err and 'api_key_env = ""' in err
+        code, _, err = run_cli("run", str(config), "--runs-root", str(tmp_path / "runs"), "--no-progress",
+                               env={"STARK_TEST_KEY": "wrong"}, timeout=120)
+        assert code == 2 and err.count("\n") == 1, err
         assert f"planner LLM endpoint {server.base_url} (model planner-model) rejects the key in $STARK_TEST_KEY " \
-               "(not set)" in err
+               "(set)" in err
         assert time.monotonic() - started < 30 and not (tmp_path / "runs").exists()
         assert server.requests == []                       # checked with a models listing: no tokens spent
     dead = config.read_text().replace(server.base_url, "http://127.0.0.1:9/v1")
     config.write_text(dead)
-    code, _, err = run_cli("run", str(config), "--runs-root", str(tmp_path / "runs"), "--no-progress", timeout=120)
+    code, _, err = run_cli("run", str(config), "--runs-root", str(tmp_path / "runs"), "--no-progress",
+                           env={"STARK_TEST_KEY": "any"}, timeout=120)
     assert code == 2 and "cannot be reached" in err and "127.0.0.1:9" in err, err
     assert not (tmp_path / "runs").exists()
