@@ -42,6 +42,9 @@ class ScriptedOpenAIServer:
         self.lock = threading.Lock()
         self.down_until = 0.0
         self.model_listings = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """The most completions it was ever serving at once (a local server serves one)."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -108,6 +111,16 @@ class ScriptedOpenAIServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 if self.answered_without_serving("/chat/completions"):
                     return
+                with double.lock:
+                    double.in_flight += 1
+                    double.most_in_flight = max(double.most_in_flight, double.in_flight)
+                try:
+                    self.complete(body)
+                finally:
+                    with double.lock:
+                        double.in_flight -= 1
+
+            def complete(self, body: dict) -> None:
                 model = body.get("model", "")
                 with double.lock:
                     double.requests.append(body)

@@ -80,6 +80,8 @@ def output_options(settings: ModelSettings, schema: dict | None) -> dict:
         return {}
     if settings.output == "json_object":
         return {"response_format": {"type": "json_object"}}
+    if settings.output == "json_object_schema":
+        return {"response_format": {"type": "json_object", "schema": schema}}
     if settings.output == "json_schema":
         return {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}}
     return {"tools": [{"type": "function", "function": {"name": "reply", "description": "give the answer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-OUTPUTS = ("text", "json_schema", "json_object", "tool")
+OUTPUTS = ("text", "json_schema", "json_object", "json_object_schema", "tool")
 TOKENIZERS = ("auto", "endpoint", "tiktoken", "estimate")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
@@ -30,7 +30,8 @@ class ModelSettings:
     usd_per_million_input: float = 0.0
     usd_per_million_output: float = 0.0
     output: str = "text"
-    """How replies are asked for: text, json_schema or json_object (response_format), or tool (a tool call)."""
+    """How replies are asked for: text; json_schema (OpenAI, vLLM, llama.cpp's server); json_object (any JSON);
+    json_object_schema (json_object carrying the schema, as llama-cpp-python's server takes it); tool."""
     stream: bool = True
     """Stream replies, so a local server stops generating when a call is abandoned."""
     tokenizer: str = "auto"
