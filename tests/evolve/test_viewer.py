@@ -73,6 +73,9 @@ def test_api_programs_lineage_and_detail(viewer):
     assert "+    return x * 3" in detail["diff"]
     assert detail["evaluations"][0]["failure_kind"] == "mismatch"
     assert [c["role"] for c in detail["llm_calls"]] == ["planner", "coder"]
+    assert "prompt" not in detail["llm_calls"][1]                        # texts come when a reader opens one
+    call = get(f"{viewer}/api/campaigns/viewed/llm/{detail['llm_calls'][1]['id']}")
+    assert "return x * 3" in call["response"] and "Current program" in call["prompt"]
 
 
 def test_api_errors_and_read_only(viewer):
@@ -107,6 +110,10 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
         page.wait_for_selector("#diff .add")
         assert "return x * 3" in page.inner_text("#diff .add")
         assert "failed in verify (mismatch)" in page.inner_text("#program")
+        page.click("#program details.llm-call:has-text('coder') summary")        # what the coder was asked and said
+        page.wait_for_selector("#program details.llm-call pre.reply")
+        call = page.inner_text("#program details.llm-call[open]")
+        assert "You are the coder" in call and "Current program" in call and "return x * 3" in call
         assert page.locator("#pareto-chart circle.point").count() >= 1
         page.click("#lineage .node:has(.badge.evaluated)")
         page.wait_for_selector("#program p:has-text('95% CI')")

@@ -68,3 +68,14 @@ def test_discovery_planners_see_discovery_examples_and_structured_plans_are_read
         assert server.requests[-1]["response_format"]["type"] == "json_schema"
     assert "retile for L1" not in system and "prefer recent items" in system
     assert plan.strategy == "prefer recent" and "[L6-L7] recency" in plan.instructions
+
+
+def test_a_role_prompt_of_the_users_own_replaces_the_shipped_template(tmp_path):
+    mine = tmp_path / "planner.md"
+    mine.write_text("Plan tersely for a team that {mission}. Examples: {examples}.")
+    with ScriptedOpenAIServer({"m": [Step("STRATEGY: s\nINSTRUCTIONS:\n- [L7] x")]}) as server:
+        settings = ModelSettings(model="m", base_url=server.base_url, api_key_env="", tokenizer="estimate")
+        LLMPlanner(OpenAIChatClient(settings), settings, prompt_path=str(mine)).plan(
+            PlanRequest(1, 0, "p", ProgramView(1, SEED, 1.0, True)))
+        system = server.requests[-1]["messages"][0]["content"]
+    assert system.startswith("Plan tersely for a team that optimizes a kernel") and "retile for L1" in system
