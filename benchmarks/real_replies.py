@@ -14,6 +14,7 @@ it reads them now, and prints the share that became a usable plan or an applicab
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -90,9 +91,10 @@ def record(base_url: str, model: str, name: str, repeats: int, outputs: list[str
                                     "finish_reason": call.finish_reason, "latency_s": round(call.latency_s, 1)})
                     print(f"  [{time.monotonic() - started:6.0f} s] {problem_id} {role} {output}: "
                           f"{call.completion_tokens} tokens, finish {call.finish_reason}", flush=True)
-    target = FIXTURES / f"{name}.json"
-    target.write_text(json.dumps({"model": model, "endpoint": "llama-cpp-python server", "max_output_tokens":
-                                  max_tokens, "entries": entries}, indent=1, ensure_ascii=False))
+    target = FIXTURES / f"{name}.json.gz"
+    payload = {"model": model, "endpoint": "llama-cpp-python server", "max_output_tokens": max_tokens,
+               "recorded": time.strftime("%Y-%m-%d"), "entries": entries}
+    target.write_bytes(gzip.compress(json.dumps(payload, indent=1, ensure_ascii=False).encode(), mtime=0))
     print(f"wrote {len(entries)} replies to {target}")
 
 
@@ -132,8 +134,16 @@ def usable_now(entry: dict, source: str) -> tuple[bool, str]:
         return False, str(exc)
 
 
+def load_fixture(name: str) -> dict:
+    return json.loads(gzip.decompress((FIXTURES / f"{name}.json.gz").read_bytes()))
+
+
+def fixture_names() -> list[str]:
+    return sorted(path.name.removesuffix(".json.gz") for path in FIXTURES.glob("*.json.gz"))
+
+
 def replay(name: str) -> dict:
-    data = json.loads((FIXTURES / f"{name}.json").read_text())
+    data = load_fixture(name)
     table: dict[tuple[str, str], Counter] = {}
     reasons: Counter = Counter()
     for entry in data["entries"]:
@@ -160,16 +170,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", metavar="BASE_URL", help="record a new fixture from this endpoint")
     parser.add_argument("--model", default="smollm2")
-    parser.add_argument("--name", default="smollm2-135m")
+    parser.add_argument("--name", help="the fixture to record, or to replay (default: every fixture)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--outputs", default="text,json_object_schema")
     parser.add_argument("--max-tokens", type=int, default=768)
     parser.add_argument("--context", type=int, default=8192)
     args = parser.parse_args()
     if args.record:
-        record(args.record, args.model, args.name, args.repeats, args.outputs.split(","), args.max_tokens,
-               args.context)
-    replay(args.name)
+        record(args.record, args.model, args.name or args.model, args.repeats, args.outputs.split(","),
+               args.max_tokens, args.context)
+    for name in [args.name] if args.name else fixture_names():
+        print(f"\n== {name}")
+        replay(name)
 
 
 if __name__ == "__main__":

@@ -110,12 +110,14 @@ def check_endpoints(config: CampaignConfig) -> None:
         if failure is None:
             continue
         key_state = "set" if os.environ.get(llm.api_key_env) else "not set"
+        key = f"${llm.api_key_env} ({key_state})" if llm.api_key_env else "no key (api_key_env is empty)"
         if failure.kind == "auth":
-            what = f"rejects the key in ${llm.api_key_env} ({key_state}): {failure.message}"
+            what = f"rejects the key in {key}: {failure.message}" if llm.api_key_env else \
+                f"wants a key: {failure.message}; set api_key_env to the variable holding it"
         elif failure.kind == "outage":
-            what = f"cannot be reached ({failure.message}); is the server running? (key in ${llm.api_key_env}: {key_state})"
+            what = f"cannot be reached ({failure.message}); is the server running? (sent {key})"
         else:
-            what = f"refuses the request ({failure.message}); check the model name and ${llm.api_key_env} ({key_state})"
+            what = f"refuses the request ({failure.message}); check the model name and {key}"
         raise CampaignError(f"{role} LLM endpoint {llm.base_url} (model {llm.model}) {what}")
 
 

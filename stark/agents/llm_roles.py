@@ -14,11 +14,12 @@ from stark.llm.client import LLMClient
 from stark.llm.records import ChatReply
 from stark.llm.settings import ModelSettings
 
-STRUCTURED_HINT = {
-    "planner": '\n\nAnswer with one JSON object: {"strategy": "...", "instructions": [{"lines": "L<a>-L<b>", '
-               '"change": "..."}]}.',
-    "edit": '\n\nAnswer with one JSON object: {"edits": [{"search": "<lines copied exactly>", '
-            '"replace": "<new lines>"}]}, or {"program": "<the complete new program>"}.',
+STRUCTURED_HINT = {    # concrete values: a small model copies placeholders such as "L<a>-L<b>" verbatim (measured)
+    "planner": '\n\nAnswer with one JSON object, for example: {"strategy": "unroll the inner loop", '
+               '"instructions": [{"lines": "L12-L14", "change": "unroll the loop over k by 4"}]}. '
+               'Cite lines of the current program.',
+    "edit": '\n\nAnswer with one JSON object, for example: {"edits": [{"search": "    total = 0", '
+            '"replace": "    total = 0.0"}]}. Each search copies lines of the current program exactly.',
 }
 
 

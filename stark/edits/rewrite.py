@@ -191,10 +191,15 @@ def _region_body(parent: str, block: str) -> str:
         raise EditError("the program has several EVOLVE-BLOCK regions; say which one with markers")
     try:
         new_names = set(_definitions(ast.parse(block)))
-        old_names = set(_definitions(ast.parse(regions(parent)[0])))
+        old_region = ast.parse(regions(parent)[0])
     except SyntaxError as exc:
         raise EditError(f"the fenced code has a syntax error at line {exc.lineno}: {exc.msg}") from None
     defined, used = _frozen_names(parent)
+    old_names = set(_definitions(old_region))
+    functions = {n.name for n in old_region.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    if lost := sorted(functions - new_names):
+        raise EditError(f"as the region's new body it drops {', '.join(lost)}; "
+                        f"rewrite whole definitions, or use SEARCH/REPLACE")
     if clash := sorted(new_names & defined):
         raise EditError(f"the rewrite redefines {', '.join(clash)}, which lies outside the EVOLVE-BLOCK regions")
     if missing := sorted((old_names & used) - new_names):

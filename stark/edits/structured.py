@@ -15,23 +15,27 @@ from stark.edits.search_replace import Block
 EDIT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "edits": {"type": "array", "items": {
-            "type": "object", "properties": {"search": {"type": "string"}, "replace": {"type": "string"}},
+        "edits": {"type": "array", "minItems": 1, "maxItems": 6, "items": {
+            "type": "object",
+            "properties": {"search": {"type": "string", "minLength": 1}, "replace": {"type": "string"}},
             "required": ["search", "replace"]}},
-        "program": {"type": "string", "description": "the complete new program, if not giving edits"},
     },
+    "required": ["edits"],
 }
+"""Edits only: offered a whole-program field too, small models fill it with a placeholder (measured)."""
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "strategy": {"type": "string"},
-        "instructions": {"type": "array", "items": {
-            "type": "object", "properties": {"lines": {"type": "string", "description": "e.g. L12-L18"},
-                                             "change": {"type": "string"}},
+        "strategy": {"type": "string", "minLength": 3, "maxLength": 80},
+        "instructions": {"type": "array", "minItems": 1, "maxItems": 5, "items": {
+            "type": "object",
+            "properties": {"lines": {"type": "string", "pattern": "^L[1-9][0-9]{0,3}(-L[1-9][0-9]{0,3})?$"},
+                           "change": {"type": "string", "minLength": 8}},
             "required": ["lines", "change"]}},
     },
     "required": ["strategy", "instructions"],
 }
+"""Grammar-constrained decoding (llama.cpp, vLLM) makes even a tiny model write a citation that parses."""
 
 
 def json_object(text: str) -> dict[str, Any] | None:

@@ -76,7 +76,7 @@ def test_starting_a_campaign_twice_is_refused(tmp_path):
 
 @pytest.mark.parametrize("setting,message", [
     ("evolve.islandz=2", "unknown config key evolve.islandz"),
-    ("campaign.seed_program=\"missing.py\"", "seed program not found: missing.py"),
+    ("campaign.seed_program=\"missing.py\"", f"seed program not found: {REPO / 'runs' / 'missing.py'}"),
 ])
 def test_bad_campaign_input_is_one_line(tmp_path, setting, message):
     run = subprocess.run([sys.executable, "-m", "stark.cli", "run", "runs/matmul_offline.toml", "--runs-root",

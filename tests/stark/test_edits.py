@@ -135,3 +135,10 @@ def test_truncated_reply_names_the_limit_and_strict_mode_reads_only_exact_forms(
         apply_edit(PROGRAM, "Let me think about", truncated=True)
     with pytest.raises(EditError, match="does not match"):
         apply_edit(PROGRAM, edit("SCALE = 1.0   ", "SCALE = 3.0"), strict=True)
+
+
+def test_a_placeholder_program_is_not_read_as_the_regions_new_body():
+    """SmolLM2-135M answered `{"program": "seed-2.0"}`: valid Python, but not a policy."""
+    policy = "import math\n\n# EVOLVE-BLOCK-START\nW = 1.0\n\n\ndef priority(block, now):\n    return W * now\n# EVOLVE-BLOCK-END\n"
+    with pytest.raises(EditError, match="drops priority"):
+        apply_edit(policy, '{ "program": "seed-2.0" }')
