@@ -5,10 +5,11 @@
 
 Recording sends the prompts the planner, coder and reviewer really build (the shipped templates, the seed
 programs, the problems' sources; plans for the coder come from the offline planner, so they are grounded) to the
-endpoint, in plain text and, where asked, with structured output, and stores each reply in
-tests/fixtures/real_replies/<name>.json.  Replaying reads every reply twice: as stark read replies before
-(exact SEARCH/REPLACE or an exact full rewrite; plans only in the exact STRATEGY/INSTRUCTIONS/[L..] form) and as
-it reads them now, and prints the share that became a usable plan or an applicable edit, by role.
+endpoint, in plain text and, where asked, with structured output, and stores each reply (and the reply after one
+re-ask, when the first could not be used) in tests/fixtures/real_replies/<name>.json.gz.  Replaying reads every
+first reply twice: as stark read replies before (exact SEARCH/REPLACE or an exact full rewrite; plans only in the
+exact STRATEGY/INSTRUCTIONS/[L..] form) and as it reads them now, then counts what one re-ask added, and prints
+the share that became a usable plan or an applicable edit, by role.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def record(base_url: str, model: str, name: str, repeats: int, outputs: list[str
         for output in outputs:
             settings = ModelSettings(model=model, base_url=base_url, api_key_env="", temperature=0.7,
                                      max_output_tokens=max_tokens, context_tokens=context, timeout_s=600,
-                                     call_deadline_s=1200, max_retries=1, output=output, truncation_retries=0)
+                                     call_deadline_s=1200, max_retries=1, output=output, truncation_retries=0,
+                                     format_retries=1)
             client = OpenAIChatClient(settings)
             roles = {"planner": LLMPlanner(client, settings, framing), "coder": LLMCoder(client, settings, framing),
                      "reviewer": LLMReviewer(client, settings, (), framing)}
@@ -84,13 +86,14 @@ def record(base_url: str, model: str, name: str, repeats: int, outputs: list[str
                     calls = [c for c in outcome.calls if c.status in ("ok", "truncated")]
                     if not calls:
                         print(f"  {problem_id} {role} {output}: no reply ({outcome.error})", flush=True)
-                        continue
-                    call = calls[-1]
-                    entries.append({"problem": problem_id, "seed": seed_path, "role": role, "output": output,
-                                    "prompt": json.loads(call.prompt), "reply": call.response,
-                                    "finish_reason": call.finish_reason, "latency_s": round(call.latency_s, 1)})
-                    print(f"  [{time.monotonic() - started:6.0f} s] {problem_id} {role} {output}: "
-                          f"{call.completion_tokens} tokens, finish {call.finish_reason}", flush=True)
+                    group = len({e["group"] for e in entries})
+                    for turn, call in enumerate(calls):      # turn 1: the reply after being told what was wrong
+                        entries.append({"group": group, "turn": turn, "problem": problem_id, "seed": seed_path,
+                                        "role": role, "output": output, "prompt": json.loads(call.prompt),
+                                        "reply": call.response, "finish_reason": call.finish_reason,
+                                        "latency_s": round(call.latency_s, 1)})
+                        print(f"  [{time.monotonic() - started:6.0f} s] {problem_id} {role} {output} turn {turn}: "
+                              f"{call.completion_tokens} tokens, finish {call.finish_reason}", flush=True)
     target = FIXTURES / f"{name}.json.gz"
     payload = {"model": model, "endpoint": "llama-cpp-python server", "max_output_tokens": max_tokens,
                "recorded": time.strftime("%Y-%m-%d"), "entries": entries}
@@ -146,24 +149,40 @@ def replay(name: str) -> dict:
     data = load_fixture(name)
     table: dict[tuple[str, str], Counter] = {}
     reasons: Counter = Counter()
-    for entry in data["entries"]:
+    groups: dict[int, bool] = {}
+    for index, entry in enumerate(data["entries"]):
         source = (ROOT / entry["seed"]).read_text()
         key = (entry["role"], entry["output"])
         counts = table.setdefault(key, Counter())
-        counts["replies"] += 1
-        counts["before"] += usable_before(entry, source)
         ok, how = usable_now(entry, source)
-        counts["now"] += ok
-        reasons[(entry["role"], re.sub(r"\d+", "N", how)[:90])] += 1
-    print(f"{data['model']} ({data['endpoint']}), {len(data['entries'])} recorded replies to stark's real prompts")
-    print(f"{'role':9} {'output':19} {'replies':>7} {'usable before':>14} {'usable now':>11}")
+        group = entry.get("group", index)
+        groups[group] = groups.get(group, False) or ok
+        if entry.get("turn", 0) == 0:
+            counts["asked"] += 1
+            counts["before"] += usable_before(entry, source)
+            counts["now"] += ok
+            reasons[(entry["role"], re.sub(r"\d+", "N", how)[:90])] += 1
+    for index, entry in enumerate(data["entries"]):
+        if entry.get("turn", 0) == 0:
+            table[(entry["role"], entry["output"])]["after re-ask"] += groups[entry.get("group", index)]
+    print(f"{data['model']} ({data['endpoint']}), {len(data['entries'])} recorded replies to stark's real prompts"
+          + (f"; {data['note']}" if data.get("note") else ""))
+    print(f"{'role':9} {'output':19} {'asked':>5} {'usable before':>14} {'usable now':>11} {'after one re-ask':>17}")
+    total = Counter()
     for (role, output), counts in sorted(table.items()):
-        print(f"{role:9} {output:19} {counts['replies']:7d} {counts['before']:8d} ({counts['before'] / counts['replies']:4.0%})"
-              f" {counts['now']:5d} ({counts['now'] / counts['replies']:4.0%})")
-    print("\nhow replies were read, or why not (most common first):")
-    for (role, how), count in reasons.most_common(14):
+        total.update(counts)
+        print(f"{role:9} {output:19} {counts['asked']:5d} {_share(counts, 'before'):>14} {_share(counts, 'now'):>11} "
+              f"{_share(counts, 'after re-ask'):>17}")
+    print(f"{'all':29} {total['asked']:5d} {_share(total, 'before'):>14} {_share(total, 'now'):>11} "
+          f"{_share(total, 'after re-ask'):>17}")
+    print("\nhow first replies were read, or why not (most common first):")
+    for (role, how), count in reasons.most_common(12):
         print(f"  {count:3d}  {role:9} {how}")
     return {f"{r}/{o}": dict(c) for (r, o), c in table.items()}
+
+
+def _share(counts: Counter, key: str) -> str:
+    return f"{counts[key]} ({counts[key] / counts['asked']:.0%})" if counts["asked"] else "-"
 
 
 def main() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from stark.agents.framing import KERNEL_FRAMING, TaskFraming
 from stark.agents.plans import quote_cited_lines, read_plan
 from stark.agents.prompting import (PromptTooLarge, Section, describe, distinct_inspirations, fit, numbered,
@@ -40,14 +43,55 @@ class _Role:
         count = self.client.tokens.count
         return self.settings.context_tokens - self.settings.max_output_tokens - count(self.system) - 32
 
-    def ask(self, sections: list[Section], schema: dict) -> ChatReply | str:
-        """The reply, or why no call was made (the prompt cannot fit)."""
+    def ask(self, sections: list[Section], schema: dict, judge: Callable[[ChatReply], str]) -> ChatReply | str:
+        """The reply, or why no call was made (the prompt cannot fit).  A reply the `judge` finds unusable is
+        sent back with what was wrong (`format_retries` times, while the conversation fits the context): models
+        large and small fix a SEARCH text once shown the line it missed."""
         try:
             user = fit(sections, self.budget(), self.client.tokens.count, f"{self.name} prompt")
         except PromptTooLarge as exc:
             return str(exc)
-        return self.client.chat(self.name, [{"role": "system", "content": self.system},
-                                            {"role": "user", "content": user}], schema=schema)
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+        reply = self.client.chat(self.name, messages, schema=schema)
+        calls = list(reply.calls)
+        for _ in range(self.settings.format_retries):
+            problem = judge(reply) if reply.ok else ""
+            if not problem:
+                break
+            messages = messages + [{"role": "assistant", "content": reply.text},
+                                   {"role": "user", "content": f"That answer could not be used: {problem}. "
+                                                               f"Answer again, in the form asked for."}]
+            room = self.settings.context_tokens - self.settings.max_output_tokens
+            if self.client.tokens.count_messages(messages) > room:
+                break
+            again = self.client.chat(self.name, messages, schema=schema)
+            calls += again.calls
+            if not again.ok and not again.unavailable:
+                break                               # keep the first answer and its reason
+            reply = again
+        return replace(reply, calls=tuple(calls))
+
+
+def edit_problem(parent_source: str) -> Callable[[ChatReply], str]:
+    def judge(reply: ChatReply) -> str:
+        try:
+            apply_edit(parent_source, reply.text, truncated=reply.truncated)
+            return ""
+        except EditError as exc:
+            return str(exc)
+    return judge
+
+
+def plan_problem(parent_source: str, structured: bool) -> Callable[[ChatReply], str]:
+    def judge(reply: ChatReply) -> str:
+        return read_plan(_plan_text(reply.text, structured), parent_source).problem
+    return judge
+
+
+def _plan_text(text: str, structured: bool) -> str:
+    if structured and (data := json_object(text)) is not None:
+        return plan_text(data)
+    return text
 
 
 def propose(reply: ChatReply | str, parent_source: str, role: str, rejected: str) -> Proposal:
@@ -77,15 +121,12 @@ class LLMPlanner(_Role):
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.4)
                      for v in distinct_inspirations(parent, request.inspirations)]
         sections.append(Section(self.framing.problem_title, request.problem_source, share=0.5))
-        reply = self.ask(sections, PLAN_SCHEMA)
+        reply = self.ask(sections, PLAN_SCHEMA, plan_problem(parent.source, self.settings.output != "text"))
         if isinstance(reply, str):
             return Plan("", "", (), f"planner: {reply}")
         if not reply.ok:
             return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}", reply.unavailable)
-        text = reply.text
-        if self.settings.output != "text" and (data := json_object(text)) is not None:
-            text = plan_text(data)
-        read = read_plan(text, parent.source)
+        read = read_plan(_plan_text(reply.text, self.settings.output != "text"), parent.source)
         if read.problem:
             cut = " (reply truncated at the output token limit)" if reply.truncated else ""
             return Plan(read.strategy, "", reply.calls, read.problem + cut)
@@ -103,7 +144,7 @@ class LLMCoder(_Role):
                     Section("Current program", parent.source, required=True)]
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.5)
                      for v in distinct_inspirations(parent, request.inspirations)]
-        return propose(self.ask(sections, EDIT_SCHEMA), parent.source, "coder", "edit")
+        return propose(self.ask(sections, EDIT_SCHEMA, edit_problem(parent.source)), parent.source, "coder", "edit")
 
 
 class LLMReviewer(_Role):
@@ -122,4 +163,5 @@ class LLMReviewer(_Role):
         sections = [Section("Failure", request.failure, required=True),
                     Section("Program", request.program.source, required=True),
                     Section(self.framing.problem_title, request.problem_source, share=0.6)]
-        return propose(self.ask(sections, EDIT_SCHEMA), request.program.source, "reviewer", "repair")
+        source = request.program.source
+        return propose(self.ask(sections, EDIT_SCHEMA, edit_problem(source)), source, "reviewer", "repair")

@@ -38,12 +38,16 @@ class ModelSettings:
     """Where prompt token counts come from: auto (the endpoint's tokenizer, then tiktoken, then an estimate)."""
     truncation_retries: int = 1
     """How often a reply cut at max_output_tokens is asked again with twice the limit (context permitting)."""
+    format_retries: int = 1
+    """How often a reply that yields no usable plan or edit is sent back to the model with what was wrong."""
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0 or self.call_deadline_s <= 0:
             raise ValueError("timeout_s and call_deadline_s must be positive")
-        if self.max_retries < 0 or self.max_concurrency < 0 or self.max_output_tokens < 1:
-            raise ValueError("max_retries and max_concurrency must be >= 0, max_output_tokens >= 1")
+        if min(self.max_retries, self.max_concurrency, self.truncation_retries, self.format_retries) < 0:
+            raise ValueError("max_retries, max_concurrency, truncation_retries and format_retries must be >= 0")
+        if self.max_output_tokens < 1:
+            raise ValueError("max_output_tokens must be >= 1")
         if self.context_tokens <= self.max_output_tokens:
             raise ValueError(f"context_tokens ({self.context_tokens}) must exceed max_output_tokens "
                              f"({self.max_output_tokens}): the prompt needs room too")

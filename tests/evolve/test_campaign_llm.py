@@ -46,7 +46,7 @@ FALLBACK = {
 
 def role(model: str, base_url: str) -> str:
     return (f'kind = "llm"\n[agents.{model}.llm]\nmodel = "{model}-model"\nbase_url = "{base_url}"\n'
-            f'api_key_env = ""\ntimeout_s = 1.0\nmax_retries = 2\nbackoff_s = 0.01\nusd_per_million_input = 1.0\n'
+            f'api_key_env = ""\nformat_retries = 0\ntimeout_s = 1.0\nmax_retries = 2\nbackoff_s = 0.01\nusd_per_million_input = 1.0\n'
             f'usd_per_million_output = 4.0\n')
 
 

@@ -79,3 +79,17 @@ def test_a_role_prompt_of_the_users_own_replaces_the_shipped_template(tmp_path):
             PlanRequest(1, 0, "p", ProgramView(1, SEED, 1.0, True)))
         system = server.requests[-1]["messages"][0]["content"]
     assert system.startswith("Plan tersely for a team that optimizes a kernel") and "retile for L1" in system
+
+
+def test_an_unusable_reply_is_sent_back_once_with_what_was_wrong():
+    wrong = EDIT.replace("* 1.0", "* 2.0")
+    with ScriptedOpenAIServer({"m": [Step(wrong), Step(EDIT)]}) as server:
+        proposal = role(LLMCoder, server).code(CodeRequest(1, 0, Plan("s", "- [L7] x"), ProgramView(1, SEED, 1.0, True)))
+        second = server.requests[-1]["messages"]
+    assert proposal.source is not None and len(proposal.calls) == 2
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+    assert "does not match the program text: closest is line 7" in second[-1]["content"]
+    with ScriptedOpenAIServer({"m": [Step(wrong)]}) as server:
+        proposal = role(LLMCoder, server, format_retries=0).code(
+            CodeRequest(1, 0, Plan("s", "- [L7] x"), ProgramView(1, SEED, 1.0, True)))
+        assert len(server.requests) == 1 and "does not match" in proposal.error

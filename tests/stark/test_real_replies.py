@@ -24,7 +24,7 @@ ENTRIES = [entry for name in bench.fixture_names() for entry in bench.load_fixtu
 def outcome_of(entry: dict, server: ScriptedOpenAIServer):
     settings = ModelSettings(model="recorded", base_url=server.base_url, api_key_env="", tokenizer="estimate",
                              context_tokens=8192, max_output_tokens=512, output=entry["output"], max_retries=0,
-                             truncation_retries=0, timeout_s=10)
+                             truncation_retries=0, format_retries=0, timeout_s=10)
     client = OpenAIChatClient(settings)
     source = (REPO / entry["seed"]).read_text()
     parent = ProgramView(0, source, 1.0, True, "evaluated")
