@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 import httpx2
+
+from stark.llm.settings import LOCAL_HOSTS
 
 CHARS_PER_TOKEN = 3.0
 MESSAGE_OVERHEAD = 8
@@ -61,8 +64,9 @@ def _tiktoken_counter(model: str) -> Callable[[str], int] | None:
 
 
 class TokenCounter:
-    """`tokenizer` picks the source: "auto" (endpoint, then tiktoken, then estimate), "endpoint", "tiktoken",
-    or "estimate"."""
+    """`tokenizer` picks the source: "auto" (a local endpoint's tokenizer, then tiktoken, then the estimate),
+    "endpoint" (any endpoint's, e.g. a remote vLLM), "tiktoken", or "estimate".  "auto" does not probe remote
+    endpoints: hosted APIs have no tokenize route, and probing one through a firewall costs timeouts."""
 
     def __init__(self, base_url: str, model: str, tokenizer: str = "auto"):
         self.base_url, self.model, self.choice = base_url, model, tokenizer
@@ -75,7 +79,8 @@ class TokenCounter:
         with self._lock:
             if self._count is not None:
                 return self._count
-            if self.choice in ("auto", "endpoint"):
+            local = (urlparse(self.base_url).hostname or "") in LOCAL_HOSTS
+            if self.choice == "endpoint" or (self.choice == "auto" and local):
                 for name, counter in _endpoint_counters(self.base_url, self.model):
                     try:
                         counter("def f(x):\n    return x")
