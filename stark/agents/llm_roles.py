@@ -11,8 +11,8 @@ from stark.agents.prompting import (PromptTooLarge, Section, describe, distinct_
                                     template)
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
-from stark.edits import EditError, apply_edit
-from stark.edits.structured import EDIT_SCHEMA, PLAN_SCHEMA, json_object, plan_text
+from stark.edits import EditError, apply_edit, evolvable_spans
+from stark.edits.structured import edit_schema, json_object, plan_schema, plan_text
 from stark.llm.client import LLMClient
 from stark.llm.records import ChatReply
 from stark.llm.settings import ModelSettings
@@ -22,7 +22,8 @@ STRUCTURED_HINT = {    # concrete values: a small model copies placeholders such
                '"instructions": [{"lines": "L12-L14", "change": "unroll the loop over k by 4"}]}. '
                'Cite lines of the current program.',
     "edit": '\n\nAnswer with one JSON object, for example: {"edits": [{"search": "    total = 0", '
-            '"replace": "    total = 0.0"}]}. Each search copies lines of the current program exactly.',
+            '"replace": "    total = 0.0"}]}. Each search is one line of the current program, copied exactly; '
+            'its replace may be several lines, or empty to delete it.',
 }
 
 
@@ -121,7 +122,7 @@ class LLMPlanner(_Role):
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.4)
                      for v in distinct_inspirations(parent, request.inspirations)]
         sections.append(Section(self.framing.problem_title, request.problem_source, share=0.5))
-        reply = self.ask(sections, PLAN_SCHEMA, plan_problem(parent.source, self.settings.output != "text"))
+        reply = self.ask(sections, plan_schema(parent.source), plan_problem(parent.source, self.settings.output != "text"))
         if isinstance(reply, str):
             return Plan("", "", (), f"planner: {reply}")
         if not reply.ok:
@@ -144,7 +145,8 @@ class LLMCoder(_Role):
                     Section("Current program", parent.source, required=True)]
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.5)
                      for v in distinct_inspirations(parent, request.inspirations)]
-        return propose(self.ask(sections, EDIT_SCHEMA, edit_problem(parent.source)), parent.source, "coder", "edit")
+        schema = edit_schema(parent.source, evolvable_spans(parent.source))
+        return propose(self.ask(sections, schema, edit_problem(parent.source)), parent.source, "coder", "edit")
 
 
 class LLMReviewer(_Role):
@@ -164,4 +166,5 @@ class LLMReviewer(_Role):
                     Section("Program", request.program.source, required=True),
                     Section(self.framing.problem_title, request.problem_source, share=0.6)]
         source = request.program.source
-        return propose(self.ask(sections, EDIT_SCHEMA, edit_problem(source)), source, "reviewer", "repair")
+        schema = edit_schema(source, evolvable_spans(source))
+        return propose(self.ask(sections, schema, edit_problem(source)), source, "reviewer", "repair")

@@ -38,9 +38,55 @@ PLAN_SCHEMA: dict[str, Any] = {
 """Grammar-constrained decoding (llama.cpp, vLLM) makes even a tiny model write a citation that parses."""
 
 
+def up_to(n: int) -> str:
+    """A regular expression matching the decimal numbers 1..n (n >= 1), for grammar-constrained citations."""
+    digits = str(n)
+    parts = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    if len(digits) == 1:
+        return f"[1-{n}]"
+    for i, d in enumerate(digits):                     # numbers of the same length, prefix-wise below n
+        prefix, low = digits[:i], 1 if i == 0 else 0
+        if int(d) > low:
+            tail = "[0-9]" * (len(digits) - i - 1)
+            parts.append(f"{prefix}[{low}-{int(d) - 1}]{tail}")
+    parts.append(digits)
+    return "(" + "|".join(p.replace("[0-9]{0,0}", "") for p in parts) + ")"
+
+
+def plan_schema(source: str) -> dict[str, Any]:
+    """PLAN_SCHEMA with citations limited to the program's own line numbers."""
+    number = up_to(max(1, len(source.splitlines())))
+    schema = json.loads(json.dumps(PLAN_SCHEMA))
+    schema["properties"]["instructions"]["items"]["properties"]["lines"]["pattern"] = f"^L{number}(-L{number})?$"
+    return schema
+
+
+def edit_schema(source: str, spans: list[tuple[int, int]]) -> dict[str, Any]:
+    """EDIT_SCHEMA whose `search` must be one whole line of the program that may change and occurs once: under
+    grammar-constrained decoding every edit then applies, whatever the model's size (its replace is free)."""
+    lines = source.splitlines(keepends=True)
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.rstrip("\n")] = counts.get(line.rstrip("\n"), 0) + 1
+    offset, choices = 0, []
+    for line in lines:
+        text = line.rstrip("\n")
+        # quotes and backslashes are left out: llama-cpp-python's schema-to-grammar step mis-escapes them, and a
+        # grammar its server cannot parse kills the server (seen with `CPP_SOURCE = r"""`)
+        plain = '"' not in text and "\\" not in text
+        if text.strip() and plain and counts[text] == 1 and any(s <= offset < e for s, e in spans):
+            choices.append(text)
+        offset += len(line)
+    schema = json.loads(json.dumps(EDIT_SCHEMA))
+    if choices:
+        schema["properties"]["edits"]["items"]["properties"]["search"] = {"type": "string", "enum": choices}
+    return schema
+
+
 def json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in the text, or None."""
-    decoder = json.JSONDecoder()
+    """The first JSON object in the text, or None.  Raw newlines inside strings are accepted: grammar-constrained
+    servers let models write them, and they mean what they say."""
+    decoder = json.JSONDecoder(strict=False)
     for start in [i for i, ch in enumerate(text) if ch == "{"][:50]:
         try:
             value, _ = decoder.raw_decode(text[start:])

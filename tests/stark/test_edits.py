@@ -142,3 +142,17 @@ def test_a_placeholder_program_is_not_read_as_the_regions_new_body():
     policy = "import math\n\n# EVOLVE-BLOCK-START\nW = 1.0\n\n\ndef priority(block, now):\n    return W * now\n# EVOLVE-BLOCK-END\n"
     with pytest.raises(EditError, match="drops priority"):
         apply_edit(policy, '{ "program": "seed-2.0" }')
+
+
+def test_grammar_schemas_name_only_real_lines_and_citations_in_range():
+    import re
+
+    from stark.edits.structured import edit_schema, plan_schema, up_to
+
+    for n in (1, 9, 10, 57, 100, 128, 1234):
+        assert [i for i in range(2000) if re.fullmatch(up_to(n), str(i))] == list(range(1, n + 1))
+    lines = plan_schema(PROGRAM)["properties"]["instructions"]["items"]["properties"]["lines"]["pattern"]
+    assert re.fullmatch(lines, "L3-L14") and not re.fullmatch(lines, "L15") and not re.fullmatch(lines, "L<a>-L<b>")
+    quoted = PROGRAM.replace("SCALE = 1.0", 'SCALE = float("1.0")')
+    search = edit_schema(quoted, evolvable_spans(quoted))["properties"]["edits"]["items"]["properties"]["search"]
+    assert search["enum"] == ["def kernel(x):", "    return torch.relu(x) * SCALE"]   # unique, inside, no quotes
