@@ -30,18 +30,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def local_server():
+def local_server(tmp_path_factory):
     port = free_port()
-    server = subprocess.Popen([str(LLM_VENV / "bin" / "python"), "-m", "stark.llm.local_server", "--port", str(port)],
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path_factory.mktemp("llm") / "server.log"     # a file, not a pipe: the server logs a lot
+    with open(log, "wb") as sink:
+        server = subprocess.Popen([str(LLM_VENV / "bin" / "python"), "-m", "stark.llm.local_server",
+                                   "--port", str(port)], cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    while True:
         try:
             urllib.request.urlopen(f"{url}/models", timeout=2).read()
             break
         except OSError:
-            assert server.poll() is None, server.stdout.read().decode()[-2000:]
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
             time.sleep(0.5)
     yield url
     server.terminate()
