@@ -122,12 +122,13 @@ class LLMPlanner(_Role):
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.4)
                      for v in distinct_inspirations(parent, request.inspirations)]
         sections.append(Section(self.framing.problem_title, request.problem_source, share=0.5))
-        reply = self.ask(sections, plan_schema(parent.source), plan_problem(parent.source, self.settings.output != "text"))
+        structured = self.settings.output != "text"
+        reply = self.ask(sections, plan_schema(parent.source), plan_problem(parent.source, structured))
         if isinstance(reply, str):
             return Plan("", "", (), f"planner: {reply}")
         if not reply.ok:
             return Plan("", "", reply.calls, f"planner LLM call failed: {reply.error}", reply.unavailable)
-        read = read_plan(_plan_text(reply.text, self.settings.output != "text"), parent.source)
+        read = read_plan(_plan_text(reply.text, structured), parent.source)
         if read.problem:
             cut = " (reply truncated at the output token limit)" if reply.truncated else ""
             return Plan(read.strategy, "", reply.calls, read.problem + cut)

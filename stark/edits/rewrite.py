@@ -196,7 +196,8 @@ def _region_body(parent: str, block: str) -> str:
         raise EditError(f"the fenced code has a syntax error at line {exc.lineno}: {exc.msg}") from None
     defined, used = _frozen_names(parent)
     old_names = set(_definitions(old_region))
-    functions = {n.name for n in old_region.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    functions = {n.name for n in old_region.body
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     if lost := sorted(functions - new_names):
         raise EditError(f"as the region's new body it drops {', '.join(lost)}; "
                         f"rewrite whole definitions, or use SEARCH/REPLACE")
@@ -226,9 +227,10 @@ def from_fences(parent: str, text: str) -> tuple[str, str]:
             except EditError as exc:
                 reasons.append(f"{form}: {exc}")
                 continue
+            outside = frozen_parts(child) != frozen_parts(parent)
             problem = ("leaves the program unchanged" if child == parent
                        else "the result does not parse" if not _parses(child)
-                       else "changes code outside the EVOLVE-BLOCK regions" if frozen_parts(child) != frozen_parts(parent)
+                       else "changes code outside the EVOLVE-BLOCK regions" if outside
                        else _dropped(parent, child))
             if not problem:
                 return child, form
