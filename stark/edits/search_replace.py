@@ -179,6 +179,7 @@ def closest(source: str, search: str) -> str:
 def apply_blocks(source: str, blocks: tuple[Block, ...], strict: bool = False) -> str:
     if not blocks:
         raise EditError("no SEARCH/REPLACE block found")
+    blocks = tuple(dict.fromkeys(blocks))        # the same edit written twice (small models do) is one edit
     for number, block in enumerate(blocks, start=1):
         if not block.search.strip():
             raise EditError(f"SEARCH block {number} is empty")

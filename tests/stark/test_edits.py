@@ -156,3 +156,9 @@ def test_grammar_schemas_name_only_real_lines_and_citations_in_range():
     quoted = PROGRAM.replace("SCALE = 1.0", 'SCALE = float("1.0")')
     search = edit_schema(quoted, evolvable_spans(quoted))["properties"]["edits"]["items"]["properties"]["search"]
     assert search["enum"] == ["def kernel(x):", "    return torch.relu(x) * SCALE"]   # unique, inside, no quotes
+
+
+def test_the_same_edit_written_twice_counts_once():
+    """SmolLM2-135M repeated its one JSON edit; the second copy no longer matched and sank the first."""
+    reply = '{"edits": [{"search": "SCALE = 1.0", "replace": "SCALE = 4.0"}, {"search": "SCALE = 1.0", "replace": "SCALE = 4.0"}]}'
+    assert "SCALE = 4.0" in apply_edit(PROGRAM, reply)
