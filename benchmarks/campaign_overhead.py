@@ -59,7 +59,8 @@ profile = false
 threads = 1
 """
     for role in ("planner", "coder", "reviewer"):
-        text += f'[agents.{role}]\nkind = "llm"\n[agents.{role}.llm]\nmodel = "{role}"\nbase_url = "{base_url}"\n'
+        text += (f'[agents.{role}]\nkind = "llm"\n[agents.{role}.llm]\nmodel = "{role}"\nbase_url = "{base_url}"\n'
+                 'api_key_env = ""\nmax_concurrency = 4\n')   # the scripted server answers many at once
     return text
 
 
