@@ -109,6 +109,8 @@ def classify(exc: BaseException) -> TryFailed:
     label = f"HTTP {status}: " if status else f"{type(exc).__name__}: "
     if isinstance(exc, AUTH):
         return TryFailed("auth", label + _first_line(exc))
+    if isinstance(exc, openai.APIStatusError) and "validation error" in str(exc):
+        return TryFailed("client", label + _first_line(exc))   # llama-cpp-python refuses a request with a 500
     if isinstance(exc, OUTAGE) or isinstance(exc, httpx2.TransportError):
         response = getattr(exc, "response", None)
         retry_after = response.headers.get("retry-after") if response is not None else None

@@ -168,3 +168,12 @@ def test_settings_refuse_a_context_with_no_room_for_the_prompt():
         ModelSettings(context_tokens=4096, max_output_tokens=4096)
     assert ModelSettings(base_url="http://127.0.0.1:8080/v1").concurrency() == 1
     assert ModelSettings().concurrency() == 4
+
+
+def test_a_request_the_server_rejects_as_invalid_is_not_an_outage_even_as_a_500():
+    """llama-cpp-python's server answers an unknown response_format with HTTP 500 and a validation error."""
+    rejected = Step("1 validation error: Input should be 'text' or 'json_object'", 500)
+    with ScriptedOpenAIServer({"m": [rejected, Step("never reached")]}) as server:
+        reply = OpenAIChatClient(settings(server, output="json_schema")).chat("coder", MESSAGES, schema={})
+        assert server.remaining("m") == 1
+    assert not reply.ok and not reply.unavailable and "validation error" in reply.error
