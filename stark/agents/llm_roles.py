@@ -11,7 +11,7 @@ from stark.agents.prompting import (PromptTooLarge, Section, describe, distinct_
                                     template)
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
-from stark.edits import EditError, apply_edit, evolvable_spans
+from stark.edits import EditError, apply_edit
 from stark.edits.structured import edit_schema, json_object, plan_schema, plan_text
 from stark.llm.client import LLMClient
 from stark.llm.records import ChatReply
@@ -146,7 +146,7 @@ class LLMCoder(_Role):
                     Section("Current program", parent.source, required=True)]
         sections += [Section(f"Inspiration: {describe(v)}", v.source, share=0.5)
                      for v in distinct_inspirations(parent, request.inspirations)]
-        schema = edit_schema(parent.source, evolvable_spans(parent.source))
+        schema = edit_schema(parent.source)
         return propose(self.ask(sections, schema, edit_problem(parent.source)), parent.source, "coder", "edit")
 
 
@@ -167,5 +167,5 @@ class LLMReviewer(_Role):
                     Section("Program", request.program.source, required=True),
                     Section(self.framing.problem_title, request.problem_source, share=0.6)]
         source = request.program.source
-        schema = edit_schema(source, evolvable_spans(source))
+        schema = edit_schema(source)
         return propose(self.ask(sections, schema, edit_problem(source)), source, "reviewer", "repair")

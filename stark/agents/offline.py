@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.screening import screen
-from stark.edits import EditError, apply_edit, evolvable_spans
+from stark.edits import EditError, apply_edit, changeable_lines
 
 _INSTRUCTION = re.compile(r"^\[L(\d+)\] set (\w+) = (.+)$")
 _RANGE = re.compile(r"#\s*range:\s*(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)")
@@ -42,10 +42,7 @@ def tunables(source: str) -> list[Tunable]:
     except SyntaxError:
         return []
     lines = source.splitlines()
-    starts = [0]
-    for line in source.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    spans = evolvable_spans(source)
+    changeable = changeable_lines(source)
     found = []
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
@@ -53,8 +50,7 @@ def tunables(source: str) -> list[Tunable]:
         name = node.targets[0].id
         if not (name.isupper() and isinstance(node.value, ast.Constant)):
             continue
-        offset = starts[node.lineno - 1]
-        if not any(s <= offset < e for s, e in spans):
+        if node.lineno not in changeable:
             continue
         text = lines[node.lineno - 1]
         low = high = None

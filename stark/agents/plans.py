@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stark.edits.regions import evolvable_spans
+from stark.edits.regions import changeable_lines
 
 _STRATEGY = re.compile(r"^[\s#*_>-]*strategy[\s*_]*[:\-—]\s*[*_]*\s*(.*)$", re.I | re.M)
 _INSTRUCTIONS = re.compile(r"^[\s#*_>-]*instructions?[\s*_]*:?[\s*_]*$|^[\s#*_>-]*instructions?[\s*_]*:", re.I | re.M)
 _CITATION = re.compile(r"\[?\b(?:L|lines?\s+)(\d+)(?:\s*(?:-|–|to)\s*L?(\d+))?\]?", re.I)
 _NAME = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+_DEFINED = re.compile(r"\s*(?:def|class)\s+(\w+)|\s*(\w+)\s*(?::[^=]*)?=(?!=)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class ReadPlan:
     """What was fixed on the way (shown in the log, not an error)."""
 
 
-def _normalise_citations(text: str, lines: int) -> tuple[str, list[tuple[int, int]]]:
+def _normalise_citations(text: str) -> tuple[str, list[tuple[int, int]]]:
     refs: list[tuple[int, int]] = []
 
     def cite(match: re.Match) -> str:
@@ -42,14 +43,10 @@ def _normalise_citations(text: str, lines: int) -> tuple[str, list[tuple[int, in
 def _definition_lines(source: str) -> dict[str, list[int]]:
     """Names assigned or defined at the start of a line inside the evolvable regions, with their line numbers."""
     where: dict[str, list[int]] = {}
-    spans = evolvable_spans(source)
-    offset = 0
-    for number, line in enumerate(source.splitlines(keepends=True), start=1):
-        if any(s <= offset < e for s, e in spans):
-            match = re.match(r"\s*(?:def|class)\s+(\w+)|\s*(\w+)\s*(?::[^=]*)?=(?!=)", line)
-            if match:
-                where.setdefault(match.group(1) or match.group(2), []).append(number)
-        offset += len(line)
+    changeable = changeable_lines(source)
+    for number, line in enumerate(source.splitlines(), start=1):
+        if number in changeable and (match := _DEFINED.match(line)):
+            where.setdefault(match.group(1) or match.group(2), []).append(number)
     return where
 
 
@@ -69,7 +66,7 @@ def read_plan(text: str, source: str) -> ReadPlan:
     strategy = strategy[:200] or "unnamed"
     if not body:
         return ReadPlan(strategy, "", "plan rejected: no instructions")
-    body, refs = _normalise_citations(body, lines)
+    body, refs = _normalise_citations(body)
     outside = [f"L{a}-L{b}" for a, b in refs if not 1 <= a <= b <= lines]
     if outside:
         return ReadPlan(strategy, body, f"plan rejected: cites lines outside the program ({', '.join(outside[:3])}; "
@@ -88,7 +85,7 @@ def read_plan(text: str, source: str) -> ReadPlan:
 def quote_cited_lines(instructions: str, source: str, limit: int = 60) -> str:
     """The lines a plan cites, quoted under it, so the coder sees them without a second, numbered copy."""
     lines = source.splitlines()
-    _, refs = _normalise_citations(instructions, len(lines))
+    _, refs = _normalise_citations(instructions)
     wanted: list[int] = []
     for a, b in refs:
         wanted += [n for n in range(a, min(b, len(lines)) + 1) if n not in wanted]

@@ -9,6 +9,7 @@ text exactly.  A reply that yields no child raises EditError saying what was wro
 
 from stark.edits.apply import Applied, apply_edit
 from stark.edits.errors import EditError
-from stark.edits.regions import evolvable_spans, frozen_parts, unified_diff
+from stark.edits.regions import changeable_lines, evolvable_spans, frozen_parts, unified_diff
 
-__all__ = ["Applied", "EditError", "apply_edit", "evolvable_spans", "frozen_parts", "unified_diff"]
+__all__ = ["Applied", "EditError", "apply_edit", "changeable_lines", "evolvable_spans", "frozen_parts",
+           "unified_diff"]

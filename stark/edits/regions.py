@@ -63,8 +63,24 @@ def splice(parent: str, new_regions: list[str]) -> str:
     return "".join(out)
 
 
-def inside(source: str, start: int, end: int) -> bool:
-    return any(s <= start and end <= e for s, e in evolvable_spans(source))
+def within(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Does the text from `start` to `end` lie inside one evolvable span?"""
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def line_starts(source: str) -> list[int]:
+    """The offset where each line starts, then the length of the source (so line n spans starts[n-1:n+1])."""
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def changeable_lines(source: str) -> set[int]:
+    """Numbers (from 1) of the lines that start inside an evolvable region."""
+    spans = evolvable_spans(source)
+    return {number for number, offset in enumerate(line_starts(source)[:-1], start=1)
+            if any(s <= offset < e for s, e in spans)}
 
 
 def unified_diff(parent: str, child: str) -> str:

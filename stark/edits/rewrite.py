@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 
 from stark.edits.errors import EditError
-from stark.edits.regions import END, START, evolvable_spans, frozen_parts, has_markers, regions, splice
+from stark.edits.regions import (END, START, evolvable_spans, frozen_parts, has_markers, line_starts, regions,
+                                 splice, within)
 
 _FENCE_OPEN = re.compile(r"^\s*```\s*([\w+-]*)\s*$")
 
@@ -122,10 +123,7 @@ def _definitions_merge(parent: str, block: str) -> str:
     if not new_defs:
         raise EditError("the fenced code defines nothing")
     block_lines, lines = block.splitlines(keepends=True), parent.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    spans = evolvable_spans(parent)
+    starts, spans = line_starts(parent), evolvable_spans(parent)
     replaced, appended = [], []
     for name, node in new_defs.items():
         a, b = _span_of(node)
@@ -138,7 +136,7 @@ def _definitions_merge(parent: str, block: str) -> str:
             continue
         oa, ob = _span_of(old)
         begin, end = starts[oa - 1], starts[ob]
-        if not any(s <= begin and end <= e for s, e in spans):
+        if not within(spans, begin, end):
             if "".join(lines[oa - 1:ob]).strip() == text.strip():
                 continue                                   # a frozen definition repeated unchanged
             raise EditError(f"the rewrite changes {name}, which lies outside the EVOLVE-BLOCK regions")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from stark.edits.errors import EditError
-from stark.edits.regions import evolvable_spans
+from stark.edits.regions import evolvable_spans, line_starts, within
 
 _SEARCH = re.compile(r"^\s*<{3,}\s*SEARCH\b.*$", re.I)
 _DIVIDER = re.compile(r"^\s*={3,}\s*$")
@@ -60,15 +60,6 @@ def _strip_numbers(text: str) -> str:
     return text
 
 
-def _line_starts(source: str) -> list[int]:
-    starts, offset = [], 0
-    for line in source.splitlines(keepends=True):
-        starts.append(offset)
-        offset += len(line)
-    starts.append(offset)
-    return starts
-
-
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
@@ -99,7 +90,7 @@ class Match:
 def _line_matches(source: str, search: str, replace: str, key) -> list[Match]:
     """Runs of whole source lines equal to the SEARCH lines under `key` (blank lines skipped when key says so)."""
     lines = source.splitlines()
-    starts = _line_starts(source)
+    starts = line_starts(source)
     wanted = [key(line) for line in search.split("\n")]
     skip_blank = key is _no_blank
     if skip_blank:
@@ -145,16 +136,16 @@ def locate(source: str, search: str, replace: str, strict: bool = False) -> tupl
     """(all matches, matches inside the evolvable regions) by the first matcher on the ladder that finds any."""
     spans = evolvable_spans(source)
 
-    def within(matches: list[Match]) -> list[Match]:
-        return [m for m in matches if any(s <= m.start and m.end <= e for s, e in spans)]
+    def inside(matches: list[Match]) -> list[Match]:
+        return [m for m in matches if within(spans, m.start, m.end)]
 
     exact = [Match(m.start(), m.start() + len(search), replace) for m in re.finditer(re.escape(search), source)]
     if exact or strict:
-        return exact, within(exact)
+        return exact, inside(exact)
     for _name, key in LADDER:
         found = _line_matches(source, search, replace, key)
         if found:
-            return found, within(found)
+            return found, inside(found)
     return [], []
 
 

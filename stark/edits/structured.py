@@ -8,8 +8,10 @@ optional fields still counts.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
+from stark.edits.regions import changeable_lines
 from stark.edits.search_replace import Block
 
 EDIT_SCHEMA: dict[str, Any] = {
@@ -61,22 +63,16 @@ def plan_schema(source: str) -> dict[str, Any]:
     return schema
 
 
-def edit_schema(source: str, spans: list[tuple[int, int]]) -> dict[str, Any]:
+def edit_schema(source: str) -> dict[str, Any]:
     """EDIT_SCHEMA whose `search` must be one whole line of the program that may change and occurs once: under
     grammar-constrained decoding every edit then applies, whatever the model's size (its replace is free)."""
-    lines = source.splitlines(keepends=True)
-    counts: dict[str, int] = {}
-    for line in lines:
-        counts[line.rstrip("\n")] = counts.get(line.rstrip("\n"), 0) + 1
-    offset, choices = 0, []
-    for line in lines:
-        text = line.rstrip("\n")
-        # quotes and backslashes are left out: llama-cpp-python's schema-to-grammar step mis-escapes them, and a
-        # grammar its server cannot parse kills the server (seen with `CPP_SOURCE = r"""`)
-        plain = '"' not in text and "\\" not in text
-        if text.strip() and plain and counts[text] == 1 and any(s <= offset < e for s, e in spans):
-            choices.append(text)
-        offset += len(line)
+    lines = source.splitlines()
+    counts = Counter(lines)
+    changeable = changeable_lines(source)
+    # quotes and backslashes are left out: llama-cpp-python's schema-to-grammar step mis-escapes them, and a
+    # grammar its server cannot parse kills the server (seen with `CPP_SOURCE = r"""`)
+    choices = [text for number, text in enumerate(lines, start=1)
+               if number in changeable and text.strip() and counts[text] == 1 and '"' not in text and "\\" not in text]
     schema = json.loads(json.dumps(EDIT_SCHEMA))
     if choices:
         schema["properties"]["edits"]["items"]["properties"]["search"] = {"type": "string", "enum": choices}

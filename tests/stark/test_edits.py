@@ -154,7 +154,7 @@ def test_grammar_schemas_name_only_real_lines_and_citations_in_range():
     lines = plan_schema(PROGRAM)["properties"]["instructions"]["items"]["properties"]["lines"]["pattern"]
     assert re.fullmatch(lines, "L3-L14") and not re.fullmatch(lines, "L15") and not re.fullmatch(lines, "L<a>-L<b>")
     quoted = PROGRAM.replace("SCALE = 1.0", 'SCALE = float("1.0")')
-    search = edit_schema(quoted, evolvable_spans(quoted))["properties"]["edits"]["items"]["properties"]["search"]
+    search = edit_schema(quoted)["properties"]["edits"]["items"]["properties"]["search"]
     assert search["enum"] == ["def kernel(x):", "    return torch.relu(x) * SCALE"]   # unique, inside, no quotes
 
 
