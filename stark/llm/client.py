@@ -153,7 +153,6 @@ class OpenAIChatClient:
         deadline = time.monotonic() + settings.call_deadline_s
         failure: TryFailed | None = None
         max_tokens, lengthened = settings.max_output_tokens, 0
-        counted: int | None = None
         attempt = 0
         while attempt <= settings.max_retries:
             remaining = deadline - time.monotonic()
@@ -173,13 +172,11 @@ class OpenAIChatClient:
                     time.sleep(max(0.0, min(self._delay(attempt, failure), deadline - time.monotonic())))
                 attempt += 1
                 continue
-            if counted is None and completion.prompt_tokens:
-                counted = self.tokens.count_messages(messages)
-                self.tokens.observe(counted, completion.prompt_tokens)
-            record = self._record(role, digest, started, prompt, completion=completion)
+            prompt_tokens = self.tokens.prompt_size(messages, completion.prompt_tokens)
+            record = self._record(role, digest, started, prompt, completion=completion, prompt_tokens=prompt_tokens)
             calls.append(record)
             if record.status == "truncated":
-                room = settings.context_tokens - (completion.prompt_tokens or self.tokens.count_messages(messages))
+                room = settings.context_tokens - prompt_tokens
                 longer = min(max_tokens * 2, room - 16)
                 if lengthened < settings.truncation_retries and longer > max_tokens:
                     max_tokens, lengthened = longer, lengthened + 1
@@ -217,17 +214,14 @@ class OpenAIChatClient:
         return completion
 
     def _record(self, role: str, digest: str, started: float, prompt: str, completion: Completion | None = None,
-                failure: TryFailed | None = None) -> LLMCallRecord:
+                failure: TryFailed | None = None, prompt_tokens: int = 0) -> LLMCallRecord:
         latency = time.monotonic() - started
         if failure is not None:
             status = "empty" if failure.kind == "empty" else "error"
             return LLMCallRecord(role, self.settings.model, status, 0, 0, latency, 0.0, digest, failure.message,
                                  prompt=prompt)
-        prompt_tokens = completion.prompt_tokens
-        if prompt_tokens is None:               # a stream without usage: count it ourselves, budgets need it
-            prompt_tokens = self.tokens.count_messages(json.loads(prompt))
         completion_tokens = completion.completion_tokens
-        if completion_tokens is None:
+        if completion_tokens is None:           # a stream without usage: count it ourselves, budgets need it
             completion_tokens = self.tokens.count(completion.text)
         truncated = completion.finish_reason == "length"
         return LLMCallRecord(role, self.settings.model, "truncated" if truncated else "ok", prompt_tokens,

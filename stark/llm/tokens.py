@@ -109,6 +109,14 @@ class TokenCounter:
     def count_messages(self, messages: list[dict[str, str]]) -> int:
         return sum(self.count(m.get("content", "")) + MESSAGE_OVERHEAD for m in messages)
 
+    def prompt_size(self, messages: list[dict[str, str]], reported: int | None) -> int:
+        """The prompt's tokens: as the endpoint reported them (an estimate learns from that), else counted here."""
+        if reported is None:
+            return self.count_messages(messages)
+        if self._pick() == self._estimate:
+            self.observe(self.count_messages(messages), reported)
+        return reported
+
     def observe(self, counted: int, reported: int | None) -> None:
         """The endpoint said how many tokens the prompt really was: an estimate that came in low scales up."""
         if reported and counted and self.source.startswith("estimate") and reported > counted:
