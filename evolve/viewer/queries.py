@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evolve.db.models import Evaluation, LLMCall, Program
-from evolve.db.store import ProgramStore
+from evolve.db.store import ProgramStore, llm_call_dict
 from evolve.population import cell_of
 from evolve.islands import individual
 from evolve.run_lock import holder_of, live_status
@@ -94,10 +94,7 @@ def llm_call_text(store: ProgramStore, campaign_id: int, call_id: int) -> dict[s
 
 def llm_calls(store: ProgramStore, campaign_id: int, limit: int = 500) -> dict[str, Any]:
     with store.session() as s:
-        calls = [{"id": c.id, "attempt": c.attempt, "role": c.role, "model": c.model, "status": c.status,
-                  "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-                  "latency_s": round(c.latency_s, 3), "cost_usd": c.cost_usd, "error": c.error,
-                  "created_at": str(c.created_at)}
+        calls = [llm_call_dict(c, with_text=False)
                  for c in s.scalars(select(LLMCall).where(LLMCall.campaign_id == campaign_id)
                                     .order_by(LLMCall.id.desc()).limit(limit))]
     by_role: dict[str, dict[str, float]] = {}
