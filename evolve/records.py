@@ -14,6 +14,12 @@ class Status:
     REJECTED = "rejected"
     FAILED = "failed"
     EVALUATED = "evaluated"
+    DUPLICATE = "duplicate"
+    """Its normalized code is that of a program already evaluated (`duplicate_of`): never evaluated itself."""
+    NEAR_DUPLICATE = "near_duplicate"
+    """Too similar to a program on its island (`evolve.novelty`): sent back for a new plan, not evaluated."""
+    EVALUATION_BOUND = (PROPOSED, FAILED, EVALUATED)
+    """Statuses of programs that went to the evaluator (or are there now): what a twin is looked up among."""
 
 
 class RunStatus:
@@ -47,4 +53,6 @@ class ProgramRecord:
     objectives: tuple[float, ...]
     features: dict[str, Any] = field(default_factory=dict)
     in_population: bool = False
+    fingerprint: str = ""
+    duplicate_of: int | None = None
 

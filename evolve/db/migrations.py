@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from evolve.db.models import SCHEMA_VERSION, AttemptRow, Base, SchemaInfo
+from evolve.normalized_code import fingerprint
 
 
 def _create_attempt_ledger(conn: Connection) -> None:
@@ -31,6 +32,17 @@ def _keep_llm_texts(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE llm_calls ADD COLUMN {column} {kind}"))
 
 
+def _fingerprint_programs(conn: Connection) -> None:
+    """Twins are found by the normalized code's hash; programs recorded before it get theirs computed here."""
+    conn.execute(text("ALTER TABLE programs ADD COLUMN fingerprint VARCHAR(32) NOT NULL DEFAULT ''"))
+    conn.execute(text("ALTER TABLE programs ADD COLUMN duplicate_of INTEGER"))
+    rows = conn.execute(text("SELECT id, source FROM programs")).all()
+    if rows:
+        conn.execute(text("UPDATE programs SET fingerprint = :f WHERE id = :i"),
+                     [{"f": fingerprint(source), "i": pid} for pid, source in rows])
+    conn.execute(text("CREATE INDEX ix_programs_fingerprint ON programs (campaign_id, fingerprint, status, id)"))
+
+
 MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
     # v2: the primary score is not always a speedup (discovery problems score by their first objective)
     2: ["ALTER TABLE programs RENAME COLUMN speedup TO score"],
@@ -38,6 +50,8 @@ MIGRATIONS: dict[int, list[str | Callable[[Connection], None]]] = {
     3: [_create_attempt_ledger],
     # v4: what each LLM call was asked and answered, compressed, and how the reply ended
     4: [_keep_llm_texts],
+    # v5: twins (normalized-code fingerprints) and what a duplicate repeats
+    5: [_fingerprint_programs],
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def utcnow() -> datetime:
@@ -66,6 +66,10 @@ class Program(Base):
     children: Mapped[int] = mapped_column(Integer, default=0)
     evicted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fingerprint: Mapped[str] = mapped_column(String(32), default="")
+    """Hash of the normalized code (evolve/normalized_code.py): equal for twins however they are written."""
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    """For a duplicate or near-duplicate: the program it repeats."""
     campaign: Mapped[Campaign] = relationship(back_populates="programs")
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="program")
 
@@ -73,6 +77,7 @@ class Program(Base):
         Index("ix_programs_campaign_attempt", "campaign_id", "attempt"),
         Index("ix_programs_population", "campaign_id", "in_population", "island"),
         Index("ix_programs_tree", "campaign_id", "status", "id", "score", "correct", "children"),
+        Index("ix_programs_fingerprint", "campaign_id", "fingerprint", "status", "id"),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
+from evolve.normalized_code import fingerprint
 from evolve.records import ProgramRecord, Status
 
 
@@ -24,7 +25,8 @@ def to_record(row: Program) -> ProgramRecord:
         id=row.id, parent_id=row.parent_id, attempt=row.attempt, island=row.island, generation=row.generation,
         origin=row.origin, strategy=row.strategy, source=row.source, diff=row.diff, note=row.note, status=row.status,
         correct=row.correct, score=row.score, code_size=row.code_size, objectives=tuple(row.objectives or ()),
-        features=dict(row.features or {}), in_population=row.in_population)
+        features=dict(row.features or {}), in_population=row.in_population, fingerprint=row.fingerprint or "",
+        duplicate_of=row.duplicate_of)
 
 
 def _pack(text: str) -> bytes | None:
@@ -150,11 +152,12 @@ class ProgramStore:
     # programs ------------------------------------------------------------------------------------------------
     def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
                     generation: int, origin: str, strategy: str = "", diff: str = "",
-                    status: str = Status.PROPOSED, note: str = "") -> int:
+                    status: str = Status.PROPOSED, note: str = "", duplicate_of: int | None = None) -> int:
         with self._write() as s:
             row = Program(campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
                           generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
-                          code_size=len(source.encode()), objectives=[], features={})
+                          code_size=len(source.encode()), objectives=[], features={},
+                          fingerprint=fingerprint(source), duplicate_of=duplicate_of)
             s.add(row)
             if parent_id is not None:
                 s.execute(update(Program).where(Program.id == parent_id).values(children=Program.children + 1))
@@ -210,11 +213,19 @@ class ProgramStore:
                            generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
                            source=original.source, diff="", status=original.status, correct=original.correct,
                            score=original.score, code_size=original.code_size,
-                           objectives=list(original.objectives or []), features=dict(original.features or {}))
+                           objectives=list(original.objectives or []), features=dict(original.features or {}),
+                           fingerprint=original.fingerprint)
             s.add(copy)
             original.children += 1
             s.flush()
             return copy.id
+
+    def twin_of(self, campaign_id: int, source: str) -> int | None:
+        """The first program of the campaign with the same normalized code that went to the evaluator, if any."""
+        with self._read() as s:
+            return s.scalar(select(func.min(Program.id)).where(
+                Program.campaign_id == campaign_id, Program.fingerprint == fingerprint(source),
+                Program.status.in_(Status.EVALUATION_BOUND)))
 
     def program(self, program_id: int) -> ProgramRecord:
         with self._read() as s:

@@ -84,6 +84,27 @@ def test_old_database_is_migrated_forward(tmp_path, monkeypatch):
     reopened.close()
 
 
+def undo_v5(conn) -> None:
+    conn.execute(text("DROP INDEX ix_programs_fingerprint"))
+    for column in ("fingerprint", "duplicate_of"):
+        conn.execute(text(f"ALTER TABLE programs DROP COLUMN {column}"))
+
+
+def test_v4_database_gets_fingerprints_so_old_programs_have_twins(tmp_path):
+    store = ProgramStore(tmp_path / "run.db")
+    campaign = store.create_campaign("c", "p", {})
+    first = add(store, campaign, 0)
+    store.record_evaluation(first, {"speedup_vs_eager": 1.0}, objectives=(1.0,), features={})
+    with store.engine.begin() as conn:
+        undo_v5(conn)
+        conn.execute(text("UPDATE schema_info SET version = 4"))
+    store.close()
+    reopened = ProgramStore(tmp_path / "run.db", create=False)
+    source = reopened.program(first).source
+    assert reopened.program(first).fingerprint and reopened.twin_of(campaign, source + "\n# same\n") == first
+    reopened.close()
+
+
 def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
     """v1 called the primary score `speedup`; v2 renames it `score` in place."""
     store = ProgramStore(tmp_path / "run.db")
@@ -91,6 +112,7 @@ def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
     program = add(store, campaign, 0)
     store.record_evaluation(program, {"speedup_vs_eager": 1.5}, objectives=(1.5,), features={})
     with store.engine.begin() as conn:                  # turn the file back into what v1 wrote
+        undo_v5(conn)
         conn.execute(text("ALTER TABLE programs RENAME COLUMN score TO speedup"))
         conn.execute(text("DROP TABLE attempts"))
         for column in ("finish_reason", "prompt_z", "response_z"):
@@ -98,7 +120,7 @@ def test_v1_database_keeps_its_scores_under_the_renamed_column(tmp_path):
         conn.execute(text("UPDATE schema_info SET version = 1"))
     store.close()
     reopened = ProgramStore(tmp_path / "run.db", create=False)
-    assert current_version(reopened.engine) == SCHEMA_VERSION == 4
+    assert current_version(reopened.engine) == SCHEMA_VERSION == 5
     assert reopened.program(program).score == 1.5
     reopened.close()
 
@@ -110,6 +132,7 @@ def test_v2_database_gets_an_attempt_ledger_with_its_unscored_attempts_open(tmp_
         store.add_program(campaign, attempt=attempt, source="x = 1\n", parent_id=None, island=0, generation=1,
                           origin="mutation", status=status)
     with store.engine.begin() as conn:                  # what v2 wrote: no ledger
+        undo_v5(conn)
         conn.execute(text("DROP TABLE attempts"))
         for column in ("finish_reason", "prompt_z", "response_z"):
             conn.execute(text(f"ALTER TABLE llm_calls DROP COLUMN {column}"))
