@@ -21,7 +21,7 @@ class Selection:
 
 def individual(record: ProgramRecord) -> Individual:
     return Individual(record.id, record.island, tuple(record.objectives), record.features, record.score or 0.0,
-                      record.parent_id)
+                      record.parent_id, record.fingerprint)
 
 
 class IslandModel:

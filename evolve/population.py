@@ -1,9 +1,10 @@
 """The Pareto population of each island: who stays, who is an elite, who is evicted.
 
 Only correct programs enter (correctness is a constraint, not an objective).  Elites are the first Pareto
-front of the island plus the champion of every MAP-Elites cell; they are never evicted.  The rest are
-evicted worst-first by (front, crowding) once the island is over capacity.  Evicted programs keep their
-rows, so lineage is never broken.
+front of the island plus the champion of every MAP-Elites cell; the rest are evicted worst-first by (front,
+crowding) once the island is over capacity.  The capacity always holds: when the elites alone exceed it (a
+stagnant campaign's first front fills with tied copies) they are thinned, copies first.  Evicted programs keep
+their rows, so lineage is never broken.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Individual:
     features: dict[str, Any] = field(default_factory=dict)
     score: float = 0.0
     parent_id: int | None = None
+    fingerprint: str = ""
 
 
 def oriented_objectives(specs: Sequence[ObjectiveSpec], metrics: dict[str, float]) -> tuple[float, ...]:
@@ -75,25 +77,59 @@ def elite_ids(members: Sequence[Individual], descriptors: Sequence[FeatureSpec])
 
 def trim_island(members: Sequence[Individual], capacity: int,
                 descriptors: Sequence[FeatureSpec]) -> tuple[list[Individual], list[Individual]]:
-    """Split an island's members into (kept, evicted) so at most `capacity` remain, elites always kept."""
+    """Split an island's members into (kept, evicted) so at most `capacity` remain.
+
+    Non-elites go first, worst by (front, crowding).  When the elites alone are too many (ties on the first
+    front, many occupied cells) they are thinned too: see `thin_elites`."""
     members = sorted(members, key=lambda m: m.id)
     if len(members) <= capacity:
         return list(members), []
     elites = elite_ids(members, descriptors)
     rank, crowding = pareto_ranks([m.objectives for m in members])
     order = sorted(range(len(members)), key=lambda i: (members[i].id in elites, -rank[i], crowding[i], members[i].id))
-    evict_count = len(members) - capacity
-    evicted = [members[i] for i in order if members[i].id not in elites][:evict_count]
+    evicted = [members[i] for i in order if members[i].id not in elites][:len(members) - capacity]
     gone = {m.id for m in evicted}
-    return [m for m in members if m.id not in gone], evicted
+    kept = [m for m in members if m.id not in gone]
+    if len(kept) > capacity:
+        kept, thinned = thin_elites(kept, capacity, descriptors)
+        evicted += thinned
+    return kept, evicted
+
+
+def thin_elites(elites: Sequence[Individual], capacity: int,
+                descriptors: Sequence[FeatureSpec]) -> tuple[list[Individual], list[Individual]]:
+    """Drop elites one at a time until `capacity` remain, keeping the island's spread.
+
+    Removed first: a copy (same objectives, same cell as an older elite — migrants and re-measured twins);
+    then whoever is least valuable among those left, by (front among them, crowding distance, newest).  The
+    island's best program by score is never removed, so its best never gets worse."""
+    kept = sorted(elites, key=lambda m: m.id)
+    best = max(kept, key=lambda m: (m.score, -m.id)).id
+    removed: list[Individual] = []
+    seen: set[tuple] = set()
+    for member in list(kept):
+        key = (member.objectives, cell_of(member, descriptors))
+        if key in seen and member.id != best and len(kept) > capacity:
+            kept.remove(member)
+            removed.append(member)
+        seen.add(key)
+    while len(kept) > capacity:
+        rank, crowding = pareto_ranks([m.objectives for m in kept])
+        victim = max((i for i in range(len(kept)) if kept[i].id != best),
+                     key=lambda i: (rank[i], -crowding[i], kept[i].id))
+        removed.append(kept.pop(victim))
+    return kept, removed
 
 
 def migrants(members: Sequence[Individual], islands: int) -> list[tuple[Individual, int]]:
-    """Ring migration: each island's best program (by score) travels to the next island."""
+    """Ring migration: each island's best program (by score) that the next island does not already hold (itself, a
+    copy or a twin: same normalized code) travels there."""
     moves = []
     for island in range(islands):
-        residents = [m for m in members if m.island == island]
+        destination = (island + 1) % islands
+        held = {m.fingerprint or m.id for m in members if m.island == destination}
+        residents = [m for m in members if m.island == island and (m.fingerprint or m.id) not in held]
         if residents and islands > 1:
             best = max(residents, key=lambda m: (m.score, -m.id))
-            moves.append((best, (island + 1) % islands))
+            moves.append((best, destination))
     return moves

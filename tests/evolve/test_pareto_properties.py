@@ -63,14 +63,27 @@ def test_crowding_by_hand():
 
 
 @given(points_2d, st.integers(min_value=1, max_value=12))
-def test_trim_never_evicts_elites_and_respects_capacity(points, capacity):
+def test_trim_holds_capacity_and_keeps_elites_while_they_fit(points, capacity):
     members = individuals(points)
     kept, evicted = trim_island(members, capacity, DESCRIPTORS)
     elites = elite_ids(members, DESCRIPTORS)
-    assert {m.id for m in kept} | {m.id for m in evicted} == {m.id for m in members}
-    assert not {m.id for m in kept} & {m.id for m in evicted}
-    assert elites <= {m.id for m in kept}
-    assert len(kept) <= capacity or {m.id for m in kept} == elites
+    kept_ids = {m.id for m in kept}
+    assert kept_ids | {m.id for m in evicted} == {m.id for m in members}
+    assert not kept_ids & {m.id for m in evicted}
+    assert len(kept) == min(capacity, len(members))
+    assert elites <= kept_ids if len(elites) <= capacity else kept_ids <= elites
+    best = max(members, key=lambda m: (m.score, -m.id))
+    assert best.id in kept_ids
+
+
+@given(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=12))
+def test_tied_copies_are_thinned_first_and_the_island_keeps_its_distinct_programs(copies, capacity):
+    """A stagnant island: the best program's migrant copies tie with it on every objective."""
+    distinct = [Individual(1, 0, (2.0, -10.0), {"lines": 5}, 2.0), Individual(2, 0, (1.0, -5.0), {"lines": 15}, 1.0)]
+    clones = [Individual(10 + k, 0, (2.0, -10.0), {"lines": 5}, 2.0) for k in range(copies)]
+    kept, _ = trim_island(distinct + clones, capacity, DESCRIPTORS)
+    assert len(kept) == min(capacity, copies + 2)
+    assert {1, 2} <= {m.id for m in kept} if capacity >= 2 else [m.id for m in kept] == [1]
 
 
 @given(points_2d, st.integers(min_value=1, max_value=12))
@@ -136,3 +149,10 @@ def test_ring_migration_sends_each_islands_best_to_the_next():
     moves = [(m.id, to) for m, to in migrants(members, 3)]
     assert moves == [(2, 1), (3, 2), (4, 0)]
     assert migrants(members, 1) == []
+
+
+def test_migration_never_brings_an_island_what_it_already_holds():
+    members = [Individual(1, 0, (3.0,), score=3.0, fingerprint="a"), Individual(2, 0, (2.0,), score=2.0, fingerprint="b"),
+               Individual(3, 1, (3.0,), score=3.0, fingerprint="a"), Individual(4, 1, (1.0,), score=1.0, fingerprint="c")]
+    moves = [(m.id, to) for m, to in migrants(members, 2)]
+    assert moves == [(2, 1), (4, 0)]   # each island already holds the other's best (twins): the runners-up go
