@@ -31,6 +31,7 @@ from evolve.config import CampaignConfig
 from evolve.db.store import ProgramStore
 from evolve.features import program_features, program_metrics
 from evolve.islands import IslandModel
+from evolve.novelty import Repeat, find_repeat
 from evolve.population import oriented_objectives
 from evolve.progress import CampaignProgress
 from evolve.records import ProgramRecord, RunStatus, Status
@@ -77,6 +78,7 @@ class Attempt:
     pending_source: str = ""
     improved: bool = False
     remeasured: bool = False
+    replans_left: int = 0
 
 
 @dataclass
@@ -214,6 +216,10 @@ class Campaign:
             return False
         if budget.wall_time_s and self.elapsed() >= budget.wall_time_s:
             return False
+        return self.llm_budget_left()
+
+    def llm_budget_left(self) -> bool:
+        budget = self.config.budget
         if budget.llm_tokens or budget.usd:
             totals = self.store.llm_totals(self.campaign_id)
             if budget.llm_tokens and totals["prompt_tokens"] + totals["completion_tokens"] >= budget.llm_tokens:
@@ -348,6 +354,9 @@ class Campaign:
                 self.restarts.append(number)
                 continue
             last = programs[-1]
+            if last.status in (Status.DUPLICATE, Status.NEAR_DUPLICATE):
+                self.restarts.append(number)     # killed while re-planning after a repeat: plan again
+                continue
             parent = self.store.program(last.parent_id) if last.parent_id else last
             repairs = sum(p.origin == "repair" for p in programs)
             attempt = Attempt(number, last.island, parent, strategy=last.strategy, origin=last.origin,
@@ -371,13 +380,18 @@ class Campaign:
         rng = random.Random(f"{self.config.campaign.seed}:{number}")
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
-                          seed=rng.randrange(2**31), repairs_left=self.config.pipeline.repair_attempts)
-        siblings = tuple(self.view(p, p.status) for p in self.store.children(selection.parent.id)
-                         if p.origin != "migration")
-        inspirations = tuple(self.view(p) for p in selection.inspirations)
-        request = PlanRequest(number, attempt.seed, self.problem_source, self.view(selection.parent), siblings,
-                              inspirations, self.profile_summary(selection.parent))
+                          seed=rng.randrange(2**31), repairs_left=self.config.pipeline.repair_attempts,
+                          replans_left=self.config.evolve.novelty.replans)
         self.active.add(number)
+        self.plan(attempt)
+
+    def plan(self, attempt: Attempt) -> None:
+        """Ask for a plan; the parent's children so far (a rejected repeat of this attempt included) are shown."""
+        parent = attempt.parent
+        siblings = tuple(self.view(p, p.status) for p in self.store.children(parent.id) if p.origin != "migration")
+        inspirations = tuple(self.view(p) for p in attempt.inspirations)
+        request = PlanRequest(attempt.number, attempt.seed, self.problem_source, self.view(parent), siblings,
+                              inspirations, self.profile_summary(parent))
         self.call_agent("plan", attempt, request)
 
     def profile_summary(self, program: ProgramRecord) -> str:
@@ -438,14 +452,47 @@ class Campaign:
     def on_screen(self, attempt: Attempt, verdict) -> None:
         source = attempt.pending_source
         parent = attempt.parent
+        diff = unified_diff(parent.source, source)
         if not verdict.accepted:
-            self.record_dead_end(attempt, source, Status.REJECTED, unified_diff(parent.source, source), verdict.reason)
+            self.record_dead_end(attempt, source, Status.REJECTED, diff, verdict.reason)
             return
+        repeat = self.find_repeat(attempt, source)
+        replan = (repeat is not None and attempt.replans_left > 0 and attempt.origin == "mutation"
+                  and self.llm_budget_left())
+        if repeat is not None and (repeat.status == Status.DUPLICATE or replan):
+            self.on_repeat(attempt, source, diff, repeat, replan)
+            return
+        if repeat is not None:
+            self.run_dir.append_log("near-duplicate evaluated", attempt=attempt.number, of=repeat.original)
         attempt.program_id = self.store.add_program(
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
-            generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy,
-            diff=unified_diff(parent.source, source))
+            generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff)
         self.submit_evaluation(attempt, source, remeasure=False)
+
+    def find_repeat(self, attempt: Attempt, source: str) -> Repeat | None:
+        novelty = self.config.evolve.novelty
+        neighbours = []
+        if novelty.similarity > 0:
+            neighbours = [attempt.parent, *(m for m in self.islands.members(attempt.island)
+                                            if m.id != attempt.parent.id)]
+        return find_repeat(self.store, self.campaign_id, source, neighbours, novelty.similarity)
+
+    def on_repeat(self, attempt: Attempt, source: str, diff: str, repeat: Repeat, replan: bool) -> None:
+        """A repeat is recorded (never evaluated); a mutation with re-plans left asks for a new plan, whose planner
+        sees the repeat among the parent's children; otherwise the attempt ends with it."""
+        if replan:
+            attempt.replans_left -= 1
+            with self.store.atomic():
+                self.store.add_program(
+                    self.campaign_id, attempt=attempt.number, source=source, parent_id=attempt.parent.id,
+                    island=attempt.island, generation=attempt.parent.generation + 1, origin=attempt.origin,
+                    strategy=attempt.strategy, diff=diff, status=repeat.status, note=repeat.note,
+                    duplicate_of=repeat.original)
+            attempt.seed = random.Random(f"{attempt.seed}:replan").randrange(2**31)
+            self.run_dir.append_log("re-plan", attempt=attempt.number, repeat=repeat.status, of=repeat.original)
+            self.plan(attempt)
+            return
+        self.record_dead_end(attempt, source, repeat.status, diff, repeat.note, repeat.original)
 
     def needs_remeasure(self, attempt: Attempt, result: EvalResult) -> bool:
         """A would-be best, or an implausibly large speedup, is measured again before it counts."""
@@ -513,13 +560,14 @@ class Campaign:
             return objectives[0]
         return result.speedup_vs_eager or 0.0
 
-    def record_dead_end(self, attempt: Attempt, source: str, status: str, diff: str, note: str) -> None:
+    def record_dead_end(self, attempt: Attempt, source: str, status: str, diff: str, note: str,
+                        duplicate_of: int | None = None) -> None:
         parent = attempt.parent
         with self.store.atomic():
             program_id = self.store.add_program(
                 self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
                 generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
-                status=status, note=note)
+                status=status, note=note, duplicate_of=duplicate_of)
             self.end_attempt(attempt, status, program_id)
 
     def end_attempt(self, attempt: Attempt, outcome: str, program_id: int | None) -> None:

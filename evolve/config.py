@@ -65,6 +65,26 @@ class PipelineSection:
 
 
 @dataclass(frozen=True, slots=True)
+class NoveltySection:
+    """What happens to a proposal that repeats what the campaign already has.
+
+    An exact twin (same normalized code as a program already evaluated, evolve/normalized_code.py) is never
+    evaluated: it is recorded as a duplicate of the original.  With `similarity` > 0, a proposal sharing at
+    least that fraction of its normalized tokens with its parent or a program on its island is a near-duplicate.
+    Either is sent back for a new plan up to `replans` times per attempt; after that a twin ends the attempt
+    unevaluated and a near-duplicate is evaluated after all (it is a new program, only a close one)."""
+
+    similarity: float = 0.0
+    replans: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.similarity <= 1.0:
+            raise ValueError(f"similarity must be in [0, 1] (0 = no near-duplicate check), got {self.similarity}")
+        if self.replans < 0:
+            raise ValueError(f"replans must be 0 or more, got {self.replans}")
+
+
+@dataclass(frozen=True, slots=True)
 class EvolveSection:
     islands: int = 2
     island_capacity: int = 16
@@ -77,6 +97,7 @@ class EvolveSection:
     patience: int = 8
     objectives: tuple[ObjectiveSpec, ...] = (ObjectiveSpec("speedup", "max"), ObjectiveSpec("code_size", "min"))
     features: tuple[FeatureSpec, ...] = (FeatureSpec("code_lines", (40.0, 80.0, 160.0)),)
+    novelty: NoveltySection = field(default_factory=NoveltySection)
 
     def __post_init__(self) -> None:
         if self.sampler not in STRATEGIES:

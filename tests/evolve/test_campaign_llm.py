@@ -2,7 +2,8 @@
 
 The script walks through what real models do: a client error, a good rewrite, chatter without an edit, an
 edit that does not apply, a kernel that is wrong (then repaired by the reviewer), rate limits and server
-errors before a good edit, a reply slower than the timeout followed by a cheating rewrite, and good edits.
+errors before an edit that only changes a comment (a duplicate of the seed: never evaluated, sent back for a new
+plan), a reply slower than the timeout followed by a cheating rewrite, and more comment-only edits.
 """
 
 import pytest
@@ -101,15 +102,35 @@ def test_every_attempt_is_recorded_with_its_outcome(finished_campaign):
     summary, store, _, _ = finished_campaign
     campaign = store.campaign_id("scripted")
     programs = store.programs(campaign)
-    assert summary.counts == {Status.EVALUATED: 5, Status.FAILED: 1, Status.INVALID: 3, Status.REJECTED: 1}
+    assert summary.counts == {Status.EVALUATED: 3, Status.FAILED: 1, Status.INVALID: 3, Status.REJECTED: 1,
+                              Status.DUPLICATE: 5}
     assert sorted({p.attempt for p in programs}) == list(range(9))
-    by_attempt = {p.attempt: p for p in programs if p.origin != "repair"}
-    assert "HTTP 400" in by_attempt[1].note
-    assert "no edit found" in by_attempt[3].note and "does not match" in by_attempt[4].note
-    assert by_attempt[5].status == Status.FAILED
-    assert "reference class Model" in by_attempt[7].note and by_attempt[7].status == Status.REJECTED
+    by_attempt: dict[int, list] = {}
+    for p in programs:
+        if p.origin != "repair":
+            by_attempt.setdefault(p.attempt, []).append(p)
+    assert "HTTP 400" in by_attempt[1][0].note
+    assert "no edit found" in by_attempt[3][0].note and "does not match" in by_attempt[4][0].note
+    assert by_attempt[5][0].status == Status.FAILED
     (repair,) = [p for p in programs if p.origin == "repair"]
-    assert repair.parent_id == by_attempt[5].id and repair.status == Status.EVALUATED and repair.attempt == 5
+    assert repair.parent_id == by_attempt[5][0].id and repair.status == Status.EVALUATED and repair.attempt == 5
+
+
+def test_comment_only_edits_are_duplicates_never_evaluated_and_re_planned_once(finished_campaign):
+    _, store, _, _ = finished_campaign
+    campaign = store.campaign_id("scripted")
+    programs = store.programs(campaign)
+    seed = store.seed_program(campaign)
+    attempt6 = [p for p in programs if p.attempt == 6]
+    assert [p.status for p in attempt6] == [Status.DUPLICATE, Status.REJECTED]     # re-planned, then a new edit
+    assert attempt6[0].duplicate_of == seed.id and "duplicate of #" in attempt6[0].note
+    assert "reference class Model" in attempt6[1].note
+    attempt8 = [p for p in programs if p.attempt == 8]
+    assert [p.status for p in attempt8] == [Status.DUPLICATE, Status.DUPLICATE]    # replans = 1, then it ends
+    assert not store.evaluations(attempt8[0].id) and not store.evaluations(attempt8[1].id)
+    evaluated = [p.fingerprint for p in programs if p.status in Status.EVALUATION_BOUND and p.origin != "migration"]
+    assert len(evaluated) == len(set(evaluated))
+    assert store.unfinished_attempts(campaign) == [] and store.attempts_done(campaign) == 8
 
 
 def test_llm_calls_are_accounted_including_failures(finished_campaign):

@@ -12,7 +12,7 @@ import uvicorn
 from evolve.launch import start_campaign
 from evolve.viewer.app import create_app
 from tests.conftest import CANDIDATES, REPO
-from tests.evolve.test_campaign_llm import FALLBACK, role
+from tests.evolve.test_campaign_llm import FALLBACK, rewrite, role
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step
 
 SEED = (CANDIDATES / "relu_evolvable_seed.py").read_text()
@@ -22,7 +22,8 @@ BROKEN = Step("```python\n" + SEED.replace("return torch.relu(x) * 1.0", "return
 @pytest.fixture(scope="module")
 def runs_root(ray_session, tmp_path_factory):
     root = tmp_path_factory.mktemp("viewer-runs")
-    with ScriptedOpenAIServer({"coder-model": [BROKEN]}, FALLBACK) as server:
+    edits = [rewrite(f"return {body}") for body in ("torch.relu(x)", "x.clamp_min(0.0)", "torch.clamp(x, min=0.0)")]
+    with ScriptedOpenAIServer({"coder-model": [BROKEN, *edits]}, FALLBACK) as server:
         config = root / "c.toml"
         text = (f'[campaign]\nname = "viewed"\nproblem = "level1/relu"\nseed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\n'
                 f'[budget]\niterations = 4\n[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n'
