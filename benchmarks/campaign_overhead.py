@@ -34,7 +34,12 @@ from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
 SEED = ROOT / "tests" / "candidates" / "relu_evolvable_seed.py"
 PLAN = Step("STRATEGY: annotate\nINSTRUCTIONS:\n- [L6] note the fast path")
-EDIT = Step("<<<<<<< SEARCH\n    # fast path\n=======\n    # fast path, again\n>>>>>>> REPLACE")
+
+
+def edits(count: int) -> list[Step]:
+    """A different program every time (a comment-only edit would be a duplicate of its parent, never evaluated)."""
+    return [Step(f"<<<<<<< SEARCH\n    # fast path\n=======\n    # fast path\n    _variant = {k}\n>>>>>>> REPLACE")
+            for k in range(count)]
 
 
 def config(base_url: str, iterations: int) -> str:
@@ -77,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_ray()
     root = Path(tempfile.mkdtemp(prefix="stark-overhead-"))
-    with ScriptedOpenAIServer(fallback={"planner": PLAN, "coder": EDIT}) as server:
+    with ScriptedOpenAIServer({"coder": edits(args.iterations * 2)}, fallback={"planner": PLAN}) as server:
         (root / "c.toml").write_text(config(server.base_url, args.iterations))
         start = time.perf_counter()
         start_campaign(root / "c.toml", runs_root=root / "runs", show_progress=True)

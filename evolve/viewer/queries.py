@@ -83,6 +83,7 @@ def program_detail(store: ProgramStore, program_id: int, campaign_id: int) -> di
             "status": record.status, "correct": record.correct, "score": record.score, "note": record.note,
             "source": record.source, "diff": record.diff, "objectives": list(record.objectives),
             "features": record.features, "in_population": record.in_population, "evaluations": evaluations,
+            "duplicate_of": record.duplicate_of,
             "llm_calls": llm}
 
 

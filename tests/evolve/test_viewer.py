@@ -26,7 +26,7 @@ def runs_root(ray_session, tmp_path_factory):
     with ScriptedOpenAIServer({"coder-model": [BROKEN, *edits]}, FALLBACK) as server:
         config = root / "c.toml"
         text = (f'[campaign]\nname = "viewed"\nproblem = "level1/relu"\nseed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\n'
-                f'[budget]\niterations = 4\n[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n'
+                f'[budget]\niterations = 5\n[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n'
                 f'[evolve]\nislands = 1\n[evaluator]\ntrials = 1\nrepeats = 3\nthreads = 1\n')
         for name in ("planner", "coder", "reviewer"):
             text += f"[agents.{name}]\n" + role(name, server.base_url)
@@ -59,14 +59,14 @@ def get(url: str):
 def test_api_lists_campaign_with_summary(viewer):
     campaigns = {c["key"]: c for c in get(f"{viewer}/api/campaigns")}
     campaign = campaigns["viewed"]
-    assert campaign["key"] == "viewed" and campaign["status"] == "finished" and campaign["attempts"] == 4
-    assert campaign["counts"] == {"evaluated": 4, "failed": 1}
-    assert campaign["llm"]["calls"] == 8 and campaign["islands"][0]["members"] >= 1
+    assert campaign["key"] == "viewed" and campaign["status"] == "finished" and campaign["attempts"] == 5
+    assert campaign["counts"] == {"evaluated": 4, "failed": 1, "duplicate": 2}     # attempt 5 edits a comment
+    assert campaign["llm"]["calls"] == 12 and campaign["islands"][0]["members"] >= 1
 
 
 def test_api_programs_lineage_and_detail(viewer):
     programs = get(f"{viewer}/api/campaigns/viewed/programs")
-    assert [p["attempt"] for p in programs] == [0, 1, 2, 3, 4]
+    assert [p["attempt"] for p in programs] == [0, 1, 2, 3, 4, 5, 5]
     assert all(p["parent_id"] is not None for p in programs[1:])
     assert programs[-1]["best_so_far"] == max(p["score"] for p in programs if p["correct"])
     failed = next(p for p in programs if p["status"] == "failed")
@@ -77,6 +77,9 @@ def test_api_programs_lineage_and_detail(viewer):
     assert "prompt" not in detail["llm_calls"][1]                        # texts come when a reader opens one
     call = get(f"{viewer}/api/campaigns/viewed/llm/{detail['llm_calls'][1]['id']}")
     assert "return x * 3" in call["response"] and "Current program" in call["prompt"]
+    duplicate = get(f"{viewer}/api/campaigns/viewed/programs/{programs[-1]['id']}")
+    assert duplicate["status"] == "duplicate" and duplicate["duplicate_of"] == duplicate["parent_id"]
+    assert "duplicate of #" in duplicate["note"] and duplicate["evaluations"] == []
 
 
 def test_api_errors_and_read_only(viewer):
@@ -116,6 +119,11 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
         call = page.inner_text("#program details.llm-call[open]")
         assert "You are the coder" in call and "Current program" in call and "return x * 3" in call
         assert page.locator("#pareto-chart circle.point").count() >= 1
+        page.click("#lineage .node:has(.badge.duplicate) >> nth=0")           # a repeat links to what it repeats
+        page.wait_for_selector("#program a.repeats")
+        original = page.get_attribute("#program a.repeats", "data-id")
+        page.click("#program a.repeats")
+        page.wait_for_selector(f"#program h3:has-text('Program #{original} ')")
         page.click("#lineage .node:has(.badge.evaluated)")
         page.wait_for_selector("#program p:has-text('95% CI')")
         assert "95% CI" in page.inner_text("#program"), "every speedup is shown with its interval"

@@ -141,7 +141,7 @@ async function showProgram(id) {
     ${e.output_tail ? `<details><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
   $("program").innerHTML = `<h3>Program #${p.id} <span class="badge ${esc(p.status)}">${esc(p.status)}</span></h3>
     <p>${esc(p.origin)} of ${p.parent_id ? `<a href="#" data-id="${p.parent_id}">#${p.parent_id}</a>` : "nothing (seed)"} · attempt ${p.attempt} · island ${p.island} · generation ${p.generation}
-    ${p.correct ? ` · ${esc(fmtScore(p.score))}` : ""}</p>
+    ${p.correct ? ` · ${esc(fmtScore(p.score))}` : ""}${p.duplicate_of ? ` · repeats <a href="#" class="repeats" data-id="${p.duplicate_of}">#${p.duplicate_of}</a>` : ""}</p>
     ${p.strategy ? `<p><b>strategy:</b> ${esc(p.strategy)}</p>` : ""}${p.note ? `<p><b>note:</b> ${esc(p.note)}</p>` : ""}
     <h4>Diff from parent</h4><pre class="diff" id="diff">${p.diff ? diffHtml(p.diff) : "(none)"}</pre>${evals}
     ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4>${p.llm_calls.map((c) => `<details class="llm-call" data-call="${c.id}"><summary>${esc(c.role)} · ${esc(c.status)} · ${c.tokens} tok · ${Number(c.latency_s).toFixed(1)} s · $${c.cost_usd.toFixed(5)}${c.error ? ` · ${esc(c.error)}` : ""}</summary><div class="llm-text">loading…</div></details>`).join("")}` : ""}
