@@ -129,7 +129,7 @@ def main() -> None:
     arms = [("after", ROOT)]
     if args.before:
         arms.insert(0, ("before", worktree(args.before)))
-    console = Console()
+    console = Console(width=170)
     table = Table(title=f"population diversity, {args.attempts} attempts per campaign "
                         f"({', '.join(overrides[2:]) or 'configs as shipped'})")
     for column in ("config", "code", "attempts", "largest island / capacity", "distinct per island",
