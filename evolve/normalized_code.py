@@ -25,6 +25,7 @@ _C_LITERAL_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|
 _C_LITERAL = re.compile(r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')')
 _SPACES = re.compile(r"[ \t\f\v]+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_QUADRATIC_LIMIT = 10**9
 
 
 def looks_like_c(text: str) -> bool:
@@ -66,11 +67,12 @@ class _Canonical(ast.NodeTransformer):
 
 
 def normalize(source: str) -> str:
+    """The normal form; never raises on what a model wrote (it runs in the campaign driver, on untrusted text:
+    a nesting too deep for the parser falls back to the line form like a syntax error does)."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        return ast.dump(_Canonical().visit(ast.parse(source)), annotate_fields=False, include_attributes=False)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "\n".join(line.rstrip() for line in source.splitlines() if line.strip())
-    return ast.dump(_Canonical().visit(tree), annotate_fields=False, include_attributes=False)
 
 
 def fingerprint(source: str) -> str:
@@ -91,4 +93,6 @@ def similarity(a: list[str], b: list[str], at_least: float = 0.0) -> float:
     for bound in (matcher.real_quick_ratio, matcher.quick_ratio):
         if (value := bound()) < at_least:
             return value
+    if len(a) * len(b) > _QUADRATIC_LIMIT:      # a huge program: the bag-of-tokens bound stands in for the ratio
+        return value
     return matcher.ratio()

@@ -58,6 +58,11 @@ def test_unparsable_sources_compare_by_their_lines():
     assert fingerprint("def f(:\n  pass\n") != fingerprint("def f(:\n    pass\n")
 
 
+def test_a_source_too_deep_for_the_parser_still_has_a_fingerprint():
+    deep = "x = " + "-" * 200_000 + "1\n"
+    assert fingerprint(deep) == fingerprint(deep + "\n\n") != fingerprint(deep.replace("1\n", "2\n"))
+
+
 def test_similarity_is_one_for_twins_and_falls_with_the_share_changed():
     source = (REPO / "kernelbench" / "candidates" / "matmul_square_tiled.py").read_text()
     same = similarity(tokens(source), tokens("# note\n" + source))
