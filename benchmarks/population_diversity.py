@@ -3,7 +3,9 @@
 Run: .venv/bin/python benchmarks/population_diversity.py [--attempts 300] [--checkpoints 100 200 300]
          [--configs runs/matmul_offline.toml ...] [--before 98d8090] [--set evolve.islands=4 ...]
 
-Each config runs twice with the same seed and budget: once with the code at `--before` (a git worktree of that
+`ties` is the case measured in the issue: a scripted instant LLM (the OpenAI-compatible test double) rewrites
+relu into a different program every time, all of the same size and none timed (`profile = false`), so every
+program ties on every objective (4 islands x 16, migration every 20).  Each config runs twice with the same seed and budget: once with the code at `--before` (a git worktree of that
 commit: the last one before no-twins-evaluated and capacity-under-ties, by default) and once with this checkout.
 From each run's database it reconstructs the islands at every checkpoint (membership from admission and eviction
 times against the attempt ledger) and prints, per checkpoint: programs per island (largest), distinct programs
@@ -29,10 +31,14 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from evolve.normalized_code import fingerprint  # noqa: E402
+from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
-CONFIGS = ["runs/matmul_offline.toml", "runs/scratchpad_offline.toml", "runs/routing_offline.toml",
+SEED = ROOT / "tests" / "candidates" / "relu_evolvable_seed.py"
+
+CONFIGS = ["ties", "runs/matmul_offline.toml", "runs/scratchpad_offline.toml", "runs/routing_offline.toml",
            "runs/scheduling_offline.toml", "runs/kv_eviction_offline.toml"]
 BEFORE = "98d8090"
+PLAN = Step("STRATEGY: rescale\nINSTRUCTIONS:\n- [L7] change the scale factor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,26 @@ def snapshots(database: Path, checkpoints: list[int], capacity: int) -> list[Sna
     return out
 
 
+def ties_config(base_url: str, directory: Path) -> Path:
+    text = (f'[campaign]\nname = "ties"\nproblem = "level1/relu"\nseed_program = "{SEED}"\n'
+            '[pipeline]\nproposals_in_flight = 2\nevaluators = 2\nrepair_attempts = 0\n'
+            '[evolve]\nislands = 4\nisland_capacity = 16\nmigration_interval = 20\n'
+            '[evaluator]\ntrials = 1\nprofile = false\nthreads = 1\n')
+    for role in ("planner", "coder", "reviewer"):
+        text += (f'[agents.{role}]\nkind = "llm"\n[agents.{role}.llm]\nmodel = "{role}"\nbase_url = "{base_url}"\n'
+                 'api_key_env = ""\nmax_concurrency = 4\n')
+    path = directory / "ties.toml"
+    path.write_text(text)
+    return path
+
+
+def tied_rewrites(count: int) -> list[Step]:
+    """Whole programs (they apply to any parent), each different, all the same size."""
+    seed = SEED.read_text()
+    return [Step("```python\n" + seed.replace("return torch.relu(x) * 1.0", f"return torch.relu(x) * 1.0 + 0.0 * {1000 + k}")
+                 + "```") for k in range(count)]
+
+
 def worktree(ref: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix="stark-before-")) / "stark"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True,
@@ -137,11 +163,21 @@ def main() -> None:
         table.add_column(column, justify="left" if column in ("config", "code") else "right")
     try:
         for config_name in args.configs:
-            config = (ROOT / config_name).resolve()
             for arm, code_root in arms:
+                server = None
+                if config_name == "ties":
+                    server = ScriptedOpenAIServer({"coder": tied_rewrites(args.attempts * 3)},
+                                                  fallback={"planner": PLAN}).__enter__()
+                    config = ties_config(server.base_url, Path(tempfile.mkdtemp(prefix="stark-ties-")))
+                else:
+                    config = (ROOT / config_name).resolve()
                 console.print(f"[dim]{config.name}: {arm} ({code_root})…[/dim]")
                 runs_root = Path(tempfile.mkdtemp(prefix=f"stark-diversity-{arm}-"))
-                database = run_campaign(code_root, config, runs_root, overrides)
+                try:
+                    database = run_campaign(code_root, config, runs_root, overrides)
+                finally:
+                    if server is not None:
+                        server.__exit__(None, None, None)
                 for snap in snapshots(database, checkpoints, capacity_of(config, overrides)):
                     table.add_row(config.stem, arm, str(snap.attempts), f"{snap.largest_island} / {snap.capacity}",
                                   f"{snap.distinct_per_island:.1f} of {snap.members_per_island:.1f}",
