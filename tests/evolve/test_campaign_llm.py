@@ -194,3 +194,30 @@ def test_every_call_is_readable_with_stark_show_and_counted_by_outcome_in_status
     assert "planner" in result.stdout and "error" in result.stdout
     missing = stark("show", str(run_dir), "9999")
     assert missing.returncode == 2 and "no program 9999" in missing.stderr
+
+
+def test_a_run_killed_while_re_planning_after_a_duplicate_plans_that_attempt_again(finished_campaign, tmp_path):
+    """What a kill leaves between a recorded duplicate and the new plan: the attempt open in the ledger with a
+    duplicate as its last program.  A resume starts that attempt over under the same number."""
+    import shutil
+    import sqlite3
+
+    from evolve.launch import resume_campaign
+    from tests.faults.harness import RunDatabase, assert_exactly_once
+
+    _, _, _, run_dir = finished_campaign
+    copy = tmp_path / "scripted"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("lock"))
+    with sqlite3.connect(copy / "campaign.db") as conn:
+        last = conn.execute("SELECT MAX(id) FROM programs WHERE attempt = 8").fetchone()[0]
+        conn.execute("DELETE FROM programs WHERE id = ?", (last,))
+        conn.execute("UPDATE attempts SET status = 'running', outcome = '', program_id = NULL WHERE number = 8")
+    with ScriptedOpenAIServer(fallback=FALLBACK) as server:
+        urls = [f"agents.{role}.llm.base_url={server.base_url}" for role in ("planner", "coder", "reviewer")]
+        summary = resume_campaign(copy, show_progress=False, overrides=urls)
+    assert summary.status == "finished" and summary.attempts == 8
+    db = RunDatabase(copy / "campaign.db")
+    statuses = [s for (s,) in db.query("SELECT status FROM programs WHERE attempt = 8 ORDER BY id")]
+    assert statuses == [Status.DUPLICATE] * 3          # the one left behind, then the restarted attempt's two
+    assert_exactly_once(db, 8, 16)
+    db.close()

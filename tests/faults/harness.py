@@ -130,6 +130,14 @@ def assert_exactly_once(db: RunDatabase, budget: int, capacity: int | None = Non
             assert in_population or evicted_at is not None, f"correct program {pid} was never admitted"
         if in_population:
             assert correct and status == "evaluated", f"program {pid} ({status}) in the population"
+    twins = db.query("SELECT fingerprint, COUNT(*) FROM programs WHERE status IN ('evaluated', 'failed', 'proposed') "
+                     "AND origin <> 'migration' GROUP BY fingerprint HAVING COUNT(*) > 1")
+    assert not twins, f"the same normalized code was evaluated more than once: {twins}"
+    repeats = db.query("SELECT id, duplicate_of FROM programs WHERE status IN ('duplicate', 'near_duplicate')")
+    assert all(original is not None and not finals[pid] for pid, original in repeats), f"repeats {repeats}"
+    if capacity is not None:
+        sizes = db.query("SELECT island, COUNT(*) FROM programs WHERE in_population GROUP BY island")
+        assert all(size <= capacity for _, size in sizes), f"islands over capacity {capacity}: {sizes}"
 
 
 def _provisional(result) -> bool:

@@ -47,7 +47,7 @@ def test_kill9_sigterm_and_ctrl_c_in_turn_lose_and_repeat_nothing(tmp_path):
 
     code, _, err = finish(stark("resume", str(run_dir), "--no-progress"))
     assert code == 0, err
-    assert_exactly_once(db, budget)
+    assert_exactly_once(db, budget, 12)
     assert db.query("SELECT COUNT(*) FROM programs WHERE origin = 'seed'") == [(1,)]
     assert all(db.scored()[pid] == row for pid, row in scored.items())
     assert db.elapsed_s() > elapsed

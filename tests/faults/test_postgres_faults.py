@@ -51,6 +51,6 @@ def test_kill9_resume_and_one_writer_on_postgres(faults_database, tmp_path):
 
     code, _, err = finish(stark("resume", str(elsewhere), "--no-progress"), timeout=300)
     assert code == 0, err                             # the lock went with its holder's session
-    assert_exactly_once(db, budget)
+    assert_exactly_once(db, budget, 12)
     assert all(db.scored()[pid] == row for pid, row in scored.items())
     db.close()
