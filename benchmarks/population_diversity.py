@@ -5,7 +5,8 @@ Run: .venv/bin/python benchmarks/population_diversity.py [--attempts 300] [--che
 
 `ties` is the case measured in the issue: a scripted instant LLM (the OpenAI-compatible test double) rewrites
 relu into a different program every time, all of the same size and none timed (`profile = false`), so every
-program ties on every objective (4 islands x 16, migration every 20).  Each config runs twice with the same seed and budget: once with the code at `--before` (a git worktree of that
+speedup ties at 0 and the seed (shorter) with its migrant copies holds the first front (4 islands x 16,
+migration every 20): before, the copies filled the islands.  Each config runs twice with the same seed and budget: once with the code at `--before` (a git worktree of that
 commit: the last one before no-twins-evaluated and capacity-under-ties, by default) and once with this checkout.
 From each run's database it reconstructs the islands at every checkpoint (membership from admission and eviction
 times against the attempt ledger) and prints, per checkpoint: programs per island (largest), distinct programs
