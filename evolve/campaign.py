@@ -31,6 +31,7 @@ from evolve.config import CampaignConfig
 from evolve.db.store import ProgramStore
 from evolve.features import program_features, program_metrics
 from evolve.islands import IslandModel
+from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHandling
 from evolve.novelty import Repeat, find_repeat
 from evolve.population import oriented_objectives
 from evolve.progress import CampaignProgress
@@ -43,23 +44,7 @@ from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.edits import unified_diff
 
 
-class LLMUnavailable(RuntimeError):
-    """An LLM endpoint stayed down past `pipeline.llm_outage_s`, or rejects the key: the run stops cleanly."""
-
-
-ACTOR_OF_PHASE = {"plan": ("planner", "plan"), "code": ("coder", "code"), "repair": ("reviewer", "repair"),
-                  "screen": ("reviewer", "screen")}
 HEARTBEAT_S = 5.0
-
-
-@dataclass
-class Outage:
-    """An LLM endpoint that stopped answering: which role noticed, since when, why."""
-
-    role: str
-    since: float
-    reason: str
-    last_probe: float = 0.0
 
 
 @dataclass
@@ -97,7 +82,7 @@ def failure_text(result: EvalResult) -> str:
             f"output tail:\n{failure.output_tail[-2000:]}")
 
 
-class Campaign:
+class Campaign(OutageHandling):
     def __init__(self, config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
                  progress: CampaignProgress):
         self.config, self.run_dir, self.store, self.campaign_id = config, run_dir, store, campaign_id
@@ -227,61 +212,6 @@ class Campaign:
             if budget.usd and totals["cost_usd"] >= budget.usd:
                 return False
         return True
-
-    # LLM outages -----------------------------------------------------------------------------------------------
-    def outage_text(self) -> str:
-        if self.outage is None:
-            return ""
-        return f"waiting for LLM ({self.outage.role}, {time.monotonic() - self.outage.since:.0f} s)"
-
-    def stall(self, phase: str, attempt: Attempt, call: Any, reason: str) -> None:
-        """The endpoint is down: park the call (the attempt stays open, nothing is consumed) and wait."""
-        self.stalled.append((phase, attempt, call))
-        if self.outage is None:
-            role = ACTOR_OF_PHASE[phase][0]
-            self.outage = Outage(role, time.monotonic(), reason, last_probe=time.monotonic())
-            self.save(RunStatus.WAITING_FOR_LLM)
-            self.run_dir.append_log("waiting for LLM", role=role, reason=reason)
-
-    def tend_outage(self) -> None:
-        """Probe a down endpoint now and then; send the stalled calls again once it answers."""
-        outage = self.outage
-        if outage is None:
-            return
-        now = time.monotonic()
-        if self.probe_ref is not None:
-            ready, _ = ray.wait([self.probe_ref], timeout=0)
-            if not ready:
-                return
-            kind, message = ray.get(self.probe_ref)
-            self.probe_ref, outage.last_probe = None, now
-            if not kind:
-                self.end_outage()
-                return
-            if kind in ("auth", "client"):
-                raise LLMUnavailable(self.endpoint_line(outage.role, f"{kind} error: {message}"))
-            outage.reason = message
-        limit = self.config.pipeline.llm_outage_s
-        if limit and now - outage.since > limit:
-            raise LLMUnavailable(self.endpoint_line(outage.role, f"unreachable for {now - outage.since:.0f} s "
-                                                    f"({outage.reason}); stopped, `stark resume` continues"))
-        if now - outage.last_probe >= self.config.pipeline.llm_probe_interval_s:
-            self.probe_ref = self.agents[outage.role].probe.remote()
-
-    def end_outage(self) -> None:
-        if self.outage is None:
-            return
-        waited = time.monotonic() - self.outage.since
-        self.outage = None
-        self.save(RunStatus.RUNNING)
-        self.run_dir.append_log("LLM back", waited_s=round(waited, 1), resent=len(self.stalled))
-        stalled, self.stalled = self.stalled, []
-        for phase, attempt, call in stalled:
-            self.call_agent(phase, attempt, call)
-
-    def endpoint_line(self, role: str, what: str) -> str:
-        settings = getattr(self.config.agents, role).llm
-        return f"{role} LLM endpoint {settings.base_url} (model {settings.model}): {what}"
 
     def submit_evaluation(self, attempt: Attempt, source: str, remeasure: bool) -> None:
         """To the pool: the plain evaluation, or the longer re-measurement of a would-be best."""
