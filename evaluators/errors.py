@@ -12,6 +12,13 @@ SANDBOX_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENETUNREACH, err
                   errno.EAGAIN, errno.EFBIG, errno.ECONNREFUSED, errno.ENOSYS}
 
 
+def memory_limit() -> str:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return "none set" if soft == resource.RLIM_INFINITY else f"{soft / 2**30:.1f} GiB of address space"
+
+
 def classify_exception(exc: BaseException) -> CandidateFailure:
     from evaluators.forbidden import ForbiddenOpCalled
 
@@ -25,7 +32,8 @@ def classify_exception(exc: BaseException) -> CandidateFailure:
             or "not allowed to raise maximum limit" in lowered:
         return CandidateFailure(FailureKind.SANDBOX_VIOLATION, f"blocked by the sandbox: {text}")
     if isinstance(exc, MemoryError) or "out of memory" in lowered or "can't allocate memory" in lowered:
-        return CandidateFailure(FailureKind.OUT_OF_MEMORY, text if str(exc) else f"{type(exc).__name__} (no message)")
+        return CandidateFailure(FailureKind.OUT_OF_MEMORY, text if str(exc) else f"{type(exc).__name__} with no "
+                                f"message: an allocation failed under the process's memory limit ({memory_limit()})")
     if "cuda error" in lowered or "illegal memory access" in lowered or type(exc).__name__ == "AcceleratorError":
         return CandidateFailure(FailureKind.CUDA_ERROR, text)
     return CandidateFailure(FailureKind.RUNTIME_ERROR, text)

@@ -24,13 +24,13 @@ from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, S
                                     seccomp_available)
 from evaluators.config import EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
-from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from
+from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, problem_error
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside)
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
-from kernelbench.problem import load_problem
+from kernelbench.problem import ProblemError, load_problem
 
 MAX_PROCESSES = 512
 
@@ -133,7 +133,7 @@ class Judge:
                             "seed": config.seed, "globals": shapes, "compile": config.compare_compile}, deadline)
         if ready["type"] != "ready":
             runner.kill()
-            raise ReferenceFailure(f"the reference failed to build: {ready.get('message', ready)}")
+            raise ReferenceFailure.from_reply("the reference failed to build", ready)
         self.reference, self.reference_key = runner, key
         return runner
 
@@ -205,16 +205,20 @@ class KernelJob:
             return self._result(None)
         except CandidateFailure as failure:
             return self._failed(stage, started, failure.kind, failure.message)
-        except RunnerTimeout:
+        except RunnerTimeout as exc:
             seconds = self.config.timeouts.for_stage(stage.value)
+            blame = "reference" if exc.role == "reference" else "candidate"
+            if blame == "reference":
+                self.judge.drop_reference()
             return self._failed(stage, started, FailureKind.TIMEOUT,
-                                f"{stage.value} stage exceeded {seconds:g} s wall clock; runner killed")
+                                f"{stage.value} stage exceeded {seconds:g} s wall clock waiting for the {exc.role}; "
+                                "runner killed", blame)
         except RunnerGone:
-            kind, message = self._death()
-            return self._failed(stage, started, kind, message)
+            kind, message, blame = self._death()
+            return self._failed(stage, started, kind, message, blame)
         except ReferenceFailure as exc:
             self.judge.drop_reference()
-            return self._failed(stage, started, FailureKind.RUNTIME_ERROR, str(exc))
+            return self._failed(stage, started, exc.kind, str(exc), "reference")
         finally:
             if judgement is not None:
                 judgement.close()
@@ -224,11 +228,15 @@ class KernelJob:
                 self.judge.drop_reference()
 
     def compile(self, deadline: float):
-        problem = load_problem(self.request.problem)
         import torch
 
-        torch.manual_seed(self.config.seed)
-        init = pickle.dumps(list(problem.get_init_inputs()))
+        try:
+            problem = load_problem(self.request.problem)
+            torch.manual_seed(self.config.seed)
+            init = pickle.dumps(list(problem.get_init_inputs()))
+        except Exception as exc:  # noqa: BLE001 - the problem's own code failed: the reference's failure
+            why = str(exc) if isinstance(exc, ProblemError) else problem_error(exc)
+            raise ReferenceFailure(f"the problem {self.request.problem.problem_id} cannot be loaded: {why}") from None
         shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
             if self.request.problem.shape_set == "cpu" else {}
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
@@ -277,7 +285,7 @@ class KernelJob:
         if reply["type"] != "finished":
             raise failure_from(reply)
 
-    def _death(self) -> tuple[FailureKind, str]:
+    def _death(self) -> tuple[FailureKind, str, str]:
         for runner in [*self.runners, *([self.reference] if self.reference else [])]:
             code = self.judge.zygote.exit_code(runner.inner_pid, wait_s=3.0) if not runner.dead else None
             if code == SETUP_FAILED:
@@ -286,16 +294,17 @@ class KernelJob:
                 runner.dead = True
                 who = "the reference" if runner.role == "reference" else "the candidate's process"
                 kind, message = describe_exit(code)
-                return kind, f"{who}: {message}"
-        return FailureKind.CRASH, "a runner hung up without exiting"
+                return kind, f"{who}: {message}", "reference" if runner.role == "reference" else "candidate"
+        return FailureKind.CRASH, "a runner hung up without exiting", "candidate"
 
     def _passed(self, stage: Stage, started: float) -> None:
         self.stages.append(StageReport(stage, True, time.monotonic() - started))
 
-    def _failed(self, stage: Stage, started: float, kind: FailureKind, message: str) -> EvalResult:
+    def _failed(self, stage: Stage, started: float, kind: FailureKind, message: str,
+                blame: str = "candidate") -> EvalResult:
         self.stages.append(StageReport(stage, False, time.monotonic() - started))
         tail = "".join(r.output_tail() for r in self.runners if r.role == "candidate")
-        return self._result(Failure(stage, kind, message, tail))
+        return self._result(Failure(stage, kind, message, tail, blame))
 
     def _result(self, failure: Failure | None) -> EvalResult:
         return EvalResult(self.request.problem.problem_id, self.config.backend, self.request.problem.shape_set,

@@ -15,11 +15,13 @@ import secrets
 import statistics
 import time
 import types
+from pathlib import Path
 
 import torch
 
 from evaluators.compare import CandidateFailure, Closeness, compare_outputs
 from evaluators.config import EvalConfig
+from evaluators.errors import classify_exception
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
 from evaluators.runner_handle import RunnerHandle
@@ -33,7 +35,18 @@ DIAGNOSED = (FailureKind.MISMATCH, FailureKind.NONFINITE)
 
 
 class ReferenceFailure(Exception):
-    """The reference (trusted code) failed; never charged to the candidate."""
+    """The reference (trusted code) failed; never charged to the candidate.  Out of memory keeps its kind (the
+    problem's sizes do not fit this machine); anything else is a reference error."""
+
+    def __init__(self, message: str, kind: FailureKind = FailureKind.REFERENCE_ERROR):
+        super().__init__(message)
+        self.kind = kind
+
+    @classmethod
+    def from_reply(cls, what: str, reply: dict) -> ReferenceFailure:
+        kind = FailureKind.OUT_OF_MEMORY if reply.get("kind") == FailureKind.OUT_OF_MEMORY.value \
+            else FailureKind.REFERENCE_ERROR
+        return cls(f"{what}: {reply.get('message', reply)}", kind)
 
 
 class Side:
@@ -71,7 +84,13 @@ class KernelJudgement:
     def fresh_inputs(self) -> tuple[int, list]:
         seed = self.random.randrange(2**31)
         torch.manual_seed(seed)
-        values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in self.problem.get_inputs()]
+        try:
+            made = self.problem.get_inputs()
+        except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
+            oom = classify_exception(exc).kind is FailureKind.OUT_OF_MEMORY
+            raise ReferenceFailure(f"the problem's get_inputs() failed: {problem_error(exc)}",
+                                   FailureKind.OUT_OF_MEMORY if oom else FailureKind.REFERENCE_ERROR) from None
+        values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
         return seed, values
 
     def bind(self, inputs: list) -> None:
@@ -86,7 +105,7 @@ class KernelJudgement:
             self.write(inputs, sides=(self.reference,))
             specs = self.reference.runner.ask({"type": "probe", "module": 0}, self.deadline)
             if specs["type"] != "specs":
-                raise ReferenceFailure(f"the reference failed on these inputs: {specs.get('message', specs)}")
+                raise ReferenceFailure.from_reply("the reference failed on these inputs", specs)
             outputs = self.output_layouts[key] = Layout.of([(tuple(s), dtype) for s, dtype in specs["outputs"]])
         for side in (self.reference, self.candidate):
             self._bind_side(side, layout, args, outputs)
@@ -115,7 +134,7 @@ class KernelJudgement:
         if reply["type"] == kind:
             return
         if side is self.reference:
-            raise ReferenceFailure(f"the reference failed: {reply.get('message', reply)}")
+            raise ReferenceFailure.from_reply("the reference failed", reply)
         raise failure_from(reply)
 
     # -- the timed call ----------------------------------------------------------------------------------
@@ -135,16 +154,23 @@ class KernelJudgement:
         self.write(inputs)
         self.candidate.outputs.fill(POISON_BYTE)
         if candidate_first:
-            candidate_ns = self.timed_call(self.candidate, 0)
+            candidate_ns = self.candidate_call(label)
             self.check_inputs(inputs, label)
             reference_ns = self.timed_call(self.reference, 0)
         else:
             reference_ns = self.timed_call(self.reference, 0)
-            candidate_ns = self.timed_call(self.candidate, 0)
+            candidate_ns = self.candidate_call(label)
             self.check_inputs(inputs, label)
         self.compare(label)
         compiled_ns = self.timed_call(self.reference, 1) if self.compiled else None
         return candidate_ns, reference_ns, compiled_ns
+
+    def candidate_call(self, label: str) -> int:
+        """The candidate's timed call; an error it raises says in which round (a second-shape failure reads so)."""
+        try:
+            return self.timed_call(self.candidate, 0)
+        except CandidateFailure as failure:
+            raise CandidateFailure(failure.kind, f"{label}: {failure.message}") from None
 
     def check_inputs(self, inputs: list, label: str) -> None:
         tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
@@ -213,9 +239,9 @@ class KernelJudgement:
             if trial == 0:
                 self.bind(inputs)
             self.round(inputs, f"trial {trial} (seed {seed})", candidate_first=trial % 2 == 0)
-        second = self.second_shape_trial() if self.config.second_shape_set else ""
         dtype = dtype_name(self.reference.outputs.tensors[0].dtype) if self.reference.outputs.tensors else "float32"
         atol, rtol = self.config.tolerance(dtype)
+        second = self.second_shape_trial() if self.config.second_shape_set else ""
         return VerifyReport(tuple(seeds), self.worst.max_abs_error, self.worst.max_rel_error, atol, rtol, second)
 
     def second_shape_trial(self) -> str:
@@ -227,11 +253,10 @@ class KernelJudgement:
         self.set_globals({key: original + 1})
         try:
             seed, inputs = self.fresh_inputs()
-            try:
-                self.bind(inputs)
-            except ReferenceFailure:
-                return f"skipped: the reference fails at {key}={original + 1}"
-            self.round(inputs, f"second shape set ({key}={original + 1})", candidate_first=True)
+            self.bind(inputs)
+            self.round(inputs, f"second shape set ({key}={original + 1})", candidate_first=False)
+        except ReferenceFailure as exc:    # the problem itself only works at its own size (state sized at init)
+            return f"skipped: the reference itself fails at {key}={original + 1} ({_first_line(str(exc))[:200]})"
         finally:
             self.set_globals({key: original})
         return f"{key}={original + 1}"
@@ -276,6 +301,24 @@ class KernelJudgement:
     def close(self) -> None:
         self.candidate.close()
         self.reference.close()
+
+
+def _first_line(text: str) -> str:
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def problem_error(exc: BaseException) -> str:
+    """An exception raised by a problem's own code, as one line a user can act on: type, message, and the
+    problem file's line that raised it."""
+    import traceback
+
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".py") and "site-packages" not in frame.filename and "/evaluators/" not in frame.filename:
+            where = f" (at {Path(frame.filename).name}:{frame.lineno}: {(frame.line or '').strip()[:120]})"
+            break
+    hint = f"; install it (pip install {exc.name})" if isinstance(exc, ModuleNotFoundError) and exc.name else ""
+    return f"{type(exc).__name__}: {_first_line(str(exc)) or '(no message)'}{where}{hint}"
 
 
 def failure_from(reply: dict) -> CandidateFailure:

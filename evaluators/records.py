@@ -43,6 +43,8 @@ class FailureKind(enum.StrEnum):
     FORBIDDEN_OP = "forbidden_op"
     TAMPERING = "tampering"
     SANDBOX_VIOLATION = "sandbox_violation"
+    REFERENCE_ERROR = "reference_error"
+    """The problem's own code (its Model, get_inputs, imports) failed: the candidate could not be judged."""
 
 
 KILLING_KINDS = frozenset({FailureKind.TIMEOUT, FailureKind.CRASH, FailureKind.OUT_OF_MEMORY, FailureKind.CUDA_ERROR,
@@ -58,6 +60,13 @@ class Failure:
     kind: FailureKind
     message: str
     output_tail: str = ""
+    blame: str = "candidate"
+    """Whose code failed: "candidate", or "reference" (the problem's own code, or the reference process running
+    out of memory or time) — a reference failure says nothing about the candidate and is never charged to it."""
+
+    @property
+    def charged_to_candidate(self) -> bool:
+        return self.blame == "candidate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +180,8 @@ class EvalResult:
 
 
 def _failure_from_dict(data: dict[str, Any]) -> Failure:
-    return Failure(Stage(data["stage"]), FailureKind(data["kind"]), data["message"], data.get("output_tail", ""))
+    return Failure(Stage(data["stage"]), FailureKind(data["kind"]), data["message"], data.get("output_tail", ""),
+                   data.get("blame", "candidate"))
 
 
 def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:

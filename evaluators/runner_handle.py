@@ -24,7 +24,11 @@ class RunnerGone(Exception):
 
 
 class RunnerTimeout(Exception):
-    """The deadline passed before the runner answered."""
+    """The deadline passed before the runner answered; `role` says whose ("candidate", "reference", ...)."""
+
+    def __init__(self, role: str = "candidate"):
+        super().__init__(role)
+        self.role = role
 
 
 class RunnerHandle:
@@ -47,7 +51,7 @@ class RunnerHandle:
             except ChannelClosed as exc:
                 raise RunnerGone(str(exc)) from None
             if received is None:
-                raise RunnerTimeout()
+                raise RunnerTimeout(self.role)
             message, fds = received
             for fd in fds:
                 os.close(fd)

@@ -64,6 +64,7 @@ class Attempt:
     improved: bool = False
     remeasured: bool = False
     replans_left: int = 0
+    reference_failures: int = 0
 
 
 @dataclass
@@ -255,6 +256,8 @@ class Campaign(OutageHandling):
             self.campaign_id, attempt=0, source=source, parent_id=None, island=0, generation=0, origin="seed",
             strategy="seed program")
         result = self.evaluate_now(source)
+        if not result.passed and not result.failure.charged_to_candidate:
+            raise CampaignError(self.reference_line(result))     # nothing recorded: a resume evaluates the seed
         with self.store.atomic():
             score = self.record_result(seed_id, source, result)
             if result.passed:
@@ -438,7 +441,26 @@ class Campaign(OutageHandling):
                        timeouts=replace(config.timeouts, profile=config.timeouts.profile * self.config.remeasure.repeats_factor))
         return EvalRequest(self.problem, source, more, self.build_cache)
 
+    def reference_line(self, result: EvalResult) -> str:
+        failure = result.failure
+        return (f"the problem's reference fails ({failure.stage.value}/{failure.kind.value}), so no candidate can be "
+                f"judged: {failure.message.strip()[:600]}")
+
+    def on_reference_failure(self, attempt: Attempt, result: EvalResult) -> None:
+        """Not the candidate's doing: nothing is recorded against it.  Once may be the machine (memory taken by
+        something else); twice stops the run, the attempt left open for `stark resume`."""
+        attempt.reference_failures += 1
+        if attempt.reference_failures > 1:
+            raise CampaignError(f"{self.reference_line(result)}; program #{attempt.program_id} was not charged, "
+                                "`stark resume` evaluates it again")
+        self.run_dir.append_log("reference failed", program=attempt.program_id, kind=result.failure.kind.value,
+                                message=result.failure.message[:300])
+        self.submit_evaluation(attempt, self.store.program(attempt.program_id).source, attempt.remeasured)
+
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
+        if not result.passed and not result.failure.charged_to_candidate:
+            self.on_reference_failure(attempt, result)
+            return
         program = self.store.program(attempt.program_id)
         if self.needs_remeasure(attempt, result):
             self.record_result(program.id, program.source, result, provisional=True)

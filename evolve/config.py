@@ -135,7 +135,7 @@ class CampaignConfig:
     remeasure: RemeasureSection = field(default_factory=RemeasureSection)
 
 
-PATH_KEYS = (("campaign", "seed_program"), ("campaign", "kernelbench_dir"), ("campaign", "build_cache"),
+PATH_KEYS = (("campaign", "problem"), ("campaign", "seed_program"), ("campaign", "kernelbench_dir"), ("campaign", "build_cache"),
              ("agents", "response_cache"), ("agents", "planner", "prompt"), ("agents", "coder", "prompt"),
              ("agents", "reviewer", "prompt"))
 
@@ -151,6 +151,8 @@ def resolve_paths(data: dict, config_dir: Path) -> None:
         value = table.get(keys[-1]) if isinstance(table, dict) else None
         if not isinstance(value, str) or not value or value == "run" or Path(value).is_absolute():
             continue
+        if keys == ("campaign", "problem") and not value.endswith(".py"):
+            continue                      # a problem id (level1/relu), not a file
         beside = (config_dir / value).resolve()
         table[keys[-1]] = str(beside if beside.exists() or not Path(value).exists() else Path(value).resolve())
 

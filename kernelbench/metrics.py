@@ -1,7 +1,10 @@
 """KernelBench's leaderboard metrics over per-problem outcomes.
 
 fast_p is the fraction of problems whose best program is correct AND faster than the baseline by more than
-p (so fast_0 is the correctness rate, as in KernelBench).  The geometric-mean speedup is over the problems
+p (so fast_0 is the correctness rate, as in KernelBench).  Ties are not wins: where the judge measured a 95%
+interval for the speedup, the whole interval must lie above p — a program indistinguishable from the reference
+(an identical one measures 1.0x within noise, and about half of such measurements land above 1.0x) does not
+count toward fast_1.  The geometric-mean speedup is over the problems
 with a correct program; problems without one are counted by the correctness rate instead.
 """
 
@@ -12,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 BASELINES = ("eager", "compile")
-FAST_P_THRESHOLDS = (0.0, 1.0, 1.5, 2.0)
+FAST_P_THRESHOLDS = (0.0, 0.5, 0.8, 1.0, 1.5, 2.0)
+"""KernelBench's thresholds (its scripts report fast_p at these p)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +47,16 @@ def correctness_rate(outcomes: Sequence[ProblemOutcome]) -> float:
 def fast_p(outcomes: Sequence[ProblemOutcome], p: float, baseline: str = "eager") -> float:
     if not outcomes:
         return 0.0
-    wins = sum(1 for o in outcomes if o.correct and (o.speedup(baseline) or 0.0) > p)
-    return wins / len(outcomes)
+    return sum(1 for o in outcomes if beats(o, p, baseline)) / len(outcomes)
+
+
+def beats(outcome: ProblemOutcome, p: float, baseline: str = "eager") -> bool:
+    """Correct, and faster than `p` times the baseline beyond the measurement's noise where it is known."""
+    speedup = outcome.speedup(baseline) or 0.0
+    if not outcome.correct or speedup <= p:
+        return False
+    interval = outcome.speedup_interval if baseline == "eager" else None
+    return p <= 0.0 or interval is None or interval[0] > p
 
 
 def geomean_speedup(outcomes: Sequence[ProblemOutcome], baseline: str = "eager") -> float | None:

@@ -105,12 +105,20 @@ def problems_command(
             refs += kernelbench_problems(kernelbench_dir)
         except ProblemError as exc:
             _fail(str(exc))
+    import torch
+
+    from kernelbench.readiness import blockers
+
     table = Table(title=f"{len(refs)} problems")
-    for column in ("id", "level", "source"):
+    for column in ("id", "level", "source", "runs here"):
         table.add_column(column)
+    unrunnable = 0
     for ref in refs:
         if level is None or ref.level == level:
-            table.add_row(ref.problem_id, str(ref.level), "KernelBench checkout" if ref.problem_id.startswith("kb/") else "stark")
+            why = blockers(ref.path, torch.cuda.is_available())
+            unrunnable += bool(why)
+            table.add_row(ref.problem_id, str(ref.level), "KernelBench checkout" if ref.problem_id.startswith("kb/") else "stark",
+                          "yes" if not why else f"[red]no[/]: {'; '.join(why)}")
     if level is None:
         from kernelbench.discovery import discovery_problems, load_discovery_problem
 
@@ -119,6 +127,9 @@ def problems_command(
             functions = ", ".join(f"{f}()" for f in problem.ENTRY_POINTS)
             table.add_row(f"discovery/{name}", "-", f"stark discovery: evolve {functions} against a simulator")
     Console().print(table)
+    if unrunnable:
+        Console().print(f"{unrunnable} problem(s) cannot run on this machine as it is (see 'runs here'); "
+                        "`pip install -e .\\[kernelbench]` adds the packages KernelBench's level 1-3 problems import")
 
 
 @app.command("run")

@@ -13,12 +13,17 @@ def verdict_line(result: EvalResult) -> Text:
     if result.passed:
         return Text(f"PASS  {result.problem} on {result.backend} ({result.shape_set} shapes)", style="bold green")
     failure = result.failure
-    return Text(f"FAIL  {failure.stage.value}/{failure.kind.value}: {_first_line(failure.message)}", style="bold red")
+    whose = "" if failure.charged_to_candidate else " (the problem's reference failed, not the candidate)"
+    return Text(f"FAIL  {failure.stage.value}/{failure.kind.value}{whose}: {_message(failure.message)}",
+                style="bold red")
 
 
-def _first_line(message: str) -> str:
+def _message(message: str, most: int = 8) -> str:
+    """The whole message, up to `most` lines: a cause on the last line of a long error must not be cut."""
     lines = [line for line in message.strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
+    if len(lines) > most:
+        lines = [*lines[:2], f"... ({len(lines) - most + 2} lines) ...", *lines[-(most - 3):]]
+    return "\n".join(lines)
 
 
 def stage_table(result: EvalResult) -> Table:
@@ -67,8 +72,9 @@ def render(result: EvalResult, console: Console) -> None:
     parts = [verdict_line(result), stage_table(result)]
     if result.verify is not None:
         v = result.verify
+        second = f"; second shape set: {v.second_shape_set}" if v.second_shape_set else ""
         parts.append(Text(f"verified on {len(v.trial_seeds)} seeded trials {list(v.trial_seeds)}; "
-                          f"max abs error {v.max_abs_error:.3g} (atol {v.atol:g}, rtol {v.rtol:g})"))
+                          f"max abs error {v.max_abs_error:.3g} (atol {v.atol:g}, rtol {v.rtol:g}){second}"))
     timing = timing_table(result)
     if timing is not None:
         parts.append(timing)
