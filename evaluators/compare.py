@@ -34,21 +34,26 @@ def flatten_outputs(value: object, where: str = "output") -> list[torch.Tensor]:
     raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"{where} is a {type(value).__name__}, not a tensor")
 
 
-def compare_outputs(expected: object, actual: object, tolerance_of) -> Closeness:
-    """Raise CandidateFailure unless every output matches; `tolerance_of(dtype_name)` gives (atol, rtol)."""
+def compare_outputs(expected: object, actual: object, tolerance_of, relative_to_candidate: bool = False) -> Closeness:
+    """Raise CandidateFailure unless every output matches; `tolerance_of(dtype_name)` gives (atol, rtol).
+
+    rtol scales the reference's magnitude (stark), or the candidate's (`relative_to_candidate`: KernelBench's
+    `torch.allclose(output, output_new)`, whose `other` is the candidate's output)."""
     want = flatten_outputs(expected, "reference output")
     got = flatten_outputs(actual)
     if len(want) != len(got):
         raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"returned {len(got)} tensors, expected {len(want)}")
     worst = Closeness(0.0, 0.0)
     for index, (w, g) in enumerate(zip(want, got)):
-        closeness = _compare_tensor(w, g, tolerance_of, f"output {index}" if len(want) > 1 else "output")
+        closeness = _compare_tensor(w, g, tolerance_of, f"output {index}" if len(want) > 1 else "output",
+                                    relative_to_candidate)
         worst = Closeness(max(worst.max_abs_error, closeness.max_abs_error),
                           max(worst.max_rel_error, closeness.max_rel_error))
     return worst
 
 
-def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: str) -> Closeness:
+def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: str,
+                    relative_to_candidate: bool = False) -> Closeness:
     if tuple(got.shape) != tuple(want.shape):
         raise CandidateFailure(FailureKind.SHAPE_MISMATCH,
                                f"{name} has shape {tuple(got.shape)}, expected {tuple(want.shape)}")
@@ -66,7 +71,7 @@ def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: s
     wide = want.dtype if want.dtype in (torch.float32, torch.float64, torch.complex64, torch.complex128) else torch.float64
     got, want = got.to(wide), want.to(wide)
     diff = (got - want).abs()
-    scale = want.abs()
+    scale = (got if relative_to_candidate else want).abs()
     max_abs = diff.max().item() if diff.numel() else 0.0
     max_rel = (diff / scale.clamp_min(1e-12)).max().item() if diff.numel() else 0.0
     wrong = (diff > scale.mul_(rtol).add_(atol)).sum().item()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kernelbench.problem import ProblemRef
 
@@ -15,6 +15,11 @@ DEFAULT_TOLERANCES: dict[str, tuple[float, float]] = {
     "bfloat16": (2e-2, 2e-2),
 }
 """(atol, rtol) per output dtype; integer and bool outputs must match exactly."""
+
+HARNESSES = ("stark", "kernelbench")
+PRECISIONS = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+KERNELBENCH_TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2, "bf16": 1e-2}
+"""KernelBench since v0.1 (src/kernelbench/eval.py get_tolerance_for_precision): atol = rtol, by precision."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +54,39 @@ class EvalConfig:
     hidden_paths: tuple[str, ...] = ()
     timeouts: StageTimeouts = field(default_factory=StageTimeouts)
     tolerances: tuple[tuple[str, float, float], ...] = tuple((k, a, r) for k, (a, r) in DEFAULT_TOLERANCES.items())
+    harness: str = "stark"
+    """"kernelbench" judges by KernelBench's own rules (see `protocol`); "stark" by stark's stricter defaults."""
+    precision: str = "fp32"
+    """KernelBench harness only: the dtype models and every input tensor are cast to (fp32, fp16, bf16)."""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.harness not in HARNESSES:
+            raise ValueError(f"unknown harness {self.harness!r}; choose one of {', '.join(HARNESSES)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         for name in ("trials", "repeats", "input_sets", "threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def kernelbench(self) -> bool:
+        return self.harness == "kernelbench"
+
+    def protocol(self) -> EvalConfig:
+        """The settings the judge actually uses.  Under the KernelBench harness its fixed protocol replaces
+        stark's: 5 correctness trials, 3 warm-up and 100 timed calls (mean), no second shape set, and
+        atol = rtol = 1e-4 (fp32) or 1e-2 (fp16/bf16) measured against the candidate's output."""
+        if not self.kernelbench:
+            return self
+        tolerance = KERNELBENCH_TOLERANCE[self.precision]
+        return replace(self, trials=5, warmup=3, repeats=100, second_shape_set=False,
+                       tolerances=tuple((name, tolerance, tolerance) for name in ("float64", *PRECISIONS.values())))
+
+    @property
+    def dtype(self) -> str:
+        return PRECISIONS[self.precision]
 
     def tolerance(self, dtype_name: str) -> tuple[float, float]:
         for name, atol, rtol in self.tolerances:

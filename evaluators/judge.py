@@ -22,7 +22,7 @@ from evaluators import build_cache
 from evaluators.compare import CandidateFailure
 from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, SETUP_FAILED, Confinement,
                                     seccomp_available)
-from evaluators.config import EvalRequest
+from evaluators.config import EvalConfig, EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
 from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, problem_error
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
@@ -122,7 +122,7 @@ class Judge:
         config = request.config
         problem = Path(request.problem.path).read_bytes()
         key = (problem, request.problem.shape_set, init, json.dumps(shapes, sort_keys=True), config.seed,
-               config.compare_compile, config.threads, config.backend)
+               config.compare_compile, config.threads, config.backend, config.harness, config.precision)
         if self.reference is not None and self.reference_key == key and not self.reference.dead:
             return self.reference
         self.drop_reference()
@@ -130,7 +130,8 @@ class Judge:
         runner = self._spawn(request, job, "reference", REFERENCE_UID, allow_processes=True,
                              files={"problem.py": problem, "init.pkl": init}, directory=f"reference-{job}")
         ready = runner.ask({"type": "setup", "role": "reference", "module_path": "problem.py", "init_path": "init.pkl",
-                            "seed": config.seed, "globals": shapes, "compile": config.compare_compile}, deadline)
+                            "seed": config.seed, "globals": shapes, "compile": config.compare_compile,
+                            **mode_of(config)}, deadline)
         if ready["type"] != "ready":
             runner.kill()
             raise ReferenceFailure.from_reply("the reference failed to build", ready)
@@ -179,7 +180,7 @@ class KernelJob:
 
     def __init__(self, judge: Judge, request: EvalRequest, job: int, cache: ExtensionCache):
         self.judge, self.request, self.job, self.cache = judge, request, job, cache
-        self.config = request.config
+        self.config = request.config.protocol()
         self.stages: list[StageReport] = []
         self.runners: list[RunnerHandle] = []
         """Runners that end with this job (the candidate's, builders); the reference may serve the next job."""
@@ -233,7 +234,11 @@ class KernelJob:
         try:
             problem = load_problem(self.request.problem)
             torch.manual_seed(self.config.seed)
-            init = pickle.dumps(list(problem.get_init_inputs()))
+            init_inputs = list(problem.get_init_inputs())
+            if self.config.kernelbench:       # KernelBench casts every tensor it hands a model to its precision
+                dtype = getattr(torch, self.config.dtype)
+                init_inputs = [v.to(dtype) if isinstance(v, torch.Tensor) else v for v in init_inputs]
+            init = pickle.dumps(init_inputs)
         except Exception as exc:  # noqa: BLE001 - the problem's own code failed: the reference's failure
             why = str(exc) if isinstance(exc, ProblemError) else problem_error(exc)
             raise ReferenceFailure(f"the problem {self.request.problem.problem_id} cannot be loaded: {why}") from None
@@ -246,7 +251,7 @@ class KernelJob:
         ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
                                "init_path": "init.pkl", "seed": self.config.seed,
                                "forbidden_ops": list(self.config.forbidden_ops),
-                               "build_cache": self.judge.inside["cache"]},
+                               "build_cache": self.judge.inside["cache"], **mode_of(self.config)},
                               deadline, on_build=lambda message: self.build(message, deadline))
         if ready["type"] != "ready":
             raise failure_from(ready)
@@ -309,6 +314,11 @@ class KernelJob:
     def _result(self, failure: Failure | None) -> EvalResult:
         return EvalResult(self.request.problem.problem_id, self.config.backend, self.request.problem.shape_set,
                           tuple(self.stages), failure, self.verify, self.profile)
+
+
+def mode_of(config: EvalConfig) -> dict:
+    """What a runner needs to build its module the harness's way: KernelBench keeps train mode and casts."""
+    return {"train_mode": config.kernelbench, "dtype": config.dtype if config.kernelbench else ""}
 
 
 def _inductor_cache(cache_root: Path) -> Path:

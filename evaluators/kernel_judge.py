@@ -91,6 +91,9 @@ class KernelJudgement:
             raise ReferenceFailure(f"the problem's get_inputs() failed: {problem_error(exc)}",
                                    FailureKind.OUT_OF_MEMORY if oom else FailureKind.REFERENCE_ERROR) from None
         values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
+        if self.config.kernelbench:          # as KernelBench does: every input tensor, integers too
+            dtype = getattr(torch, self.config.dtype)
+            values = [v.to(dtype) if isinstance(v, torch.Tensor) else v for v in values]
         return seed, values
 
     def bind(self, inputs: list) -> None:
@@ -140,6 +143,8 @@ class KernelJudgement:
     # -- the timed call ----------------------------------------------------------------------------------
     def timed_call(self, side: Side, module: int) -> int:
         runner = side.runner
+        if self.config.kernelbench and self.config.backend == "cuda" and module >= 0:
+            self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
         nonce = secrets.token_hex(8)
         start = time.perf_counter_ns()
         runner.resume()
@@ -181,7 +186,8 @@ class KernelJudgement:
     def compare(self, label: str) -> None:
         expected, actual = self.reference.outputs.tensors, self.candidate.outputs.tensors
         try:
-            closeness = compare_outputs(list(expected), list(actual), self.config.tolerance)
+            closeness = compare_outputs(list(expected), list(actual), self.config.tolerance,
+                                        relative_to_candidate=self.config.kernelbench)
         except CandidateFailure as failure:
             kind = self.diagnose(failure.kind)
             message = failure.message
@@ -223,7 +229,7 @@ class KernelJudgement:
         if reply["type"] == "done":
             try:
                 compare_outputs(list(self.reference.outputs.tensors), list(self.candidate.outputs.tensors),
-                                self.config.tolerance)
+                                self.config.tolerance, relative_to_candidate=self.config.kernelbench)
                 return FailureKind.DEFERRED_WORK
             except CandidateFailure:
                 pass
@@ -284,9 +290,10 @@ class KernelJudgement:
         candidate = corrected([s[0] for s in samples], null_ns)
         reference = corrected([s[1] for s in samples], null_ns)
         compiled = corrected([s[2] for s in samples], null_ns) if self.compiled else None
+        statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate), self.checked)
+                             speedup_interval(reference, candidate, statistic=statistic), self.checked, statistic)
 
     def warm_compiled(self) -> None:
         if not self.compiled:

@@ -111,14 +111,19 @@ class ProfileReport:
     """95% bootstrap interval of the speedup over eager, over the interleaved rounds."""
     checked_calls: int = 0
     """Timed calls whose outputs were compared with the reference's (all of them)."""
+    statistic: str = "median"
+    """What a speedup is a ratio of: medians (stark), or means (KernelBench's harness)."""
+
+    def center(self, stats: TimingStats) -> float:
+        return stats.mean_us if self.statistic == "mean" else stats.median_us
 
     @property
     def speedup_vs_eager(self) -> float:
-        return self.reference.median_us / self.candidate.median_us
+        return self.center(self.reference) / self.center(self.candidate)
 
     @property
     def speedup_vs_compile(self) -> float | None:
-        return None if self.compiled is None else self.compiled.median_us / self.candidate.median_us
+        return None if self.compiled is None else self.center(self.compiled) / self.center(self.candidate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,4 +201,5 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         null_us=float(data.get("null_us", 0.0)),
         speedup_ci=tuple(data["speedup_ci"]) if data.get("speedup_ci") else None,
         checked_calls=int(data.get("checked_calls", 0)),
+        statistic=data.get("statistic", "median"),
     )

@@ -38,6 +38,9 @@ def eval_command(
     compile_baseline: Annotated[bool, typer.Option(help="also time torch.compile of the reference")] = True,
     kernelbench_dir: Annotated[Optional[Path], typer.Option(help="external KernelBench checkout")] = None,
     build_cache: Annotated[Optional[Path], typer.Option(help="where compiled extensions are cached")] = None,
+    harness: Annotated[str, typer.Option(help="stark, or kernelbench: KernelBench's own rules (train mode, casts, "
+                                              "1e-4 against the candidate, 5 trials, mean of 100 calls)")] = "stark",
+    precision: Annotated[str, typer.Option(help="kernelbench harness: fp32, fp16 or bf16")] = "fp32",
 ) -> None:
     """Compile, verify and profile CANDIDATE against PROBLEM in a sandboxed worker process."""
     from evaluators.config import BACKENDS, EvalConfig, EvalRequest
@@ -60,9 +63,10 @@ def eval_command(
         _fail(f"--threads must be 0 (all cores but one) or positive, got {threads}")
     try:
         config = EvalConfig(backend=backend, trials=trials, repeats=repeats, seed=seed,
-                            threads=threads or max(1, (os.cpu_count() or 2) - 1), compare_compile=compile_baseline)
+                            threads=threads or max(1, (os.cpu_count() or 2) - 1), compare_compile=compile_baseline,
+                            harness=harness, precision=precision)
     except ValueError as exc:
-        _fail(f"--{str(exc).split()[0]}: {exc}")
+        _fail(f"--{str(exc).split()[1] if str(exc).startswith('unknown') else str(exc).split()[0]}: {exc}")
     from evaluators.build_cache import default_root
 
     request = EvalRequest(ref, candidate.read_text(), config, str(build_cache or default_root()))

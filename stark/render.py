@@ -42,7 +42,7 @@ def timing_table(result: EvalResult) -> Table | None:
         return None
     table = Table(title=f"Timing by the judge ({profile.threads} threads, {profile.input_sets} fresh input sets, "
                         f"every output checked; {profile.null_us:.0f} µs round trip subtracted)", title_justify="left")
-    for column in ("module", "median µs", "IQR µs", "min µs", "runs", "candidate speedup"):
+    for column in ("module", "median µs", "mean µs", "IQR µs", "min µs", "runs", f"candidate speedup ({profile.statistic}s)"):
         table.add_column(column, justify="left" if column == "module" else "right")
     rows: list[tuple[str, TimingStats | None, float | None]] = [
         ("candidate", profile.candidate, None),
@@ -51,10 +51,10 @@ def timing_table(result: EvalResult) -> Table | None:
     ]
     for name, stats, speedup in rows:
         if stats is None:
-            table.add_row(name, "-", "-", "-", "-", profile.compiled_note)
+            table.add_row(name, "-", "-", "-", "-", "-", profile.compiled_note)
             continue
-        table.add_row(name, f"{stats.median_us:.1f}", f"{stats.iqr_us:.1f}", f"{stats.min_us:.1f}", str(stats.runs),
-                      "" if speedup is None else f"{speedup:.2f}x")
+        table.add_row(name, f"{stats.median_us:.1f}", f"{stats.mean_us:.1f}", f"{stats.iqr_us:.1f}", f"{stats.min_us:.1f}",
+                      str(stats.runs), "" if speedup is None else f"{speedup:.2f}x")
     return table
 
 
