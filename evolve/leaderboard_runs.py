@@ -22,8 +22,29 @@ def _interval(result: dict) -> tuple[float, float] | None:
     return (float(interval[0]), float(interval[1])) if interval else None
 
 
+def level_problems(problem_id: str, kernelbench_dir: str) -> list[tuple[str, int]]:
+    """Every problem of the level `problem_id` belongs to, from the same source (shipped, or the checkout)."""
+    from kernelbench.problem import ProblemError
+    from kernelbench.registry import builtin_problems, kernelbench_problems
+
+    level = level_of(problem_id)
+    try:
+        refs = kernelbench_problems(kernelbench_dir) if problem_id.startswith("kb/") else builtin_problems()
+    except ProblemError:
+        return []
+    return [(ref.problem_id, ref.level) for ref in refs if ref.level == level]
+
+
+def with_missing_as_failed(outcomes: list[ProblemOutcome], sources: dict[int, tuple[str, str]]) -> list[ProblemOutcome]:
+    """KernelBench's denominator: every problem of each level run, those without a campaign counted as failed."""
+    have = {o.problem_id for o in outcomes}
+    missing = {pid: level for some_id, kernelbench_dir in sources.values()
+               for pid, level in level_problems(some_id, kernelbench_dir) if pid not in have}
+    return outcomes + [ProblemOutcome(pid, level, correct=False) for pid, level in sorted(missing.items())]
+
+
 def run_column(root: str | Path, name: str | None = None) -> RunColumn:
-    outcomes, environment = [], {}
+    outcomes, environment, harnesses, sources = [], {}, set(), {}
     for entry in find_runs(root):
         store = entry.open_store()
         try:
@@ -31,6 +52,9 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
             campaign = store.campaign(campaign_id)
             if campaign["problem_id"].startswith("discovery/"):
                 continue                      # a simulator score, not a kernel speedup: not on this leaderboard
+            harnesses.add(entry.config.evaluator.harness)
+            level = level_of(campaign["problem_id"])
+            sources.setdefault(level, (campaign["problem_id"], entry.config.campaign.kernelbench_dir))
             best = store.best_program(campaign_id)
             correct = [p for p in store.programs(campaign_id, statuses=["evaluated"]) if p.origin != "migration"]
             llm = store.llm_totals(campaign_id)
@@ -49,4 +73,7 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
             store.close()
     if not outcomes:
         raise FileNotFoundError(f"no kernel campaigns under {root}")
-    return RunColumn(name or Path(root).resolve().name, tuple(outcomes), environment)
+    harness = harnesses.pop() if len(harnesses) == 1 else "mixed"
+    if harness == "kernelbench":
+        outcomes = with_missing_as_failed(outcomes, sources)
+    return RunColumn(name or Path(root).resolve().name, tuple(outcomes), environment, harness)

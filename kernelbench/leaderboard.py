@@ -17,6 +17,9 @@ class RunColumn:
     name: str
     outcomes: tuple[ProblemOutcome, ...]
     environment: dict[str, str] = field(default_factory=dict)
+    harness: str = "stark"
+    """Which rules judged it: "stark", "kernelbench" (its fast_p counts every problem of a level, a missing one
+    as failed), or "mixed"."""
 
 
 def summary(outcomes: Sequence[ProblemOutcome]) -> dict[str, Any]:
@@ -36,7 +39,7 @@ def build_leaderboard(columns: Sequence[RunColumn]) -> dict[str, Any]:
     problems = sorted({(o.level, o.problem_id) for c in columns for o in c.outcomes})
     return {
         "runs": [c.name for c in columns],
-        "environment": {c.name: c.environment for c in columns},
+        "environment": {c.name: {**c.environment, "harness": c.harness} for c in columns},
         "overall": {c.name: summary(c.outcomes) for c in columns},
         "levels": {str(level): {c.name: summary([o for o in c.outcomes if o.level == level]) for c in columns}
                    for level in levels},

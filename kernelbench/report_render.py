@@ -68,7 +68,7 @@ def environment_lines(board: dict[str, Any]) -> list[str]:
     for run, env in board["environment"].items():
         device = env.get("gpu") or env.get("cpu", "?")
         lines.append(f"{run}: {device}; torch {env.get('torch', '?')}; python {env.get('python', '?')}; "
-                     f"{env.get('platform', '')}")
+                     f"{env.get('platform', '')}; judged by the {env.get('harness', 'stark')} harness")
     return lines
 
 

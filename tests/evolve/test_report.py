@@ -113,3 +113,22 @@ def test_discovery_campaigns_stay_off_the_kernel_leaderboard(tmp_path):
     only = make_runs(tmp_path / "only", {"discovery/kv_cache_eviction": ([(0, True, 0.6, None)], 0)})
     with pytest.raises(FileNotFoundError, match="no kernel campaigns"):
         run_column(only)
+
+
+def test_a_kernelbench_harness_run_counts_every_problem_of_its_levels(tmp_path):
+    from evaluators.config import EvalConfig
+    from evolve.leaderboard_runs import run_column
+    from kernelbench.registry import builtin_problems
+
+    root = tmp_path / "kb-run"
+    make_runs(root, {"level1/relu": ([(0, True, 2.5, 1.2)], 0)})
+    run_dir = RunDir(root / "level1-relu")                     # judged by KernelBench's rules
+    config = CampaignConfig(campaign=CampaignSection(name="level1-relu", problem="level1/relu", seed_program="seed.py"),
+                            evaluator=EvalConfig(harness="kernelbench"))
+    run_dir.write_config(to_data(config))
+    column = run_column(root)
+    level1 = [ref.problem_id for ref in builtin_problems() if ref.level == 1]
+    assert column.harness == "kernelbench" and sorted(o.problem_id for o in column.outcomes) == sorted(level1)
+    assert sum(o.correct for o in column.outcomes) == 1                  # the others: no campaign, counted failed
+    stark_column = run_column(make_runs(tmp_path / "stark-run", {"level1/relu": ([(0, True, 2.5, 1.2)], 0)}))
+    assert stark_column.harness == "stark" and len(stark_column.outcomes) == 1
