@@ -12,7 +12,8 @@ from evolve.run_dir import RunDir
 from evolve.typed_config import ConfigError, build
 
 FIXED_AT_START = (("campaign", "problem"), ("campaign", "seed"), ("campaign", "shapes"),
-                  ("campaign", "kernelbench_dir"), ("evolve", "objectives"), ("evaluator", "backend"))
+                  ("campaign", "kernelbench_dir"), ("evolve", "objectives"), ("evaluator", "backend"),
+                  ("evaluator", "harness"), ("evaluator", "precision"))
 """What a run's programs were scored under: changing any of it between runs would mix incomparable programs."""
 
 

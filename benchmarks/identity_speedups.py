@@ -1,0 +1,71 @@
+"""Identical candidates: do they score 1.0x within their interval, and would any count toward fast_1?
+
+Run: .venv/bin/python benchmarks/identity_speedups.py [--rounds 2] [--levels 1 2] [--harness stark kernelbench]
+
+Each shipped problem's own Model, renamed ModelNew, is judged against itself (CPU shapes, one thread, no
+torch.compile) `--rounds` times under each harness, one evaluation at a time.  Printed per harness: how many
+identical candidates measured above 1.0x (what fast_1 counted before ties stopped being wins), how many have a
+95% interval entirely above 1.0 (what it counts now), and how many intervals cover 1.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.progress import track  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from evaluators.config import EvalConfig, EvalRequest  # noqa: E402
+from evaluators.judge import Judge  # noqa: E402
+from kernelbench.registry import builtin_problems  # noqa: E402
+
+
+def identity(path: str) -> str:
+    return re.sub(r"\bclass Model\(", "class ModelNew(", Path(path).read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--harness", nargs="+", default=["stark", "kernelbench"])
+    args = parser.parse_args()
+    problems = [ref for ref in builtin_problems("cpu") if ref.level in args.levels]
+    judge = Judge()
+    rows = {}
+    try:
+        for harness in args.harness:
+            config = EvalConfig(threads=1, compare_compile=False, harness=harness)
+            results = []
+            for ref, _ in track([(ref, k) for ref in problems for k in range(args.rounds)],
+                                description=f"{harness} harness"):
+                result = judge.evaluate(EvalRequest(ref, identity(ref.path), replace(config, seed=len(results))))
+                if result.passed and result.profile and result.profile.speedup_ci:
+                    results.append((result.speedup_vs_eager, *result.profile.speedup_ci))
+            above = sum(s > 1.0 for s, _, _ in results)
+            wins = sum(low > 1.0 for _, low, _ in results)
+            covered = sum(low <= 1.0 <= high for _, low, high in results)
+            rows[harness] = (len(results), above, wins, covered)
+    finally:
+        judge.close()
+    table = Table(title=f"identical candidates, {len(problems)} shipped level {'/'.join(map(str, args.levels))} problems "
+                        f"x {args.rounds} (CPU shapes, 1 thread)")
+    for column in ("harness", "judged", "measured above 1.0x (old fast_1)", "interval above 1.0 (fast_1 now)",
+                   "interval covers 1.0"):
+        table.add_column(column, justify="left" if column == "harness" else "right")
+    for harness, (n, above, wins, covered) in rows.items():
+        table.add_row(harness, str(n), f"{above} ({above / max(1, n):.0%})", f"{wins} ({wins / max(1, n):.0%})",
+                      f"{covered} ({covered / max(1, n):.0%})")
+    Console(width=150).print(table)
+
+
+if __name__ == "__main__":
+    main()
