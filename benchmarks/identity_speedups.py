@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     problems = [ref for ref in builtin_problems("cpu") if ref.level in args.levels]
     judge = Judge()
-    rows = {}
+    rows, worst = {}, {}
     try:
         for harness in args.harness:
             config = EvalConfig(threads=1, compare_compile=False, harness=harness)
@@ -50,6 +50,7 @@ def main() -> None:
                 result = judge.evaluate(EvalRequest(ref, identity(ref.path), replace(config, seed=len(results))))
                 if result.passed and result.profile and result.profile.speedup_ci:
                     results.append((result.speedup_vs_eager, *result.profile.speedup_ci))
+            worst[harness] = sorted(results, key=lambda r: -r[1])[:5]
             above = sum(s > 1.0 for s, _, _ in results)
             wins = sum(low > 1.0 for _, low, _ in results)
             covered = sum(low <= 1.0 <= high for _, low, high in results)
@@ -64,7 +65,10 @@ def main() -> None:
     for harness, (n, above, wins, covered) in rows.items():
         table.add_row(harness, str(n), f"{above} ({above / max(1, n):.0%})", f"{wins} ({wins / max(1, n):.0%})",
                       f"{covered} ({covered / max(1, n):.0%})")
-    Console(width=150).print(table)
+    console = Console(width=150)
+    console.print(table)
+    for harness, top in worst.items():
+        console.print(f"{harness}: highest lower ends " + ", ".join(f"{s:.3f}x [{lo:.3f}-{hi:.3f}]" for s, lo, hi in top))
 
 
 if __name__ == "__main__":

@@ -31,9 +31,20 @@ def classify_exception(exc: BaseException) -> CandidateFailure:
     if isinstance(exc, socket.gaierror) or (isinstance(exc, OSError) and exc.errno in SANDBOX_ERRNOS) \
             or "not allowed to raise maximum limit" in lowered:
         return CandidateFailure(FailureKind.SANDBOX_VIOLATION, f"blocked by the sandbox: {text}")
-    if isinstance(exc, MemoryError) or "out of memory" in lowered or "can't allocate memory" in lowered:
+    if isinstance(exc, MemoryError) or any(words in lowered for words in (
+            "out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")):
         return CandidateFailure(FailureKind.OUT_OF_MEMORY, text if str(exc) else f"{type(exc).__name__} with no "
                                 f"message: an allocation failed under the process's memory limit ({memory_limit()})")
     if "cuda error" in lowered or "illegal memory access" in lowered or type(exc).__name__ == "AcceleratorError":
         return CandidateFailure(FailureKind.CUDA_ERROR, text)
     return CandidateFailure(FailureKind.RUNTIME_ERROR, text)
+
+
+def where_raised(exc: BaseException, filename: str) -> str:
+    """` (at candidate.py:12: return x @ w)`: the innermost line of `filename` the exception passed through."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(filename):
+            return f" (at {filename}:{frame.lineno}: {(frame.line or '').strip()[:120]})"
+    return ""

@@ -156,8 +156,14 @@ class KernelJudgement:
         return elapsed
 
     def round(self, inputs: list, label: str, candidate_first: bool) -> tuple[int, int, int | None]:
-        self.write(inputs)
-        self.candidate.outputs.fill(POISON_BYTE)
+        """Both modules on the same fresh inputs, in the given order.  The judge's own writes leave data in the
+        shared cache, so whoever runs first has its regions written last: each side gets the warm cache in
+        half the rounds (writing the candidate's always last made identical memory-bound kernels 1.1-1.3x
+        "faster" than their reference)."""
+        order = (self.reference, self.candidate) if candidate_first else (self.candidate, self.reference)
+        for side in order:
+            side.outputs.fill(POISON_BYTE)
+        self.write(inputs, sides=order)
         if candidate_first:
             candidate_ns = self.candidate_call(label)
             self.check_inputs(inputs, label)
@@ -279,6 +285,8 @@ class KernelJudgement:
         self.bind(inputs)
         self.warm_compiled()
         null_ns = statistics.median(self.timed_call(self.reference, -1) for _ in range(NULL_CALLS))
+        own_null_ns = statistics.median(self.timed_call(self.candidate, -1) for _ in range(NULL_CALLS))
+        candidate_null_ns = min(own_null_ns, null_ns)
         samples: list[tuple[int, int, int | None]] = []
         rounds = self.config.warmup + self.config.repeats
         for index in range(rounds):
@@ -287,7 +295,7 @@ class KernelJudgement:
             timing = self.round(inputs, f"timed call {index + 1} of {rounds}", candidate_first=index % 2 == 0)
             if index >= self.config.warmup:
                 samples.append(timing)
-        candidate = corrected([s[0] for s in samples], null_ns)
+        candidate = corrected([s[0] for s in samples], candidate_null_ns)
         reference = corrected([s[1] for s in samples], null_ns)
         compiled = corrected([s[2] for s in samples], null_ns) if self.compiled else None
         statistic = "mean" if self.config.kernelbench else "median"

@@ -19,7 +19,7 @@ import torch
 
 from evaluators.channel import Channel, ChannelClosed
 from evaluators.compare import CandidateFailure, flatten_outputs
-from evaluators.errors import classify_exception
+from evaluators.errors import classify_exception, where_raised
 from evaluators.records import FailureKind
 from evaluators.shared_memory import Layout, SharedRegion, dtype_name
 
@@ -53,7 +53,8 @@ class Runner:
                 reply = {"type": "failed", "kind": failure.kind.value, "message": failure.message}
             except Exception as exc:  # noqa: BLE001 - anything the hosted module raises is reported, not fatal
                 failure = classify_exception(exc)
-                reply = {"type": "failed", "kind": failure.kind.value, "message": failure.message}
+                reply = {"type": "failed", "kind": failure.kind.value,
+                         "message": failure.message + where_raised(exc, "candidate.py")}
                 traceback.print_exc()
             if "nonce" in message:
                 reply["nonce"] = message["nonce"]
@@ -206,7 +207,7 @@ def _import_candidate(path: str):
             raise CandidateFailure(FailureKind.BUILD_ERROR, f"{type(exc).__name__}: {exc}") from exc
         failure = classify_exception(exc)
         kind = FailureKind.IMPORT_ERROR if failure.kind is FailureKind.RUNTIME_ERROR else failure.kind
-        raise CandidateFailure(kind, failure.message) from exc
+        raise CandidateFailure(kind, failure.message + where_raised(exc, "candidate.py")) from exc
 
 
 def _mode(message: dict) -> dict:
@@ -232,7 +233,8 @@ def _construct(model_class, init_inputs: list, seed: int, device: torch.device, 
         failure = classify_exception(exc)
         if failure.kind is FailureKind.RUNTIME_ERROR:
             failure = CandidateFailure(kind, f"{model_class.__name__}(...) raised {type(exc).__name__}: {exc}")
-        raise failure from exc
+        where = where_raised(exc, "candidate.py") or where_raised(exc, "problem.py")
+        raise CandidateFailure(failure.kind, failure.message + where) from exc
 
 
 def run_discovery(channel: Channel, message: dict) -> None:

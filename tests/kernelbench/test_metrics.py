@@ -28,6 +28,8 @@ def test_ties_are_not_wins_where_the_judge_gave_an_interval():
     unmeasured = ProblemOutcome("level1/g", 1, True, 1.04)                                     # no interval: as measured
     assert fast_p([identical], 1.0) == 0.0 and fast_p([identical], 0.8) == 1.0
     assert fast_p([faster], 1.0) == 1.0 and fast_p([faster], 1.25) == 0.0
+    barely = ProblemOutcome("level1/h", 1, True, 1.12, speedup_interval=(1.05, 1.19))        # within the tie margin
+    assert fast_p([barely], 1.0) == 0.0 and fast_p([barely], 1.0, margin=0.0) == 1.0
     assert fast_p([unmeasured], 1.0) == 1.0
     assert fast_p([identical, faster, unmeasured], 0.0) == 1.0
 
