@@ -301,7 +301,7 @@ class KernelJudgement:
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate, statistic=statistic), self.checked, statistic)
+                             speedup_interval(reference, candidate), self.checked, statistic)
 
     def warm_compiled(self) -> None:
         if not self.compiled:

@@ -108,7 +108,9 @@ class ProfileReport:
     null_us: float = 0.0
     """The judge's calibrated round trip (wake-up, message, output copy), subtracted from every sample."""
     speedup_ci: tuple[float, float] | None = None
-    """95% bootstrap interval of the speedup over eager, over the interleaved rounds."""
+    """95% bootstrap interval of the speedup over eager (ratio of medians, over the interleaved rounds).  Always
+    of medians, also when the point value is KernelBench's ratio of means: it decides whether a program is
+    really faster (fast_p), and a mean is hostage to a single stalled call."""
     checked_calls: int = 0
     """Timed calls whose outputs were compared with the reference's (all of them)."""
     statistic: str = "median"
