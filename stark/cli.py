@@ -85,7 +85,7 @@ def eval_command(
         from stark.render import render
 
         render(result, console)
-    raise typer.Exit(0 if result.passed else 1)
+    raise typer.Exit(0 if result.passed else 1 if result.failure.charged_to_candidate else 2)
 
 
 def _cuda_available() -> bool:

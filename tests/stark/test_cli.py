@@ -38,6 +38,16 @@ def test_eval_table_for_a_failing_candidate_names_stage_and_kind():
     assert "expected (16, 16384)" in run.stdout
 
 
+def test_a_problem_that_cannot_load_is_exit_2_and_says_it_is_not_the_candidate():
+    layout = REPO / "tests" / "fixtures" / "kernelbench_layout"
+    run = stark("eval", "kb/level3/1_NeedsAMissingPackage", str(BUNDLED / "relu_torch.py"), "--kernelbench-dir",
+                str(layout), *FAST_FLAGS)
+    assert run.returncode == 2, run.stdout + run.stderr
+    text = " ".join(run.stdout.split())
+    assert "compile/reference_error (the problem's reference failed, not the candidate)" in text
+    assert "pip install stark_test_missing_package" in text
+
+
 def test_candidate_without_model_new_is_one_clear_line():
     run = stark("eval", "level1/relu", str(CANDIDATES / "no_model_new.py"), "--json", *FAST_FLAGS)
     assert run.returncode == 1
