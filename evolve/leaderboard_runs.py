@@ -44,14 +44,15 @@ def with_missing_as_failed(outcomes: list[ProblemOutcome], sources: dict[int, tu
 
 
 def run_column(root: str | Path, name: str | None = None) -> RunColumn:
-    outcomes, environment, harnesses, sources = [], {}, set(), {}
+    outcomes, environment, harnesses, sources, skipped = [], {}, set(), {}, 0
     for entry in find_runs(root):
         store = entry.open_store()
         try:
             campaign_id = store.campaign_id(entry.config.campaign.name)
             campaign = store.campaign(campaign_id)
             if campaign["problem_id"].startswith("discovery/"):
-                continue                      # a simulator score, not a kernel speedup: not on this leaderboard
+                skipped += 1                  # a simulator score, not a kernel speedup: not on this leaderboard
+                continue
             harnesses.add(entry.config.evaluator.harness)
             level = level_of(campaign["problem_id"])
             sources.setdefault(level, (campaign["problem_id"], entry.config.campaign.kernelbench_dir))
@@ -72,7 +73,9 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
         finally:
             store.close()
     if not outcomes:
-        raise FileNotFoundError(f"no kernel campaigns under {root}")
+        why = (f" ({skipped} discovery campaign(s) there: their scores are simulator objectives, not kernel speedups; "
+               "`stark status` and the viewer show them)" if skipped else "")
+        raise FileNotFoundError(f"no kernel campaigns under {root}{why}")
     harness = harnesses.pop() if len(harnesses) == 1 else "mixed"
     if harness == "kernelbench":
         outcomes = with_missing_as_failed(outcomes, sources)

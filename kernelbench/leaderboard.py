@@ -22,11 +22,18 @@ class RunColumn:
     as failed), or "mixed"."""
 
 
+def measured(outcomes: Sequence[ProblemOutcome], baseline: str) -> bool:
+    """Whether any run timed this baseline at all (campaigns may skip torch.compile): if not, fast_p against it
+    is unknown, not 0%."""
+    return any(o.speedup(baseline) is not None for o in outcomes if o.correct) or not any(o.correct for o in outcomes)
+
+
 def summary(outcomes: Sequence[ProblemOutcome]) -> dict[str, Any]:
     return {
         "problems": len(outcomes),
         "correctness_rate": correctness_rate(outcomes),
-        "fast_p": {baseline: {str(p): fast_p(outcomes, p, baseline) for p in FAST_P_THRESHOLDS}
+        "fast_p": {baseline: {str(p): fast_p(outcomes, p, baseline) if measured(outcomes, baseline) else None
+                              for p in FAST_P_THRESHOLDS}
                    for baseline in BASELINES},
         "geomean_speedup": {baseline: geomean_speedup(outcomes, baseline) for baseline in BASELINES},
         "tokens": sum(o.tokens for o in outcomes),

@@ -8,8 +8,8 @@ from typing import Any
 from kernelbench.metrics import BASELINES, FAST_P_THRESHOLDS
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def _x(value: float | None) -> str:

@@ -132,3 +132,24 @@ def test_a_kernelbench_harness_run_counts_every_problem_of_its_levels(tmp_path):
     assert sum(o.correct for o in column.outcomes) == 1                  # the others: no campaign, counted failed
     stark_column = run_column(make_runs(tmp_path / "stark-run", {"level1/relu": ([(0, True, 2.5, 1.2)], 0)}))
     assert stark_column.harness == "stark" and len(stark_column.outcomes) == 1
+
+
+def test_a_baseline_no_campaign_timed_is_unknown_not_zero(tmp_path):
+    from evolve.leaderboard_runs import run_column
+    from kernelbench.leaderboard import build_leaderboard
+    from kernelbench.report_render import summary_rows
+
+    column = run_column(make_runs(tmp_path / "no-compile", {"level1/relu": ([(0, True, 1.5, None)], 0)}))
+    board = build_leaderboard([column])
+    assert board["overall"]["no-compile"]["fast_p"]["compile"]["1.0"] is None
+    assert board["overall"]["no-compile"]["fast_p"]["eager"]["0.0"] == 1.0
+    _, rows = summary_rows(board)
+    assert ["overall", "fast_1 vs compile", "—"] in rows
+
+
+def test_a_directory_of_discovery_campaigns_says_why_it_has_no_leaderboard(tmp_path):
+    from evolve.leaderboard_runs import run_column
+
+    make_runs(tmp_path / "discovery", {"discovery/scratchpad_planning": ([(0, True, 1.0, None)], 0)})
+    with pytest.raises(FileNotFoundError, match="1 discovery campaign.*not kernel speedups"):
+        run_column(tmp_path / "discovery")

@@ -106,10 +106,14 @@ def test_chromium_clicks_into_a_program_and_sees_its_diff(viewer, tmp_path):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", "--disable-quic"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        missing = []
+        page.on("response", lambda response: response.status >= 400 and missing.append(response.url))
         page.goto(viewer + "/")
         page.click("#campaigns li[data-key='viewed']")
         page.wait_for_selector("#lineage .node")
         assert "viewed" in page.inner_text("#campaigns")
+        assert page.title() == "viewed · stark" and not missing, missing
+        assert page.get_attribute("meta[name=viewport]", "content").startswith("width=device-width")
         page.click("#lineage .node:has(.badge.failed)")
         page.wait_for_selector("#diff .add")
         assert "return x * 3" in page.inner_text("#diff .add")

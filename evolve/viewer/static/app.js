@@ -39,6 +39,7 @@ async function refresh() {
   $("best-caption").textContent = `Best ${c.score_label.name} over attempts${c.score_label.ratio ? "" : " (dashed: baselines on the training instances)"}`;
   $("pareto-caption").textContent = `Pareto front (click a point): ${c.score_label.name} ${arrow} vs code size ↓`;
   $("title").textContent = `${c.name} — ${c.problem}`;
+  document.title = `${c.name} · stark`;
   const counts = Object.entries(c.counts).map(([k, v]) => `${k} ${v}`).join(", ");
   $("summary").innerHTML = [["status", c.status], ["attempts", c.attempts], ["best", c.best ? `#${c.best.id} ${fmtScore(c.best.score)}` : "none"],
     ["programs", counts], ["LLM", `${c.llm.calls} calls · ${c.llm.prompt_tokens + c.llm.completion_tokens} tok · $${c.llm.cost_usd.toFixed(4)}`],
@@ -161,5 +162,10 @@ async function showProgram(id) {
   const list = await loadCampaigns();
   const wanted = new URLSearchParams(location.search).get("campaign");
   if (wanted || list.length === 1) await selectCampaign(wanted || list[0].key);
-  setInterval(async () => { try { await loadCampaigns(); await refresh(); $("live").style.color = "#2e9d4f"; } catch (e) { $("live").style.color = "#c33"; } }, 2000);
+  // The next poll is scheduled when this one has answered, so slow answers never pile up.
+  const poll = async () => {
+    try { await loadCampaigns(); await refresh(); $("live").style.color = "#2e9d4f"; } catch (e) { $("live").style.color = "#c33"; }
+    setTimeout(poll, 2000);
+  };
+  setTimeout(poll, 2000);
 })();
