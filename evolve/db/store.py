@@ -331,6 +331,16 @@ class ProgramStore:
                 out.setdefault(role, {})[status] = count
             return out
 
+    def llm_totals_by_role(self, campaign_id: int) -> dict[str, dict[str, float]]:
+        """Calls, tokens and dollars per role over the whole campaign, counted by the database."""
+        with self._read() as s:
+            rows = s.execute(select(LLMCall.role, func.count(), func.coalesce(func.sum(LLMCall.prompt_tokens), 0)
+                                    + func.coalesce(func.sum(LLMCall.completion_tokens), 0),
+                                    func.coalesce(func.sum(LLMCall.cost_usd), 0.0))
+                             .where(LLMCall.campaign_id == campaign_id).group_by(LLMCall.role))
+            return {role: {"calls": calls, "tokens": int(tokens), "cost_usd": float(cost)}
+                    for role, calls, tokens, cost in rows}
+
     def llm_totals(self, campaign_id: int) -> dict[str, float]:
         with self._read() as s:
             row = s.execute(select(func.count(), func.coalesce(func.sum(LLMCall.prompt_tokens), 0),

@@ -94,17 +94,12 @@ def llm_call_text(store: ProgramStore, campaign_id: int, call_id: int) -> dict[s
 
 
 def llm_calls(store: ProgramStore, campaign_id: int, limit: int = 500) -> dict[str, Any]:
+    """The newest `limit` calls to list, and per-role totals over all of them (not just those listed)."""
     with store.session() as s:
         calls = [llm_call_dict(c, with_text=False)
                  for c in s.scalars(select(LLMCall).where(LLMCall.campaign_id == campaign_id)
                                     .order_by(LLMCall.id.desc()).limit(limit))]
-    by_role: dict[str, dict[str, float]] = {}
-    for call in calls:
-        role = by_role.setdefault(call["role"], {"calls": 0, "tokens": 0, "cost_usd": 0.0})
-        role["calls"] += 1
-        role["tokens"] += call["prompt_tokens"] + call["completion_tokens"]
-        role["cost_usd"] += call["cost_usd"]
-    return {"calls": calls, "by_role": by_role}
+    return {"calls": calls, "by_role": store.llm_totals_by_role(campaign_id)}
 
 
 @functools.lru_cache(maxsize=32)

@@ -252,3 +252,16 @@ def test_tree_pick_in_the_database_matches_the_reference_sampler(store):
         reference_rng.randrange(model.settings.islands)
         expected = epsilon_greedy_pick(nodes, reference_rng, stagnation, model.sampler).id
         assert model.select(random.Random(seed), stagnation).parent.id == expected
+
+
+def test_viewer_llm_totals_per_role_count_every_call_not_only_those_listed(store):
+    from evolve.viewer.queries import llm_calls
+    from stark.llm.records import LLMCallRecord
+
+    campaign = store.create_campaign("c", "p", {})
+    store.add_llm_calls(campaign, 1, [LLMCallRecord("coder", "m", "ok", 10, 5, 0.1, 0.01, "h")] * 600)
+    store.add_llm_calls(campaign, 2, [LLMCallRecord("planner", "m", "ok", 3, 1, 0.1, 0.002, "h")] * 7)
+    listed = llm_calls(store, campaign, limit=500)
+    assert len(listed["calls"]) == 500
+    assert listed["by_role"]["coder"] == {"calls": 600, "tokens": 9000, "cost_usd": pytest.approx(6.0)}
+    assert listed["by_role"]["planner"]["calls"] == 7
