@@ -48,3 +48,11 @@ def where_raised(exc: BaseException, filename: str) -> str:
         if frame.filename.endswith(filename):
             return f" (at {filename}:{frame.lineno}: {(frame.line or '').strip()[:120]})"
     return ""
+
+
+def problem_error(exc: BaseException, filename: str) -> str:
+    """An exception raised by a problem's own code (its file is `filename`), as one line a user can act on:
+    type, message, the problem file's line that raised it, and for a missing module the install that fixes it."""
+    first = next((line for line in str(exc).splitlines() if line.strip()), "") or "(no message)"
+    hint = f"; install it (pip install {exc.name})" if isinstance(exc, ModuleNotFoundError) and exc.name else ""
+    return f"{type(exc).__name__}: {first}{where_raised(exc, filename)}{hint}"

@@ -24,13 +24,13 @@ from evaluators.confinement import (BUILDER_UID, CANDIDATE_UID, REFERENCE_UID, S
                                     seccomp_available)
 from evaluators.config import EvalConfig, EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
-from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, problem_error
+from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, harness_cast
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside)
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
-from kernelbench.problem import ProblemError, load_problem
+from kernelbench.problem import load_problem
 
 MAX_PROCESSES = 512
 
@@ -234,14 +234,10 @@ class KernelJob:
         try:
             problem = load_problem(self.request.problem)
             torch.manual_seed(self.config.seed)
-            init_inputs = list(problem.get_init_inputs())
-            if self.config.kernelbench:       # KernelBench casts every tensor it hands a model to its precision
-                dtype = getattr(torch, self.config.dtype)
-                init_inputs = [v.to(dtype) if isinstance(v, torch.Tensor) else v for v in init_inputs]
-            init = pickle.dumps(init_inputs)
+            init = pickle.dumps(harness_cast(list(problem.get_init_inputs()), self.config))
         except Exception as exc:  # noqa: BLE001 - the problem's own code failed: the reference's failure
-            why = str(exc) if isinstance(exc, ProblemError) else problem_error(exc)
-            raise ReferenceFailure(f"the problem {self.request.problem.problem_id} cannot be loaded: {why}") from None
+            raise ReferenceFailure.from_exception(f"the problem {self.request.problem.problem_id} cannot be loaded",
+                                                  exc, self.request.problem.path) from None
         shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
             if self.request.problem.shape_set == "cpu" else {}
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,

@@ -21,11 +21,12 @@ import torch
 
 from evaluators.compare import CandidateFailure, Closeness, compare_outputs
 from evaluators.config import EvalConfig
-from evaluators.errors import classify_exception
+from evaluators.errors import classify_exception, problem_error
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
 from evaluators.runner_handle import RunnerHandle
 from evaluators.shared_memory import Layout, SharedRegion, dtype_name
+from kernelbench.problem import ProblemError
 
 POISON_BYTE = 0xFF
 NULL_CALLS = 15
@@ -41,6 +42,15 @@ class ReferenceFailure(Exception):
     def __init__(self, message: str, kind: FailureKind = FailureKind.REFERENCE_ERROR):
         super().__init__(message)
         self.kind = kind
+
+    @classmethod
+    def from_exception(cls, what: str, exc: BaseException, problem_path: str) -> ReferenceFailure:
+        """The problem's own code raised (in the judge: loading it, get_init_inputs, get_inputs)."""
+        if isinstance(exc, ProblemError):
+            return cls(f"{what}: {exc}")
+        kind = FailureKind.OUT_OF_MEMORY if classify_exception(exc).kind is FailureKind.OUT_OF_MEMORY \
+            else FailureKind.REFERENCE_ERROR
+        return cls(f"{what}: {problem_error(exc, Path(problem_path).name)}", kind)
 
     @classmethod
     def from_reply(cls, what: str, reply: dict) -> ReferenceFailure:
@@ -87,14 +97,10 @@ class KernelJudgement:
         try:
             made = self.problem.get_inputs()
         except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
-            oom = classify_exception(exc).kind is FailureKind.OUT_OF_MEMORY
-            raise ReferenceFailure(f"the problem's get_inputs() failed: {problem_error(exc)}",
-                                   FailureKind.OUT_OF_MEMORY if oom else FailureKind.REFERENCE_ERROR) from None
+            raise ReferenceFailure.from_exception("the problem's get_inputs() failed", exc,
+                                                  self.problem.__file__) from None
         values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
-        if self.config.kernelbench:          # as KernelBench does: every input tensor, integers too
-            dtype = getattr(torch, self.config.dtype)
-            values = [v.to(dtype) if isinstance(v, torch.Tensor) else v for v in values]
-        return seed, values
+        return seed, harness_cast(values, self.config)
 
     def bind(self, inputs: list) -> None:
         """Give both runners regions shaped like `inputs`, then learn the output shapes from the reference."""
@@ -318,22 +324,17 @@ class KernelJudgement:
         self.reference.close()
 
 
+def harness_cast(values: list, config: EvalConfig) -> list:
+    """What KernelBench does to everything it hands a model: every tensor (integers too) cast to its precision;
+    stark's harness leaves dtypes as the problem made them."""
+    if not config.kernelbench:
+        return values
+    dtype = getattr(torch, config.dtype)
+    return [v.to(dtype) if isinstance(v, torch.Tensor) else v for v in values]
+
+
 def _first_line(text: str) -> str:
     return next((line for line in text.splitlines() if line.strip()), "")
-
-
-def problem_error(exc: BaseException) -> str:
-    """An exception raised by a problem's own code, as one line a user can act on: type, message, and the
-    problem file's line that raised it."""
-    import traceback
-
-    where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith(".py") and "site-packages" not in frame.filename and "/evaluators/" not in frame.filename:
-            where = f" (at {Path(frame.filename).name}:{frame.lineno}: {(frame.line or '').strip()[:120]})"
-            break
-    hint = f"; install it (pip install {exc.name})" if isinstance(exc, ModuleNotFoundError) and exc.name else ""
-    return f"{type(exc).__name__}: {_first_line(str(exc)) or '(no message)'}{where}{hint}"
 
 
 def failure_from(reply: dict) -> CandidateFailure:

@@ -29,16 +29,15 @@ def corrected(samples_ns: Sequence[int], null_ns: float) -> list[float]:
 
 
 def speedup_interval(reference_ns: Sequence[float], candidate_ns: Sequence[float], confidence: float = 0.95,
-                     seed: int = 0, statistic: str = "median") -> tuple[float, float]:
+                     seed: int = 0) -> tuple[float, float]:
     """Bootstrap over rounds (each round timed both modules back to back, so pairs are resampled together)
-    of the ratio of medians (or of means, KernelBench's statistic); a percentile interval."""
+    of the ratio of medians; a percentile interval."""
     reference, candidate = np.asarray(reference_ns, dtype=float), np.asarray(candidate_ns, dtype=float)
     if len(reference) != len(candidate) or len(reference) == 0:
         raise ValueError("paired samples of equal, non-zero length are needed")
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(reference), size=(BOOTSTRAP_RESAMPLES, len(reference)))
-    center = np.mean if statistic == "mean" else np.median
-    ratios = center(reference[picks], axis=1) / center(candidate[picks], axis=1)
+    ratios = np.median(reference[picks], axis=1) / np.median(candidate[picks], axis=1)
     tail = (1.0 - confidence) / 2.0 * 100.0
     low, high = np.percentile(ratios, [tail, 100.0 - tail])
     return float(low), float(high)
