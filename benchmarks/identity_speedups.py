@@ -11,7 +11,6 @@ identical candidates measured above 1.0x (what fast_1 counted before ties stoppe
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -25,11 +24,8 @@ from rich.table import Table  # noqa: E402
 
 from evaluators.config import EvalConfig, EvalRequest  # noqa: E402
 from evaluators.judge import Judge  # noqa: E402
+from kernelbench.problem import reference_as_candidate  # noqa: E402
 from kernelbench.registry import builtin_problems  # noqa: E402
-
-
-def identity(path: str) -> str:
-    return re.sub(r"\bclass Model\(", "class ModelNew(", Path(path).read_text())
 
 
 def main() -> None:
@@ -47,7 +43,7 @@ def main() -> None:
             results = []
             for ref, _ in track([(ref, k) for ref in problems for k in range(args.rounds)],
                                 description=f"{harness} harness"):
-                result = judge.evaluate(EvalRequest(ref, identity(ref.path), replace(config, seed=len(results))))
+                result = judge.evaluate(EvalRequest(ref, reference_as_candidate(Path(ref.path).read_text()), replace(config, seed=len(results))))
                 if result.passed and result.profile and result.profile.speedup_ci:
                     results.append((result.speedup_vs_eager, *result.profile.speedup_ci))
             worst[harness] = sorted(results, key=lambda r: -r[1])[:5]

@@ -5,7 +5,6 @@ KernelBench's check is run from a vendored copy of its src/kernelbench/eval.py (
 on the CPU; problems are the KernelBench-layout files in tests/fixtures/kernelbench_layout."""
 
 import importlib.util
-import re
 from dataclasses import replace
 
 import pytest
@@ -13,6 +12,7 @@ import torch
 
 from evaluators.compare import compare_outputs
 from evaluators.config import EvalConfig, EvalRequest
+from kernelbench.problem import reference_as_candidate
 from kernelbench.registry import resolve_problem
 from tests.conftest import FAST, REPO
 
@@ -20,10 +20,6 @@ LAYOUT = REPO / "tests" / "fixtures" / "kernelbench_layout"
 _spec = importlib.util.spec_from_file_location("kernelbench_eval", REPO / "tests" / "fixtures" / "kernelbench_eval.py")
 kernelbench_eval = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(kernelbench_eval)
-
-
-def renamed(source: str) -> str:
-    return re.sub(r"\bclass Model\(", "class ModelNew(", source)
 
 
 def scale(expression: str) -> str:
@@ -73,7 +69,7 @@ def stark_verdict(worker, name: str, candidate: str, harness: str) -> bool:
 @pytest.mark.parametrize("name, candidate, kernelbench_passes, stark_passes", CASES)
 def test_verdicts_agree_with_kernelbench(worker, name, candidate, kernelbench_passes, stark_passes):
     problem_source = (LAYOUT / "KernelBench" / f"{name}.py").read_text()
-    candidate = candidate or renamed(problem_source)
+    candidate = candidate or reference_as_candidate(problem_source)
     theirs = kernelbench_eval.kernelbench_verdict(problem_source, candidate)
     assert theirs.correctness is kernelbench_passes, theirs.metadata
     assert stark_verdict(worker, name, candidate, "kernelbench") is kernelbench_passes
@@ -100,7 +96,7 @@ def test_rtol_scales_the_reference_by_default_and_the_candidate_under_kernelbenc
 
 def test_kernelbench_harness_times_by_the_mean_of_100_calls(worker):
     ref = resolve_problem("kb/level1/3_Scale", kernelbench_dir=LAYOUT, shape_set="gpu")
-    result = worker.evaluate(EvalRequest(ref, renamed(open(ref.path).read()), replace(FAST, harness="kernelbench")))
+    result = worker.evaluate(EvalRequest(ref, reference_as_candidate(open(ref.path).read()), replace(FAST, harness="kernelbench")))
     profile = result.profile
     assert result.passed and profile.statistic == "mean" and profile.candidate.runs == 100
     assert len(result.verify.trial_seeds) == 5 and result.verify.second_shape_set == ""
