@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import hashlib
 import re
 
@@ -75,8 +76,10 @@ def normalize(source: str) -> str:
         return "\n".join(line.rstrip() for line in source.splitlines() if line.strip())
 
 
+@functools.lru_cache(maxsize=64)
 def fingerprint(source: str) -> str:
-    """128 bits of the normal form's SHA-256: equal exactly when the normal forms are (collisions aside)."""
+    """128 bits of the normal form's SHA-256: equal exactly when the normal forms are (collisions aside).
+    Remembered for recent sources: a proposal is looked up (store.twin_of), then recorded (add_program)."""
     return hashlib.sha256(normalize(source).encode()).hexdigest()[:32]
 
 
