@@ -6,8 +6,9 @@ interval for the speedup, the whole interval must lie above p — a program indi
 (an identical one measures 1.0x within noise, and about half of such measurements land above 1.0x) does not
 count toward fast_1.  Nor do speedups within TIE_MARGIN of p: on a shared 2-core machine identical programs
 measured in separate processes land up to ~1.15x apart, 95% intervals included
-(benchmarks/identity_speedups.py), so a win at p needs the interval's lower end above p * (1 + TIE_MARGIN).  The geometric-mean speedup is over the problems
-with a correct program; problems without one are counted by the correctness rate instead.
+(benchmarks/identity_speedups.py), so a win at p needs the interval's lower end above p * (1 + TIE_MARGIN).
+The geometric-mean speedup is over the problems with a correct program; problems without one are counted by the
+correctness rate instead.
 """
 
 from __future__ import annotations
