@@ -15,9 +15,15 @@ from pathlib import Path
 
 
 def default_root() -> Path:
-    """The user's cache (XDG_CACHE_HOME or ~/.cache)/stark/build, shared by `stark eval` and campaigns."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "stark" / "build"
+    """The user's cache (XDG_CACHE_HOME or ~/.cache)/stark/build, shared by `stark eval` and campaigns.  As
+    root without bubblewrap the runners (other uids) see host paths, and root's home is closed to them: then
+    /var/cache/stark/build."""
+    from evaluators.sandbox import bubblewrap_available, unreachable_part
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "stark" / "build"
+    if os.geteuid() == 0 and not bubblewrap_available() and unreachable_part(root):
+        return Path("/var/cache/stark/build")
+    return root
 
 
 def extension_key(name: str, args: tuple, kwargs: dict) -> str:

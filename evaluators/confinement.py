@@ -51,6 +51,9 @@ class Confinement:
     seccomp: bool = True
     allow_process_groups: bool = False
     """Only the builder (no candidate code): ninja puts each compiler in a process group of its own."""
+    open_cuda: bool = False
+    """Make the CUDA context before giving anything up: the driver's first initialization fails under the
+    runner's uid and filter ("cudaGetDeviceCount ... Error 304: OS call failed"), its later calls do not."""
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -63,6 +66,9 @@ class Confinement:
 def apply(confinement: Confinement) -> None:
     import torch
 
+    if confinement.open_cuda:
+        torch.zeros(1, device="cuda")
+        torch.cuda.synchronize()
     if confinement.cpus:
         os.sched_setaffinity(0, confinement.cpus)
     torch.set_num_threads(confinement.threads)

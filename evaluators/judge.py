@@ -28,7 +28,7 @@ from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_f
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
-                                isolation_summary, mounts_inside)
+                                isolation_summary, mounts_inside, unreachable_part)
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
 from kernelbench.problem import load_problem
 
@@ -69,7 +69,7 @@ class Judge:
         if self.zygote is None or not self.zygote.alive() or key != self.key or self.jobs_done >= self.max_jobs:
             self.close()
             cache.ensure()
-            self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self.scratch_root))
+            self.root = Path(tempfile.mkdtemp(prefix="stark-judge-", dir=self._reachable_scratch(spec, cache_root)))
             self.root.chmod(0o755)
             (self.root / "jobs").mkdir(mode=0o755)
             inductor = _inductor_cache(cache_root)
@@ -80,6 +80,16 @@ class Judge:
             self.key, self.jobs_done = key, 0
             self.starts += 1
         return cache
+
+    def _reachable_scratch(self, spec: SandboxSpec, cache_root: Path) -> Path:
+        """Without bubblewrap the runners' uids reach jobs and caches by their host paths: a scratch root behind
+        a closed directory (pytest's, a 0700 home) moves to /tmp; a closed cache is the user's to move."""
+        if mounts_inside(spec) or not drops_privileges():
+            return self.scratch_root
+        if closed := unreachable_part(cache_root):
+            raise EvaluatorError(f"the build cache {cache_root} is unreachable for the sandbox's runners ({closed} is "
+                                 "closed to other users; bubblewrap is not installed): choose another --build-cache")
+        return self.scratch_root if unreachable_part(self.scratch_root) is None else Path("/tmp")
 
     def _job_dir(self, job: int, role: str, uid: int) -> tuple[Path, str]:
         host = self.root / "jobs" / f"{job}-{role}"
@@ -101,6 +111,7 @@ class Judge:
             max_processes=MAX_PROCESSES if drops_privileges() and allow_processes else 0,
             allow_processes=allow_processes or config.backend != "cpu", seccomp=seccomp_available(),
             allow_process_groups=uid == BUILDER_UID,
+            open_cuda=config.backend == "cuda" and uid != BUILDER_UID,
         ).to_dict()
 
     def _spawn(self, request: EvalRequest, job: int, role: str, uid: int, allow_processes: bool = False,

@@ -149,7 +149,7 @@ class KernelJudgement:
     # -- the timed call ----------------------------------------------------------------------------------
     def timed_call(self, side: Side, module: int) -> int:
         runner = side.runner
-        if self.config.kernelbench and self.config.backend == "cuda" and module >= 0:
+        if self.flushes_l2 and module >= 0:
             self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
         nonce = secrets.token_hex(8)
         start = time.perf_counter_ns()
@@ -307,7 +307,11 @@ class KernelJudgement:
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate), self.checked, statistic)
+                             speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2)
+
+    @property
+    def flushes_l2(self) -> bool:
+        return self.config.kernelbench and self.config.backend == "cuda"
 
     def warm_compiled(self) -> None:
         if not self.compiled:

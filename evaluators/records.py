@@ -115,6 +115,8 @@ class ProfileReport:
     """Timed calls whose outputs were compared with the reference's (all of them)."""
     statistic: str = "median"
     """What a speedup is a ratio of: medians (stark), or means (KernelBench's harness)."""
+    l2_flushed: bool = False
+    """Whether the GPU's L2 cache was overwritten (untimed) before every timed call, as KernelBench's harness does."""
 
     def center(self, stats: TimingStats) -> float:
         return stats.mean_us if self.statistic == "mean" else stats.median_us
@@ -204,4 +206,5 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         speedup_ci=tuple(data["speedup_ci"]) if data.get("speedup_ci") else None,
         checked_calls=int(data.get("checked_calls", 0)),
         statistic=data.get("statistic", "median"),
+        l2_flushed=bool(data.get("l2_flushed", False)),
     )

@@ -56,6 +56,8 @@ class Runner:
                 reply = {"type": "failed", "kind": failure.kind.value,
                          "message": failure.message + where_raised(exc, "candidate.py")}
                 traceback.print_exc()
+                if os.environ.get("STARK_RUNNER_TRACEBACKS"):  # debugging the judge itself: the whole story
+                    reply["message"] += "\n" + traceback.format_exc()
             if "nonce" in message:
                 reply["nonce"] = message["nonce"]
             sys.stdout.flush()

@@ -25,7 +25,7 @@ from pathlib import Path
 from evaluators.config import EvalConfig
 
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "CC", "CXX", "PYTHONPATH",
-             "VIRTUAL_ENV", "LD_LIBRARY_PATH")
+             "VIRTUAL_ENV", "LD_LIBRARY_PATH", "STARK_RUNNER_TRACEBACKS")
 INSIDE = "/tmp/stark"
 JOBS_INSIDE = f"{INSIDE}/jobs"
 CACHE_INSIDE = f"{INSIDE}/cache"
@@ -53,6 +53,9 @@ class SandboxSpec:
         if self.backend == "cpu":
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""
+        else:
+            env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # torch.cuda.is_available() in the zygote: no CUDA context
+            # before its forks (every runner would fail "Cannot re-initialize CUDA in forked subprocess")
         return env
 
 
@@ -132,11 +135,33 @@ def sandbox_command(spec: SandboxSpec, jobs: Path, cache: Path, inductor: Path) 
     for hidden in spec.hidden_paths:
         if Path(hidden).is_dir():
             command += ["--tmpfs", hidden]
+    for device in gpu_device_nodes():
+        command += ["--dev-bind", device, device]
     command += ["--perms", "0755", "--dir", INSIDE, "--bind", str(jobs), JOBS_INSIDE,
                 "--ro-bind", str(cache), CACHE_INSIDE, "--bind", str(inductor), INDUCTOR_INSIDE, "--chdir", INSIDE]
     if drops_privileges():
         command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL"]
     return command + ["--"]
+
+
+def unreachable_part(path: str | Path) -> str | None:
+    """The first directory on the way to PATH that other users cannot search (None: all can).  Without
+    bubblewrap the runners see host paths under their own uids, so jobs and caches must be reachable."""
+    current = Path(path).resolve()
+    for directory in reversed((current, *current.parents)):
+        try:
+            if not directory.stat().st_mode & 0o001:
+                return str(directory)
+        except FileNotFoundError:
+            return None
+    return None
+
+
+def gpu_device_nodes() -> list[str]:
+    """bubblewrap's fresh /dev holds only null, zero, random and the like: without the driver's nodes CUDA
+    inside the sandbox reports no device."""
+    return sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir()) + (
+        ["/dev/dri"] if Path("/dev/dri").is_dir() and list(Path("/dev").glob("nvidia*")) else [])
 
 
 def isolation_summary(spec: SandboxSpec, seccomp: bool) -> str:

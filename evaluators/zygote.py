@@ -35,10 +35,27 @@ def environment() -> dict[str, str]:
         pass
     info = {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
             "cpu": cpu, "executable": sys.executable}
-    if torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name()
+    gpu = _gpu_name()
+    if gpu:
+        info["gpu"] = gpu
         info["cuda"] = str(torch.version.cuda)
     return info
+
+
+def _gpu_name() -> str:
+    """Asked of nvidia-smi, not torch: the zygote forks every runner, and a CUDA context made here
+    (`torch.cuda.get_device_name` makes one) cannot be used in a forked child."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return ""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.strip().splitlines()[0].strip() if out.strip() else ""
 
 
 class Zygote:
@@ -100,7 +117,12 @@ class Zygote:
             os.close(log)
             os.chdir(job_dir)
             inductor = message["inductor"] if message["role"] == "reference" else os.path.join(job_dir, "inductor")
-            os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=inductor)
+            # Named by environment: the runners' uids have no passwd entry, and getpass.getuser() (inductor's and
+            # Triton's cache paths) raises KeyError where neither LOGNAME nor USER is set.
+            user = f"stark-{message['role']}"
+            os.environ.update(HOME=job_dir, TMPDIR=job_dir, TORCHINDUCTOR_CACHE_DIR=inductor, LOGNAME=user, USER=user,
+                              TRITON_CACHE_DIR=os.path.join(job_dir if message["role"] != "reference" else inductor,
+                                                            "triton"))
             tempfile.tempdir = None  # the zygote may have cached the sandbox's /tmp, which runners cannot write
             faulthandler.enable()
             runner_channel.send({"type": "hello"})  # the judge learns our host pid from the kernel's credentials

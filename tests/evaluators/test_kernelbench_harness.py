@@ -60,9 +60,9 @@ def no_cuda_synchronize(monkeypatch):
         monkeypatch.setattr(torch.cuda, "synchronize", lambda *args, **kwargs: None)
 
 
-def stark_verdict(worker, name: str, candidate: str, harness: str) -> bool:
+def stark_verdict(worker, name: str, candidate: str, harness: str, backend: str = "cpu") -> bool:
     ref = resolve_problem(f"kb/{name}", kernelbench_dir=LAYOUT, shape_set="gpu")
-    config = replace(FAST, harness=harness, profile=False)
+    config = replace(FAST, harness=harness, profile=False, backend=backend)
     return worker.evaluate(EvalRequest(ref, candidate, config)).passed
 
 
@@ -74,6 +74,28 @@ def test_verdicts_agree_with_kernelbench(worker, name, candidate, kernelbench_pa
     assert theirs.correctness is kernelbench_passes, theirs.metadata
     assert stark_verdict(worker, name, candidate, "kernelbench") is kernelbench_passes
     assert stark_verdict(worker, name, candidate, "stark") is stark_passes
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name, candidate, kernelbench_passes, stark_passes", CASES)
+def test_verdicts_agree_with_kernelbench_on_gpu(worker, name, candidate, kernelbench_passes, stark_passes):
+    problem_source = (LAYOUT / "KernelBench" / f"{name}.py").read_text()
+    candidate = candidate or reference_as_candidate(problem_source)
+    theirs = kernelbench_eval.kernelbench_verdict(problem_source, candidate, device="cuda")
+    assert theirs.correctness is kernelbench_passes, theirs.metadata
+    assert stark_verdict(worker, name, candidate, "kernelbench", backend="cuda") is kernelbench_passes
+    assert stark_verdict(worker, name, candidate, "stark", backend="cuda") is stark_passes
+
+
+@pytest.mark.gpu
+def test_kernelbench_harness_on_gpu_flushes_l2_and_times_100_calls(worker):
+    ref = resolve_problem("kb/level1/3_Scale", kernelbench_dir=LAYOUT, shape_set="gpu")
+    config = replace(FAST, harness="kernelbench", backend="cuda")
+    result = worker.evaluate(EvalRequest(ref, reference_as_candidate(open(ref.path).read()), config))
+    assert result.passed, result.failure
+    assert result.profile.statistic == "mean" and result.profile.candidate.runs == 100
+    assert result.profile.l2_flushed
+    assert 0.5 < result.speedup_vs_eager < 2.0, result.speedup_vs_eager
 
 
 def test_the_kernelbench_protocol_replaces_starks_settings():

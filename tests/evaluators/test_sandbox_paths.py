@@ -46,3 +46,63 @@ def test_a_sandbox_that_cannot_start_is_one_line_and_exit_1(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert len(lines) == 1 and "sandbox failed to start" in lines[0] and "Permission denied" in lines[0], lines
+
+
+@pytest.fixture
+def open_dir():
+    """A directory every user can reach (pytest's own temporary root is 0700)."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unreachable_part_names_the_first_directory_closed_to_other_users(open_dir):
+    from evaluators.sandbox import unreachable_part
+
+    closed = open_dir / "closed"
+    (closed / "inner").mkdir(parents=True)
+    closed.chmod(0o700)
+    assert unreachable_part(closed / "inner") == str(closed)
+    closed.chmod(0o711)
+    assert unreachable_part(closed / "inner") is None
+
+
+def test_without_bubblewrap_jobs_move_out_of_a_closed_scratch_and_a_closed_cache_is_one_line(open_dir, monkeypatch):
+    """Without bubblewrap (the GPU machines) the runners reach jobs and caches by host path under their own
+    uids: pytest's 0700 temporary root made every runner fail to open its log."""
+    from evaluators import judge as judge_module
+    from evaluators.config import EvalConfig
+    from evaluators.sandbox import SandboxSpec
+    from evaluators.zygote_client import EvaluatorError
+
+    monkeypatch.setattr(judge_module, "mounts_inside", lambda spec: False)
+    monkeypatch.setattr(judge_module, "drops_privileges", lambda: True)
+    closed, cache = open_dir / "closed", open_dir / "cache"
+    closed.mkdir()
+    cache.mkdir()
+    closed.chmod(0o700)
+    spec = SandboxSpec.for_config(EvalConfig())
+    assert judge_module.Judge(closed)._reachable_scratch(spec, cache) == Path("/tmp")
+    with pytest.raises(EvaluatorError, match="unreachable for the sandbox's runners"):
+        judge_module.Judge(cache)._reachable_scratch(spec, closed / "build")
+    assert judge_module.Judge(cache)._reachable_scratch(spec, cache) == cache
+
+
+def test_cuda_runners_open_their_context_before_the_filter_and_the_builder_never():
+    """On an H200 the CUDA driver's first initialization failed under the seccomp filter (Error 304) and
+    worked when made before it (benchmarks/gpu_check.sh, README "On a GPU")."""
+    from dataclasses import replace
+
+    from evaluators import judge as judge_module
+    from evaluators.confinement import BUILDER_UID, CANDIDATE_UID, Confinement
+    from tests.conftest import make_request
+
+    judge = judge_module.Judge()
+    request = make_request("level1/relu", "relu_torch.py")
+    cuda = replace(request, config=replace(request.config, backend="cuda"))
+    assert Confinement.from_dict(judge._confinement(cuda, CANDIDATE_UID, False)).open_cuda
+    assert not Confinement.from_dict(judge._confinement(cuda, BUILDER_UID, True)).open_cuda
+    assert not Confinement.from_dict(judge._confinement(request, CANDIDATE_UID, False)).open_cuda
