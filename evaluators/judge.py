@@ -197,6 +197,7 @@ class KernelJob:
         """Runners that end with this job (the candidate's, builders); the reference may serve the next job."""
         self.reference: RunnerHandle | None = None
         self.verify = self.profile = None
+        self.shapes_note = ""
 
     def run(self) -> EvalResult:
         judgement = None
@@ -251,6 +252,7 @@ class KernelJob:
                                                   exc, self.request.problem.path) from None
         shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
             if self.request.problem.shape_set == "cpu" else {}
+        self.shapes_note = getattr(problem, "SHAPES_NOTE", "")
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
                                       files={"candidate.py": self.request.candidate_source.encode(), "init.pkl": init})
         self.runners.append(candidate)
@@ -320,7 +322,7 @@ class KernelJob:
 
     def _result(self, failure: Failure | None) -> EvalResult:
         return EvalResult(self.request.problem.problem_id, self.config.backend, self.request.problem.shape_set,
-                          tuple(self.stages), failure, self.verify, self.profile)
+                          tuple(self.stages), failure, self.verify, self.profile, shapes=self.shapes_note)
 
 
 def mode_of(config: EvalConfig) -> dict:

@@ -142,6 +142,8 @@ class EvalResult:
     environment: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     holdout_metrics: dict[str, float] = field(default_factory=dict)
+    shapes: str = ""
+    """The sizes it ran at: the file's own, its CPU_SHAPES, or what the CPU scaling policy chose."""
 
     @property
     def passed(self) -> bool:
@@ -181,6 +183,7 @@ class EvalResult:
             environment=dict(data.get("environment", {})),
             metrics=dict(data.get("metrics", {})),
             holdout_metrics=dict(data.get("holdout_metrics", {})),
+            shapes=data.get("shapes", ""),
         )
 
     @classmethod

@@ -89,7 +89,7 @@ class Campaign(OutageHandling):
         self.config, self.run_dir, self.store, self.campaign_id = config, run_dir, store, campaign_id
         self.progress = progress
         section = config.campaign
-        self.problem = resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
+        self.problem = resolve_problem(section.problem, section.kernelbench_dir or None, config.shape_set)
         self.problem_source = Path(self.problem.path).read_text()
         self.score_label = score_label(section.problem, config.evolve.objectives)
         self.islands = IslandModel(store, campaign_id, config.evolve)

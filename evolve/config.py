@@ -134,6 +134,12 @@ class CampaignConfig:
     agents: AgentSettings = field(default_factory=AgentSettings)
     remeasure: RemeasureSection = field(default_factory=RemeasureSection)
 
+    @property
+    def shape_set(self) -> str:
+        """As configured; else the problem's own sizes on a GPU and CPU sizes (the file's or the scaling
+        policy's) on the CPU."""
+        return self.campaign.shapes or ("gpu" if self.evaluator.backend == "cuda" else "cpu")
+
 
 PATH_KEYS = (("campaign", "problem"), ("campaign", "seed_program"), ("campaign", "kernelbench_dir"), ("campaign", "build_cache"),
              ("agents", "response_cache"), ("agents", "planner", "prompt"), ("agents", "coder", "prompt"),

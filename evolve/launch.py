@@ -127,7 +127,7 @@ def check_startable(config: CampaignConfig) -> None:
     if not Path(config.campaign.seed_program).is_file():
         raise CampaignError(f"seed program not found: {config.campaign.seed_program}")
     section = config.campaign
-    resolve_problem(section.problem, section.kernelbench_dir or None, section.shapes or None)
+    resolve_problem(section.problem, section.kernelbench_dir or None, config.shape_set)
     check_endpoints(config)
     check_prompt_room(config)
 

@@ -2,7 +2,8 @@
 
 A problem file defines `class Model(nn.Module)`, `get_inputs()` and `get_init_inputs()`; its module-level
 size globals are the GPU shape set (as in KernelBench).  Files written here add `CPU_SHAPES`, a dict of the
-same globals sized to evaluate in seconds on two cores.  Because `get_inputs` reads the globals when called,
+same globals sized to evaluate in seconds on two cores; for files without one (KernelBench's own) the CPU
+set is derived by `kernelbench.cpu_shapes`.  Because `get_inputs` reads the globals when called,
 swapping the globals switches the shape set without touching the file's code.
 """
 
@@ -23,7 +24,8 @@ _module_counter = itertools.count()
 def reference_as_candidate(problem_source: str) -> str:
     """The problem's own `Model`, renamed `ModelNew`: the candidate a KernelBench user checks first (it must
     pass, and it should measure 1.0x)."""
-    return re.sub(r"\bclass Model\(", "class ModelNew(", problem_source)
+    renamed = re.sub(r"\bclass Model\(", "class ModelNew(", problem_source)
+    return renamed + "\n\nModel = ModelNew  # for `super(Model, self).__init__()` in the class body\n"
 
 
 class ProblemError(ValueError):
@@ -75,10 +77,17 @@ def apply_shape_set(module: types.ModuleType, shape_set: str) -> None:
     if shape_set not in SHAPE_SETS:
         raise ProblemError(f"unknown shape set {shape_set!r}; choose one of {', '.join(SHAPE_SETS)}")
     if shape_set == "gpu":
+        module.SHAPES_NOTE = "the file's own sizes"
         return
     cpu_shapes = getattr(module, "CPU_SHAPES", None)
-    if cpu_shapes is None:
-        raise ProblemError(f"{module.__file__} has no CPU_SHAPES; use the gpu shape set")
+    if cpu_shapes is None:   # a file sized for a GPU only (KernelBench's own): the documented scaling policy
+        from kernelbench.cpu_shapes import cpu_shapes_for
+
+        policy = cpu_shapes_for(module)
+        module.CPU_SHAPES = cpu_shapes = dict(policy.sizes)
+        module.SHAPES_NOTE = policy.describe()
+    else:
+        module.SHAPES_NOTE = "the file's CPU_SHAPES: " + ", ".join(f"{k}={v}" for k, v in cpu_shapes.items())
     for key, value in cpu_shapes.items():
         if not hasattr(module, key):
             raise ProblemError(f"{module.__file__}: CPU_SHAPES names {key!r}, which the file does not define")

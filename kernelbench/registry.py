@@ -15,7 +15,7 @@ def builtin_problems(shape_set: str = "cpu") -> list[ProblemRef]:
     return _scan(BUILTIN_ROOT, prefix="", shape_set=shape_set)
 
 
-def kernelbench_problems(checkout: str | Path, shape_set: str = "gpu") -> list[ProblemRef]:
+def kernelbench_problems(checkout: str | Path, shape_set: str = "cpu") -> list[ProblemRef]:
     """Problems of an external KernelBench checkout (its root or its inner `KernelBench/` folder)."""
     root = Path(checkout)
     if not root.is_dir():
@@ -52,8 +52,7 @@ def resolve_problem(name: str, kernelbench_dir: str | Path | None = None, shape_
         if not as_path.is_file():
             raise ProblemError(f"problem file not found: {name}")
         level = _level_of(as_path)
-        default_shapes = "cpu" if _has_cpu_shapes(as_path) else "gpu"
-        return ProblemRef(as_path.stem, str(as_path.resolve()), level, shape_set or default_shapes)
+        return ProblemRef(as_path.stem, str(as_path.resolve()), level, shape_set or "cpu")
     if name.startswith("discovery/"):
         from kernelbench.discovery import DISCOVERY_ROOT, discovery_problems
 
@@ -62,7 +61,7 @@ def resolve_problem(name: str, kernelbench_dir: str | Path | None = None, shape_
         return ProblemRef(name, str(DISCOVERY_ROOT / f"{name.removeprefix('discovery/')}.py"), 0, "-", "discovery")
     candidates = builtin_problems(shape_set or "cpu")
     if kernelbench_dir is not None:
-        candidates += kernelbench_problems(kernelbench_dir, shape_set or "gpu")
+        candidates += kernelbench_problems(kernelbench_dir, shape_set or "cpu")
     for ref in candidates:
         if name in (ref.problem_id, ref.problem_id.removeprefix("kb/")):
             return ref
@@ -72,7 +71,3 @@ def resolve_problem(name: str, kernelbench_dir: str | Path | None = None, shape_
 def _level_of(path: Path) -> int:
     match = _LEVEL_DIR.match(path.resolve().parent.name)
     return int(match.group(1)) if match else 0
-
-
-def _has_cpu_shapes(path: Path) -> bool:
-    return re.search(r"^CPU_SHAPES\s*=", path.read_text(), flags=re.M) is not None

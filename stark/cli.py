@@ -29,7 +29,9 @@ def eval_command(
     problem: Annotated[str, typer.Argument(help="problem id (see `stark problems`) or path to a problem file")],
     candidate: Annotated[Path, typer.Argument(help="Python file defining class ModelNew")],
     backend: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-    shapes: Annotated[Optional[str], typer.Option(help="shape set: cpu or gpu (default: cpu for problems that have one)")] = None,
+    shapes: Annotated[Optional[str], typer.Option(help="shape set: cpu (the file's CPU_SHAPES, else scaled by the "
+                                                       "documented policy) or gpu (the file's own sizes); default: "
+                                                       "gpu on the cuda backend, else cpu")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result record as JSON")] = False,
     trials: Annotated[int, typer.Option(help="seeded random input sets to verify on")] = 3,
     repeats: Annotated[int, typer.Option(help="timed runs per module")] = 20,
@@ -54,7 +56,7 @@ def eval_command(
     if not candidate.is_file():
         _fail(f"candidate file not found: {candidate}")
     try:
-        ref = resolve_problem(problem, kernelbench_dir, shapes)
+        ref = resolve_problem(problem, kernelbench_dir, shapes or ("gpu" if backend == "cuda" else "cpu"))
     except ProblemError as exc:
         _fail(str(exc))
     if backend == "cuda" and not _cuda_available():

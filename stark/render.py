@@ -82,6 +82,8 @@ def render(result: EvalResult, console: Console) -> None:
     if result.failure is not None and result.failure.output_tail.strip():
         parts.append(Text("candidate output (tail):", style="bold"))
         parts.append(Text(result.failure.output_tail.strip()[-1500:], style="dim"))
+    if result.shapes:
+        parts.append(Text(f"sizes: {result.shapes}", style="dim"))
     if result.environment:
         env = result.environment
         parts.append(Text(f"torch {env.get('torch', '?')} · {env.get('gpu') or env.get('cpu', '?')} · "

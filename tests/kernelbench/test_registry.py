@@ -53,9 +53,9 @@ def test_external_checkout_lists_levels_one_to_three_in_natural_order(checkout):
     assert {ref.level for ref in kernelbench_problems(checkout)} == {1, 2, 3}
 
 
-def test_external_problem_loads_with_its_own_shapes(checkout):
-    ref = resolve_problem("kb/level3/1_MLP", kernelbench_dir=checkout)
-    assert ref.shape_set == "gpu"
+def test_external_problem_loads_with_its_own_shapes_on_the_gpu_path(checkout):
+    assert resolve_problem("kb/level3/1_MLP", kernelbench_dir=checkout).shape_set == "cpu"
+    ref = resolve_problem("kb/level3/1_MLP", kernelbench_dir=checkout, shape_set="gpu")
     module = load_problem(ref)
     assert module.get_inputs()[0].shape == (8, 32)
     assert module.get_init_inputs() == [3]
@@ -65,10 +65,10 @@ def test_inner_folder_can_be_given_directly(checkout):
     assert len(kernelbench_problems(checkout / "KernelBench")) == 5
 
 
-def test_cpu_shape_set_of_external_problem_is_a_clear_error(checkout):
-    ref = resolve_problem("level1/1_Tanh", kernelbench_dir=checkout, shape_set="cpu")
-    with pytest.raises(ProblemError, match="no CPU_SHAPES"):
-        load_problem(ref)
+def test_cpu_shape_set_of_external_problem_comes_from_the_scaling_policy(checkout):
+    module = load_problem(resolve_problem("level1/1_Tanh", kernelbench_dir=checkout, shape_set="cpu"))
+    assert module.SHAPES_NOTE  # already small: the file's own sizes, said so
+    assert module.get_inputs()[0].shape == (8, 32)
 
 
 def test_missing_checkout_is_a_clear_error(tmp_path):
@@ -92,7 +92,7 @@ def test_problem_by_path_and_errors(tmp_path):
     path.parent.mkdir()
     path.write_text(KERNELBENCH_STYLE.format(scale=2))
     ref = resolve_problem(str(path))
-    assert (ref.problem_id, ref.level, ref.shape_set) == ("mine", 2, "gpu")
+    assert (ref.problem_id, ref.level, ref.shape_set) == ("mine", 2, "cpu")  # scaled by the policy
     with pytest.raises(ProblemError, match="not found"):
         resolve_problem(str(tmp_path / "missing.py"))
     with pytest.raises(ProblemError, match="unknown problem"):
