@@ -154,6 +154,57 @@ def run_command(
     _drive_campaign(lambda console: start_campaign(config, set_ or [], runs_root, console, progress))
 
 
+@app.command("sweep")
+def sweep_command(
+    config: Annotated[Path, typer.Argument(help="campaign config (TOML) used as the template for every problem")],
+    level: Annotated[Optional[list[int]], typer.Option(help="sweep every problem of this level (repeatable)")] = None,
+    problems: Annotated[Optional[list[str]], typer.Option(help="sweep these problem ids instead (repeatable)")] = None,
+    kernelbench_dir: Annotated[Optional[Path], typer.Option(help="an external KernelBench checkout")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="runs directory (default: runs/<config name>-sweep)")] = None,
+    iterations: Annotated[int, typer.Option(help="attempts per problem (0: the config's budget.iterations)")] = 0,
+    total_iterations: Annotated[int, typer.Option(help="attempts for the whole sweep, shared evenly (0: no cap)")] = 0,
+    seed: Annotated[Optional[Path], typer.Option(help="seed program for every problem (default: each problem's "
+                                                      "own Model as ModelNew)")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a config key for every campaign")] = None,
+    progress: Annotated[bool, typer.Option(help="show each campaign's progress bar")] = True,
+    address: Annotated[Optional[str], typer.Option(help="join an existing Ray cluster (`ray start --head`)")] = None,
+) -> None:
+    """One campaign per problem of a level (or a list), resumable as a whole: run it again to go on.
+    `stark report OUT` turns the runs directory into a leaderboard."""
+    from evolve.config import load_config
+    from evolve.launch import ensure_ray
+    from evolve.sweep import SweepBudget, run_sweep, select_problems
+    from evolve.typed_config import ConfigError
+    from kernelbench.problem import ProblemError
+
+    if iterations < 0 or total_iterations < 0:
+        _fail("--iterations and --total-iterations must be 0 or positive")
+    if seed is not None and not seed.is_file():
+        _fail(f"seed program not found: {seed}")
+    try:
+        template = load_config(config, list(set_ or []))
+        refs = select_problems(level or [], problems or [], str(kernelbench_dir) if kernelbench_dir else None)
+    except (ConfigError, ProblemError) as exc:
+        _fail(_user_error(exc))
+    out = out or Path("runs") / f"{template.campaign.name}-sweep"
+    budget = SweepBudget(iterations or template.budget.iterations, total_iterations)
+    if address:
+        ensure_ray(address)
+    console = Console()
+    try:
+        outcomes = run_sweep(config, refs, out, budget, seed, str(kernelbench_dir) if kernelbench_dir else None,
+                             list(set_ or []), console, progress)
+    except KeyboardInterrupt:
+        Console(stderr=True).print(f"interrupted; run the same command again to go on ({out}/sweep.json lists where "
+                                   "each problem stands)")
+        raise typer.Exit(130)
+    table = Table("problem", "status", "best", "seconds", title=f"sweep: {out}")
+    for outcome in outcomes:
+        table.add_row(outcome.problem_id, outcome.status, outcome.best or outcome.reason, f"{outcome.seconds:.0f}")
+    console.print(table)
+    console.print(f"`stark report {out}` makes the leaderboard")
+
+
 @app.command("resume")
 def resume_command(
     run_dir: Annotated[Path, typer.Argument(help="a run directory made by `stark run`")],

@@ -1,0 +1,144 @@
+"""A sweep: one campaign per problem of a level (or a list), from one config, into one runs directory that
+`stark report` turns into a leaderboard.
+
+The config is a template: each campaign gets its problem, its seed (the given seed file, else the problem's
+own `Model` renamed `ModelNew`, written beside the runs), its name (the problem id) and its share of the budget.
+Campaigns run one after another on one Ray session; each spreads its candidates over the evaluator pool.  The
+sweep is resumable as a whole: run the same command again and finished campaigns are kept, interrupted ones
+resumed, and ones not started yet started.  A campaign that cannot start (its reference fails here, say) is
+recorded with its one-line reason and the sweep goes on.  `sweep.json` in the runs directory lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from evolve.campaign_error import CampaignError
+from evolve.records import RunStatus
+from kernelbench.problem import ProblemError, ProblemRef, reference_as_candidate
+
+
+@dataclass(frozen=True, slots=True)
+class SweepBudget:
+    per_problem: int
+    """Attempts per campaign (the config's budget.iterations when not given)."""
+    total: int = 0
+    """Attempts for the whole sweep, shared evenly (0: no cap beyond per_problem)."""
+
+    def for_each(self, problems: int) -> int:
+        if self.total and problems:
+            return max(1, min(self.per_problem, self.total // problems))
+        return self.per_problem
+
+
+@dataclass(frozen=True, slots=True)
+class SweepOutcome:
+    problem_id: str
+    run_dir: str
+    status: str
+    """The campaign's own status (finished, stopped, failed, ...), or not_started (refused before it began)."""
+    best: str = ""
+    reason: str = ""
+    seconds: float = 0.0
+
+
+def select_problems(levels: list[int], problems: list[str], kernelbench_dir: str | None) -> list[ProblemRef]:
+    """The problems named, else every problem of the levels (shipped, or the checkout's when one is given)."""
+    from kernelbench.registry import builtin_problems, kernelbench_problems, resolve_problem
+
+    if problems:
+        return [resolve_problem(p, kernelbench_dir) for p in problems]
+    if not levels:
+        raise ProblemError("name the problems to sweep: --level N (repeatable) or --problems ID ...")
+    pool = kernelbench_problems(kernelbench_dir) if kernelbench_dir else builtin_problems()
+    chosen = [ref for ref in pool if ref.level in levels]
+    if not chosen:
+        raise ProblemError(f"no problems at level {', '.join(map(str, levels))}"
+                           + (f" under {kernelbench_dir}" if kernelbench_dir else ""))
+    return chosen
+
+
+def slug(problem_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", problem_id).strip("-")
+
+
+def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, budget: SweepBudget,
+              seed_file: str | Path | None = None, kernelbench_dir: str | None = None,
+              overrides: list[str] = (), console: Console | None = None,
+              show_progress: bool = True) -> list[SweepOutcome]:
+    from evolve.launch import campaign_status, resume_campaign, start_campaign
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    iterations = budget.for_each(len(refs))
+    outcomes: list[SweepOutcome] = []
+    for index, ref in enumerate(refs, 1):
+        name = slug(ref.problem_id)
+        run_dir = out / name
+        console.rule(f"[{index}/{len(refs)}] {ref.problem_id}")
+        started = time.monotonic()
+        try:
+            state = _state(run_dir)
+            if state == "finished":
+                summary = campaign_status(run_dir)
+                console.print(f"already finished: {summary.best_text()}")
+            elif state == "resumable":
+                summary = resume_campaign(run_dir, console, show_progress)
+            else:
+                seed = Path(seed_file).resolve() if seed_file else _reference_seed(ref, out)
+                settings = [*overrides, f"campaign.name={name}", f"campaign.problem={ref.problem_id}",
+                            f"campaign.seed_program={seed}", f"budget.iterations={iterations}"]
+                if kernelbench_dir:
+                    settings.append(f"campaign.kernelbench_dir={Path(kernelbench_dir).resolve()}")
+                summary = start_campaign(config_path, settings, out, console, show_progress)
+            outcome = SweepOutcome(ref.problem_id, str(run_dir), summary.status, summary.best_text(),
+                                   seconds=round(time.monotonic() - started, 1))
+        except (CampaignError, ProblemError) as exc:
+            outcome = SweepOutcome(ref.problem_id, str(run_dir), "not_started", reason=str(exc).splitlines()[0],
+                                   seconds=round(time.monotonic() - started, 1))
+            console.print(f"[red]not started[/red]: {outcome.reason}")
+        outcomes.append(outcome)
+        _write_manifest(out, config_path, budget, iterations, outcomes, refs)
+    return outcomes
+
+
+def _state(run_dir: Path) -> str:
+    """new (nothing there, or a start that failed before its first attempt: started over), finished (kept),
+    or resumable (interrupted, stopped, or failed mid-run: `stark resume` semantics)."""
+    from evolve.launch import campaign_status, failed_at_start
+    from evolve.run_dir import RunDir
+
+    if not (run_dir / "config.json").exists() or failed_at_start(RunDir(run_dir)):
+        return "new"
+    try:
+        return "finished" if campaign_status(run_dir).status == RunStatus.FINISHED else "resumable"
+    except Exception:  # noqa: BLE001 - unreadable: resuming it says why in one line
+        return "resumable"
+
+
+def _reference_seed(ref: ProblemRef, out: Path) -> Path:
+    """The problem's own Model as the first candidate (KernelBench's starting point): a correct 1.0x."""
+    seeds = out / "seeds"
+    seeds.mkdir(exist_ok=True)
+    path = seeds / f"{slug(ref.problem_id)}.py"
+    if not path.exists():
+        path.write_text(reference_as_candidate(Path(ref.path).read_text()))
+    return path.resolve()
+
+
+def _write_manifest(out: Path, config_path: str | Path, budget: SweepBudget, iterations: int,
+                    outcomes: list[SweepOutcome], refs: list[ProblemRef]) -> None:
+    done = {o.problem_id for o in outcomes}
+    manifest = {"config": str(Path(config_path).resolve()), "budget": asdict(budget),
+                "iterations_per_problem": iterations, "problems": [r.problem_id for r in refs],
+                "outcomes": [asdict(o) for o in outcomes], "pending": [r.problem_id for r in refs if r.problem_id not in done]}
+    temporary = out / "sweep.json.tmp"
+    temporary.write_text(json.dumps(manifest, indent=1))
+    temporary.replace(out / "sweep.json")
