@@ -226,13 +226,25 @@ class Campaign(OutageHandling):
     def finish(self, status: str, reason: str = "") -> None:
         """Record how the run ended; a failure to record it (disk full) must not hide the error that ended it."""
         self.state.extras = {}
+        for tries_left in (2, 1, 0):   # a signal that landed mid-transaction can fail the first write; not the next
+            try:
+                self.save(status)
+                break
+            except Exception as exc:  # noqa: BLE001 - the original error is the one worth reporting
+                if status == RunStatus.FINISHED and not tries_left:
+                    raise
+                if not tries_left:
+                    self._log_quietly("status not recorded", status=status, error=str(exc).splitlines()[0][:300])
+                    return
+                time.sleep(0.2)
+        self._log_quietly(status, attempts=self.state.next_attempt - 1, best_score=self.state.best_score,
+                          **({"reason": reason[:500]} if reason else {}))
+
+    def _log_quietly(self, event: str, **fields) -> None:
         try:
-            self.save(status)
-            self.run_dir.append_log(status, attempts=self.state.next_attempt - 1, best_score=self.state.best_score,
-                                    **({"reason": reason[:500]} if reason else {}))
-        except Exception:  # noqa: BLE001 - the original error is the one worth reporting
-            if status == RunStatus.FINISHED:
-                raise
+            self.run_dir.append_log(event, **fields)
+        except OSError:
+            pass  # a full disk: the database row is what counts
 
     def state_data(self) -> dict[str, Any]:
         self.state.elapsed_s = self.elapsed()
