@@ -258,7 +258,7 @@ class KernelJob:
         self.runners.append(candidate)
         self.reference = reference = self.judge.reference_runner(self.request, init, shapes, deadline)
         ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
-                               "init_path": "init.pkl", "seed": self.config.seed,
+                               "init_path": "init.pkl", "seed": self.config.seed, "globals": shapes,
                                "forbidden_ops": list(self.config.forbidden_ops),
                                "build_cache": self.judge.inside["cache"], **mode_of(self.config)},
                               deadline, on_build=lambda message: self.build(message, deadline))

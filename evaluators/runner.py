@@ -93,6 +93,9 @@ class Runner:
         block_library_routes(forbidden)
         install_build_client(self.channel, message["build_cache"])
         candidate = _import_candidate(message["module_path"])
+        for key, value in message.get("globals", {}).items():   # CPU sizes: a candidate that copied the problem's
+            if hasattr(candidate, key):                          # size globals (state sized at init) follows them
+                setattr(candidate, key, value)
         model_new = getattr(candidate, "ModelNew", None)
         if not isinstance(model_new, type):
             raise CandidateFailure(FailureKind.NO_MODEL_NEW, "candidate defines no class ModelNew")

@@ -191,3 +191,43 @@ def test_the_result_records_the_sizes_it_ran_at(worker, tmp_path):
                                          reference_as_candidate(path.read_text()), FAST))
     assert result.passed, result.failure
     assert "scaled for the CPU: batch_size 32768->" in result.shapes
+
+
+STATEFUL = """
+import torch
+import torch.nn as nn
+
+batch_size = 4096
+hidden = 8192
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.state = torch.randn(batch_size, hidden)   # sized from the module's globals at construction
+
+    def forward(self, x):
+        return torch.cat((x, self.state), dim=1)
+
+
+def get_inputs():
+    return [torch.randn(batch_size, 64)]
+
+
+def get_init_inputs():
+    return []
+"""
+
+
+def test_a_candidate_that_copies_the_size_globals_is_built_at_the_cpu_sizes(worker, tmp_path):
+    """KernelBench's VanillaRNN sizes its hidden state from `batch_size` in __init__: the problem's own Model as
+    candidate failed at scaled sizes until the candidate's copies of the globals followed them."""
+    from evaluators.config import EvalRequest
+    from kernelbench.problem import reference_as_candidate
+    from tests.conftest import FAST
+
+    _, path = problem(tmp_path, STATEFUL, "stateful")
+    result = worker.evaluate(EvalRequest(ProblemRef("stateful", str(path), 1, "cpu"),
+                                         reference_as_candidate(path.read_text()), FAST))
+    assert result.passed, result.failure
+    assert "batch_size 4096->" in result.shapes
