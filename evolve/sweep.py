@@ -1,8 +1,9 @@
 """A sweep: one campaign per problem of a level (or a list), from one config, into one runs directory that
 `stark report` turns into a leaderboard.
 
-The config is a template: each campaign gets its problem, its seed (the given seed file, else the problem's
-own `Model` renamed `ModelNew`, written beside the runs), its name (the problem id) and its share of the budget.
+The config is a template: each campaign gets its problem, its seed (the given seed file, else the shipped seed
+with tunables for a shipped problem, else the problem's own `Model` renamed `ModelNew`, written beside the runs),
+its name (the problem id) and its share of the budget.
 Campaigns run one after another on one Ray session; each spreads its candidates over the evaluator pool.  The
 sweep is resumable as a whole: run the same command again and finished campaigns are kept, interrupted ones
 resumed, and ones not started yet started.  A campaign that cannot start (its reference fails here, say) is
@@ -22,6 +23,7 @@ from rich.console import Console
 from evolve.campaign_error import CampaignError
 from evolve.records import RunStatus
 from kernelbench.problem import ProblemError, ProblemRef, reference_as_candidate
+from kernelbench.seeds import seed_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, 
             elif state == "resumable":
                 summary = resume_campaign(run_dir, console, show_progress)
             else:
-                seed = Path(seed_file).resolve() if seed_file else _reference_seed(ref, out)
+                seed = Path(seed_file).resolve() if seed_file else (seed_for(ref.problem_id)
+                                                                     or _reference_seed(ref, out))
                 settings = [*overrides, f"campaign.name={name}", f"campaign.problem={ref.problem_id}",
                             f"campaign.seed_program={seed}", f"budget.iterations={iterations}"]
                 if kernelbench_dir:
