@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python benchmarks/identity_speedups.py [--rounds 2] [--levels 1 2] [--harness stark kernelbench]
 
-Each shipped problem's own Model, renamed ModelNew, is judged against itself (CPU shapes, one thread, no
-torch.compile) `--rounds` times under each harness, one evaluation at a time.  Printed per harness: how many
+Each shipped problem's own Model, renamed ModelNew, is judged against itself (CPU shapes, one thread; with
+`--compile` torch.compile's baseline is timed too, as campaigns time it) `--rounds` times under each harness, one evaluation at a time.  Printed per harness: how many
 identical candidates measured above 1.0x (what fast_1 counted before ties stopped being wins), how many have a
 95% interval entirely above 1.0 (what it counts now), and how many intervals cover 1.0.
 """
@@ -33,13 +33,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--harness", nargs="+", default=["stark", "kernelbench"])
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile's baseline (as campaigns do)")
     args = parser.parse_args()
     problems = [ref for ref in builtin_problems("cpu") if ref.level in args.levels]
     judge = Judge()
     rows, worst = {}, {}
     try:
         for harness in args.harness:
-            config = EvalConfig(threads=1, compare_compile=False, harness=harness)
+            config = EvalConfig(threads=1, compare_compile=args.compile, harness=harness)
             results = []
             for ref, _ in track([(ref, k) for ref in problems for k in range(args.rounds)],
                                 description=f"{harness} harness"):
@@ -51,10 +52,14 @@ def main() -> None:
             wins = sum(low > 1.0 for _, low, _ in results)
             covered = sum(low <= 1.0 <= high for _, low, high in results)
             rows[harness] = (len(results), above, wins, covered)
+            speedups = sorted(r[0] for r in results)
+            below = sum(high < 1.0 for _, _, high in results)
+            print(f"{harness}: median identity speedup {speedups[len(speedups) // 2]:.3f}x; "
+                  f"{below} of {len(results)} intervals entirely below 1.0", flush=True)
     finally:
         judge.close()
     table = Table(title=f"identical candidates, {len(problems)} shipped level {'/'.join(map(str, args.levels))} problems "
-                        f"x {args.rounds} (CPU shapes, 1 thread)")
+                        f"x {args.rounds} (CPU shapes, 1 thread{', torch.compile timed too' if args.compile else ''})")
     for column in ("harness", "judged", "measured above 1.0x (old fast_1)", "interval above 1.0 (fast_1 now)",
                    "interval covers 1.0"):
         table.add_column(column, justify="left" if column == "harness" else "right")
