@@ -187,6 +187,11 @@ def main(argv: list[str]) -> None:
 
     import torch.utils.cpp_extension  # noqa: F401  (what every runner needs, loaded before any uid is dropped)
 
+    # torch.compile's baseline imports dynamo into the reference's process, and that import changes the process
+    # (it rewraps torch.manual_seed, among others): with it there and not in the candidate's, the problem's own
+    # Model measured 0.83-0.90x against itself on level-2 problems.  Every runner starts with it loaded.
+    import torch._dynamo  # noqa: F401
+
     import evaluators.confinement  # noqa: F401
     import evaluators.discovery_stages  # noqa: F401
     import evaluators.extension_builder  # noqa: F401
