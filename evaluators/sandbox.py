@@ -54,8 +54,9 @@ class SandboxSpec:
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""
         else:
-            env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # torch.cuda.is_available() in the zygote: no CUDA context
-            # before its forks (every runner would fail "Cannot re-initialize CUDA in forked subprocess")
+            # torch.cuda.is_available() in the zygote must not make a CUDA context before its forks (every runner
+            # would fail "Cannot re-initialize CUDA in forked subprocess"): ask NVML instead.
+            env["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
         return env
 
 
@@ -160,8 +161,8 @@ def unreachable_part(path: str | Path) -> str | None:
 def gpu_device_nodes() -> list[str]:
     """bubblewrap's fresh /dev holds only null, zero, random and the like: without the driver's nodes CUDA
     inside the sandbox reports no device."""
-    return sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir()) + (
-        ["/dev/dri"] if Path("/dev/dri").is_dir() and list(Path("/dev").glob("nvidia*")) else [])
+    nodes = sorted(str(p) for p in Path("/dev").glob("nvidia*") if not p.is_dir())
+    return nodes + ["/dev/dri"] if nodes and Path("/dev/dri").is_dir() else nodes
 
 
 def isolation_summary(spec: SandboxSpec, seccomp: bool) -> str:

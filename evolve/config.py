@@ -10,6 +10,7 @@ from evaluators.config import EvalConfig
 from evolve.population import FeatureSpec, ObjectiveSpec
 from evolve.sampling import STRATEGIES
 from evolve.typed_config import ConfigError, apply_override, build
+from kernelbench.problem import default_shape_set
 from stark.agents.settings import AgentSettings
 
 
@@ -136,9 +137,8 @@ class CampaignConfig:
 
     @property
     def shape_set(self) -> str:
-        """As configured; else the problem's own sizes on a GPU and CPU sizes (the file's or the scaling
-        policy's) on the CPU."""
-        return self.campaign.shapes or ("gpu" if self.evaluator.backend == "cuda" else "cpu")
+        """As configured, else the backend's default."""
+        return self.campaign.shapes or default_shape_set(self.evaluator.backend)
 
 
 PATH_KEYS = (("campaign", "problem"), ("campaign", "seed_program"), ("campaign", "kernelbench_dir"), ("campaign", "build_cache"),

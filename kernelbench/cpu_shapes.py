@@ -79,8 +79,10 @@ def scalable_entries(module: types.ModuleType) -> list[_Entry]:
             continue
         if isinstance(value, bool):
             continue
-        if isinstance(value, int) and (value >= SMALLEST_SCALABLE or value >= 2 and "batch" in name.lower()):
-            entries.append(_Entry(name, None, value))
+        if isinstance(value, int):
+            entry = _Entry(name, None, value)
+            if value >= SMALLEST_SCALABLE or entry.batch_like and value >= 2:
+                entries.append(entry)
         elif isinstance(value, (tuple, list)) and value and all(isinstance(v, int) and not isinstance(v, bool)
                                                                 for v in value):
             entries += [_Entry(name, i, v) for i, v in enumerate(value) if v >= SMALLEST_SCALABLE]
@@ -242,10 +244,6 @@ def _values(entries: list[_Entry], current: dict, original_values: dict) -> dict
     return values
 
 
-def _restore(module: types.ModuleType, original_values: dict) -> None:
-    apply_sizes(module, original_values)
-
-
 def _measure(module: types.ModuleType, entries: list[_Entry], current: dict) -> tuple[int, int | None]:
     """Bytes and FLOPs of one call at these sizes, on the meta device (nothing allocated, nothing computed)."""
     import torch
@@ -268,7 +266,7 @@ def _measure(module: types.ModuleType, entries: list[_Entry], current: dict) -> 
                 flops = None
         return total, flops
     finally:
-        _restore(module, original_values)
+        apply_sizes(module, original_values)
 
 
 def _build_on_meta(module: types.ModuleType, init: list):

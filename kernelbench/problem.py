@@ -21,6 +21,11 @@ SHAPE_SETS = ("cpu", "gpu")
 _module_counter = itertools.count()
 
 
+def default_shape_set(backend: str) -> str:
+    """The problem's own sizes on a GPU; CPU sizes (the file's, or the scaling policy's) anywhere else."""
+    return "gpu" if backend == "cuda" else "cpu"
+
+
 def reference_as_candidate(problem_source: str) -> str:
     """The problem's own `Model`, renamed `ModelNew`: the candidate a KernelBench user checks first (it must
     pass, and it should measure 1.0x)."""

@@ -48,7 +48,7 @@ def eval_command(
     from evaluators.config import BACKENDS, EvalConfig, EvalRequest
     from evaluators.judge import Judge
     from evaluators.zygote_client import EvaluatorError
-    from kernelbench.problem import ProblemError
+    from kernelbench.problem import ProblemError, default_shape_set
     from kernelbench.registry import resolve_problem
 
     if backend not in BACKENDS:
@@ -56,7 +56,7 @@ def eval_command(
     if not candidate.is_file():
         _fail(f"candidate file not found: {candidate}")
     try:
-        ref = resolve_problem(problem, kernelbench_dir, shapes or ("gpu" if backend == "cuda" else "cpu"))
+        ref = resolve_problem(problem, kernelbench_dir, shapes or default_shape_set(backend))
     except ProblemError as exc:
         _fail(str(exc))
     if backend == "cuda" and not _cuda_available():
