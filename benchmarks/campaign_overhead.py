@@ -1,23 +1,37 @@
-"""Campaign framework overhead per iteration, with an instant scripted LLM and a trivial evaluation.
+"""The campaign loop's own cost per attempt, from the first attempt to 100k programs in the database.
 
-Run: .venv/bin/python benchmarks/campaign_overhead.py [--iterations 300]
-Arm A runs a real campaign (Ray agent actors calling the scripted OpenAI-compatible test double over HTTP,
-the SQLite program database, islands, the evaluator pool) on level1/relu with verification only.
-Arm B, the baseline, pushes the same number of the same evaluations through the same evaluator pool
-with the same concurrency and nothing else.  (A - B) / iterations is what the framework adds per
-iteration; the per-iteration time of the first and last 50 iterations shows whether it grows as the
-population fills (OpenEvolve 0.4.0, for reference, was reported to go from ~7 ms to ~40 ms).
+Run: .venv/bin/python benchmarks/campaign_overhead.py [--bucket 1000] [--sizes 10000,30000,100000]
+                                                      [--openevolve-python /path/to/venv/bin/python]
+
+What is measured is the driver process's CPU time per completed attempt (process CPU holds on a noisy, shared
+machine; wall time is printed beside it): the campaign loop with its database, islands, sampling, the Ray calls
+to the agents and the evaluator pool, and nothing else.  The LLM is the scripted OpenAI-compatible test double
+answering at once, in a process of its own (its CPU is not the driver's); the evaluation is level1/relu with
+verification only, through the real sandboxed evaluator pool.
+
+A first campaign runs one bucket of attempts on an empty database.  Then its database is grown in bulk to each
+size in `--sizes` (benchmarks/bulk_programs.py copies the campaign's own attempts) and the campaign is resumed for
+one more bucket at that size.  Each bucket's figure excludes start-up (Ray, actors, the seed's evaluation): it
+runs from the bucket's first finished attempt to its last.
+
+With `--openevolve-python` (a venv holding `openevolve==0.4.0`: `python -m venv V && V/bin/pip install
+openevolve==0.4.0`), OpenEvolve runs the same way in the same run (the same scripted server, a trivial
+evaluator, 2 parallel workers) for `--openevolve-iterations`, measured per bucket the same way, and the table
+shows stark / OpenEvolve per bucket; without it, that arm is skipped with a message.
 """
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
-import statistics
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,20 +40,27 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from evaluators.config import EvalConfig, EvalRequest  # noqa: E402
-from evaluators.pool import EvaluatorPool  # noqa: E402
-from evolve.launch import ensure_ray, start_campaign  # noqa: E402
-from kernelbench.registry import resolve_problem  # noqa: E402
+import evolve.launch as launch  # noqa: E402
+from benchmarks.bulk_programs import grow, program_count  # noqa: E402
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
 SEED = ROOT / "tests" / "candidates" / "relu_evolvable_seed.py"
 PLAN = Step("STRATEGY: annotate\nINSTRUCTIONS:\n- [L6] note the fast path")
 
 
-def edits(count: int) -> list[Step]:
-    """A different program every time (a comment-only edit would be a duplicate of its parent, never evaluated)."""
-    return [Step(f"<<<<<<< SEARCH\n    # fast path\n=======\n    # fast path\n    _variant = {k}\n>>>>>>> REPLACE")
-            for k in range(count)]
+def program(k: int) -> str:
+    """A different program every time, all the seed's size (an edit that piles up lines would grow the sources
+    along the lineage and measure that instead)."""
+    return SEED.read_text().replace("    # fast path\n", f"    # fast path\n    _variant = {k}\n")
+
+
+def serve(count: int, ready) -> None:
+    """The scripted LLM in its own process: its CPU must not count as the driver's."""
+    replies = [Step(f"```python\n{program(k)}```") for k in range(1, count + 1)]
+    with ScriptedOpenAIServer({"coder": replies}, fallback={"planner": PLAN}) as server:
+        ready.send(server.base_url)
+        while True:
+            time.sleep(3600)
 
 
 def config(base_url: str, iterations: int) -> str:
@@ -69,44 +90,122 @@ threads = 1
     return text
 
 
-def iteration_times(db: Path) -> list[float]:
-    with sqlite3.connect(db) as conn:
-        stamps = [datetime.fromisoformat(r[0]).timestamp() for r in conn.execute(
-            "SELECT created_at FROM evaluations ORDER BY id")][1:]
-    return [b - a for a, b in zip(stamps, stamps[1:])]
+class CpuMarks(launch.CampaignProgress):
+    """Stands in for the progress bar: notes (attempts completed, process CPU, wall) whenever the count moves."""
+
+    marks: list[tuple[int, float, float, float]] = []
+
+    def __init__(self, *args, **kwargs):
+        CpuMarks.marks = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def update(self, state, elapsed_s: float, waiting: str = "") -> None:
+        if not self.marks or self.marks[-1][0] != state.completed:
+            self.marks.append((state.completed, time.process_time(), time.perf_counter(), time.thread_time()))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    label: str
+    programs: int
+    attempts: int
+    cpu_ms: float
+    wall_ms: float
+    loop_cpu_ms: float
+    """The loop's own thread (the rest of the process CPU is Ray's threads and the database driver's)."""
+
+
+def bucket_of(label: str, programs: int, marks: list[tuple[int, float, float, float]]) -> Bucket:
+    (n0, cpu0, wall0, loop0), (n1, cpu1, wall1, loop1) = marks[0], marks[-1]
+    count = max(1, n1 - n0)
+    return Bucket(label, programs, n1 - n0, (cpu1 - cpu0) / count * 1e3, (wall1 - wall0) / count * 1e3,
+                  (loop1 - loop0) / count * 1e3)
+
+
+def run_stark(root: Path, base_url: str, bucket: int, sizes: list[int], console: Console) -> list[Bucket]:
+    launch.CampaignProgress = CpuMarks
+    (root / "c.toml").write_text(config(base_url, bucket))
+    run = root / "runs" / "overhead"
+    database = run / "campaign.db"
+    launch.start_campaign(root / "c.toml", runs_root=root / "runs", show_progress=False)
+    results = [bucket_of(f"attempts 1-{bucket}", program_count(database), CpuMarks.marks)]
+    console.print(results[-1])
+    for size in sizes:
+        added = grow(database, size)
+        launch.resume_campaign(run, show_progress=False, extra_iterations=added + bucket)
+        results.append(bucket_of(f"{bucket} attempts at {size // 1000}k", program_count(database), CpuMarks.marks))
+        console.print(results[-1])
+    return results
+
+
+def run_openevolve(python: str, base_url: str, iterations: int, bucket: int, root: Path) -> list[Bucket]:
+    out = root / "openevolve.json"
+    subprocess.run([python, str(ROOT / "benchmarks" / "openevolve_overhead.py"), "--base-url", base_url,
+                    "--iterations", str(iterations), "--bucket", str(bucket), "--seed", str(SEED),
+                    "--workdir", str(root / "openevolve"), "--out", str(out)], check=True, timeout=7200)
+    return [Bucket(**b) for b in json.loads(out.read_text())]
+
+
+def report(stark: list[Bucket], openevolve: list[Bucket] | None, console: Console, note: str) -> None:
+    table = Table(title=f"driver cost per attempt (instant scripted LLM, relu verify-only, 2 in flight) — {note}")
+    for column in ("stark bucket", "programs in db", "attempts", "driver CPU ms", "of which the loop", "wall ms"):
+        table.add_column(column, justify="right")
+    for b in stark:
+        table.add_row(b.label, f"{b.programs:,}", str(b.attempts), f"{b.cpu_ms:.2f}", f"{b.loop_cpu_ms:.2f}",
+                      f"{b.wall_ms:.1f}")
+    console.print(table)
+    first = stark[0]
+    console.print(f"growth, last bucket / first: CPU {stark[-1].cpu_ms / first.cpu_ms:.2f}x, "
+                  f"wall {stark[-1].wall_ms / first.wall_ms:.2f}x")
+    if openevolve is None:
+        return
+    side = Table(title="OpenEvolve 0.4.0 on the same machine in the same run, same measurement")
+    for column in ("OpenEvolve bucket", "attempts", "driver CPU ms", "wall ms", "stark/OE CPU", "stark/OE wall"):
+        side.add_column(column, justify="right")
+    for i, b in enumerate(openevolve):
+        mine = stark[min(i, len(stark) - 1)]
+        side.add_row(b.label, str(b.attempts), f"{b.cpu_ms:.2f}", f"{b.wall_ms:.1f}",
+                     f"{mine.cpu_ms / b.cpu_ms:.2f}", f"{mine.wall_ms / b.wall_ms:.2f}")
+    console.print(side)
+
+
+def machine_note() -> str:
+    load = os.getloadavg()[0]
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f} at start"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--bucket", type=int, default=1000, help="attempts measured at each size")
+    parser.add_argument("--sizes", default="10000,30000,100000", help="database sizes (programs) to grow to")
+    parser.add_argument("--openevolve-python", default="", help="python of a venv holding openevolve==0.4.0")
+    parser.add_argument("--openevolve-iterations", type=int, default=2000)
     args = parser.parse_args()
-    ensure_ray()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    console = Console()
+    note = machine_note()
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    total = args.bucket * (len(sizes) + 1) * 2 + args.openevolve_iterations * 2
+    server = multiprocessing.get_context("fork").Process(target=serve, args=(total, child), daemon=True)
+    server.start()
+    base_url = parent.recv()
     root = Path(tempfile.mkdtemp(prefix="stark-overhead-"))
-    with ScriptedOpenAIServer({"coder": edits(args.iterations * 2)}, fallback={"planner": PLAN}) as server:
-        (root / "c.toml").write_text(config(server.base_url, args.iterations))
-        start = time.perf_counter()
-        start_campaign(root / "c.toml", runs_root=root / "runs", show_progress=True)
-        campaign_s = time.perf_counter() - start
-    pool = EvaluatorPool(2)
-    request = EvalRequest(resolve_problem("level1/relu"), SEED.read_text(), EvalConfig(trials=1, profile=False, threads=1))
-    pool.evaluate(request)
-    start = time.perf_counter()
-    results = [r for _, r in pool.map([request] * args.iterations)]
-    baseline_s = time.perf_counter() - start
-    pool.shutdown()
-    assert all(r.passed for r in results)
-    gaps = iteration_times(root / "runs" / "overhead" / "campaign.db")
-    table = Table(title=f"campaign overhead, {args.iterations} iterations (2 in flight, 2 evaluators)")
-    for column in ("measure", "value"):
-        table.add_column(column)
-    table.add_row("campaign, per iteration (incl. start-up)", f"{campaign_s / args.iterations * 1e3:.1f} ms")
-    table.add_row("evaluator pool alone (baseline), per evaluation", f"{baseline_s / args.iterations * 1e3:.1f} ms")
-    table.add_row("framework overhead per iteration", f"{(campaign_s - baseline_s) / args.iterations * 1e3:.1f} ms")
-    table.add_row("campaign / baseline", f"{campaign_s / baseline_s:.2f}x")
-    table.add_row("median iteration gap, first 50", f"{statistics.median(gaps[:50]) * 1e3:.1f} ms")
-    table.add_row("median iteration gap, last 50", f"{statistics.median(gaps[-50:]) * 1e3:.1f} ms")
-    table.add_row("last 50 / first 50", f"{statistics.median(gaps[-50:]) / statistics.median(gaps[:50]):.2f}x")
-    Console().print(table)
+    try:
+        openevolve = None
+        if args.openevolve_python:
+            openevolve = run_openevolve(args.openevolve_python, base_url, args.openevolve_iterations, args.bucket, root)
+        else:
+            console.print("OpenEvolve arm skipped: pass --openevolve-python (a venv with openevolve==0.4.0)")
+        launch.ensure_ray()
+        stark = run_stark(root, base_url, args.bucket, sizes, console)
+        report(stark, openevolve, console, note)
+    finally:
+        server.kill()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field, replace
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from evolve.features import program_features, program_metrics
 from evolve.islands import IslandModel
 from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHandling
 from evolve.novelty import Repeat, find_repeat
-from evolve.population import oriented_objectives
+from evolve.normalized_code import fingerprint
+from evolve.population import Individual, oriented_objectives
 from evolve.progress import CampaignProgress
 from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
@@ -45,6 +47,9 @@ from stark.edits import unified_diff
 
 
 HEARTBEAT_S = 5.0
+SIBLINGS_SHOWN = 32
+"""The planner sees the newest this many children of its parent: more would not fit a prompt, and reading them
+all would make every attempt cost more the more often its parent was chosen."""
 
 
 @dataclass
@@ -77,6 +82,30 @@ class LoopState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def profile_line(profile: dict[str, Any] | None) -> str:
+    """A program's last profile in one line, for the planner."""
+    if not profile:
+        return ""
+    cand, ref = profile["candidate"], profile["reference"]
+    return (f"candidate median {cand['median_us']:.1f} us (IQR {cand['iqr_us']:.1f}); reference eager "
+            f"{ref['median_us']:.1f} us; {profile['threads']} threads")
+
+
+class RecentProfiles(OrderedDict):
+    """Profile lines of recently evaluated programs: parents are drawn from the islands, which hold recent
+    programs, so most lookups never reach the database.  Bounded."""
+
+    def __init__(self, size: int = 512):
+        super().__init__()
+        self.size = size
+
+    def remember(self, program_id: int, line: str) -> None:
+        self[program_id] = line
+        self.move_to_end(program_id)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
 def failure_text(result: EvalResult) -> str:
     failure = result.failure
     return (f"stage: {failure.stage.value}\nkind: {failure.kind.value}\nmessage: {failure.message}\n"
@@ -105,6 +134,8 @@ class Campaign(OutageHandling):
         self.started = time.monotonic()
         self.base_elapsed = self.state.elapsed_s
         self.last_heartbeat = 0.0
+        self.llm_spent: list[float] | None = None
+        self.profiles = RecentProfiles()
         self.agents: dict = {}
         self.gates: list = []
         self.pool: EvaluatorPool | None = None
@@ -206,13 +237,20 @@ class Campaign(OutageHandling):
 
     def llm_budget_left(self) -> bool:
         budget = self.config.budget
-        if budget.llm_tokens or budget.usd:
+        if not (budget.llm_tokens or budget.usd):
+            return True
+        if self.llm_spent is None:       # summed by the database once; then counted as calls are recorded
             totals = self.store.llm_totals(self.campaign_id)
-            if budget.llm_tokens and totals["prompt_tokens"] + totals["completion_tokens"] >= budget.llm_tokens:
-                return False
-            if budget.usd and totals["cost_usd"] >= budget.usd:
-                return False
-        return True
+            self.llm_spent = [totals["prompt_tokens"] + totals["completion_tokens"], totals["cost_usd"]]
+        tokens, dollars = self.llm_spent
+        return not (budget.llm_tokens and tokens >= budget.llm_tokens) and not (budget.usd and dollars >= budget.usd)
+
+    def record_llm_calls(self, attempt: Attempt, calls) -> None:
+        self.store.add_llm_calls(self.campaign_id, attempt.number, calls)
+        if self.llm_spent is not None:
+            for call in calls:
+                self.llm_spent[0] += call.prompt_tokens + call.completion_tokens
+                self.llm_spent[1] += call.cost_usd
 
     def submit_evaluation(self, attempt: Attempt, source: str, remeasure: bool) -> None:
         """To the pool: the plain evaluation, or the longer re-measurement of a would-be best."""
@@ -271,7 +309,7 @@ class Campaign(OutageHandling):
         if not result.passed and not result.failure.charged_to_candidate:
             raise CampaignError(self.reference_line(result))     # nothing recorded: a resume evaluates the seed
         with self.store.atomic():
-            score = self.record_result(seed_id, source, result)
+            score, _, _ = self.record_result(seed_id, source, result)
             if result.passed:
                 self.islands.admit(seed_id)
                 for island in range(1, self.config.evolve.islands):
@@ -305,7 +343,8 @@ class Campaign(OutageHandling):
             parent = self.store.program(last.parent_id) if last.parent_id else last
             repairs = sum(p.origin == "repair" for p in programs)
             attempt = Attempt(number, last.island, parent, strategy=last.strategy, origin=last.origin,
-                              program_id=last.id, repairs_left=max(0, self.config.pipeline.repair_attempts - repairs))
+                              program_id=last.id, repairs_left=max(0, self.config.pipeline.repair_attempts - repairs),
+                              pending_source=last.source)
             if last.status != Status.PROPOSED:
                 with self.store.atomic():     # its outcome was recorded; only the ledger missed it
                     self.end_attempt(attempt, last.status, last.id)
@@ -333,27 +372,25 @@ class Campaign(OutageHandling):
     def plan(self, attempt: Attempt) -> None:
         """Ask for a plan; the parent's children so far (a rejected repeat of this attempt included) are shown."""
         parent = attempt.parent
-        siblings = tuple(self.view(p, p.status) for p in self.store.children(parent.id) if p.origin != "migration")
+        siblings = tuple(self.view(p, p.status) for p in self.store.tried_from(parent.id, SIBLINGS_SHOWN))
         inspirations = tuple(self.view(p) for p in attempt.inspirations)
         request = PlanRequest(attempt.number, attempt.seed, self.problem_source, self.view(parent), siblings,
                               inspirations, self.profile_summary(parent))
         self.call_agent("plan", attempt, request)
 
     def profile_summary(self, program: ProgramRecord) -> str:
-        evaluations = self.store.evaluations(program.id)
-        profile = (evaluations[-1].get("profile") if evaluations else None) or {}
-        if not profile:
-            return ""
-        cand, ref = profile["candidate"], profile["reference"]
-        return (f"candidate median {cand['median_us']:.1f} us (IQR {cand['iqr_us']:.1f}); reference eager "
-                f"{ref['median_us']:.1f} us; {profile['threads']} threads")
+        line = self.profiles.get(program.id)
+        if line is None:
+            line = profile_line(self.store.latest_evaluation(program.id).get("profile"))
+            self.profiles.remember(program.id, line)
+        return line
 
     def handle(self, ref) -> None:
         phase, attempt, request = self.refs.pop(ref)
         if phase == "evaluate":
             result = self.dispatch.finish(ref)
             if result is None:
-                self.submit_evaluation(attempt, self.store.program(attempt.program_id).source, attempt.remeasured)
+                self.submit_evaluation(attempt, attempt.pending_source, attempt.remeasured)
                 return
             self.on_result(attempt, result)
             return
@@ -364,7 +401,7 @@ class Campaign(OutageHandling):
             line = (str(cause).strip().splitlines() or [type(cause).__name__])[-1][:300]
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", f"{phase} agent raised: {line}")
             return
-        self.store.add_llm_calls(self.campaign_id, attempt.number, getattr(outcome, "calls", ()))
+        self.record_llm_calls(attempt, getattr(outcome, "calls", ()))
         if unavailable := getattr(outcome, "unavailable", ""):
             self.stall(phase, attempt, request, unavailable)
             return
@@ -467,54 +504,59 @@ class Campaign(OutageHandling):
                                 "`stark resume` evaluates it again")
         self.run_dir.append_log("reference failed", program=attempt.program_id, kind=result.failure.kind.value,
                                 message=result.failure.message[:300])
-        self.submit_evaluation(attempt, self.store.program(attempt.program_id).source, attempt.remeasured)
+        self.submit_evaluation(attempt, attempt.pending_source, attempt.remeasured)
 
     def on_result(self, attempt: Attempt, result: EvalResult) -> None:
         if not result.passed and not result.failure.charged_to_candidate:
             self.on_reference_failure(attempt, result)
             return
-        program = self.store.program(attempt.program_id)
+        program_id, source = attempt.program_id, attempt.pending_source
         if self.needs_remeasure(attempt, result):
-            self.record_result(program.id, program.source, result, provisional=True)
+            self.record_result(program_id, source, result, provisional=True)
             attempt.remeasured = True
-            self.run_dir.append_log("re-measure", program=program.id, speedup=result.speedup_vs_eager)
-            self.submit_evaluation(attempt, program.source, remeasure=True)
+            self.run_dir.append_log("re-measure", program=program_id, speedup=result.speedup_vs_eager)
+            self.submit_evaluation(attempt, source, remeasure=True)
             return
         repair = (not result.passed and attempt.repairs_left > 0
                   and result.failure.stage in (Stage.COMPILE, Stage.VERIFY))
         with self.store.atomic():      # verdict, admission, and the attempt's end: all recorded or none
-            score = self.record_result(program.id, program.source, result, remeasured=attempt.remeasured)
+            score, objectives, features = self.record_result(program_id, source, result,
+                                                             remeasured=attempt.remeasured)
             if result.passed:
-                self.islands.admit(program.id)
+                self.islands.admit(program_id, Individual(program_id, attempt.island, objectives, features, score,
+                                                          attempt.parent.id, fingerprint(source)))
+                self.profiles.remember(program_id, profile_line(asdict(result.profile) if result.profile else None))
                 if score > self.state.best_score:
                     self.state.best_score = score
                     attempt.improved = True
             if not repair:
-                self.end_attempt(attempt, Status.EVALUATED if result.passed else Status.FAILED, program.id)
+                self.end_attempt(attempt, Status.EVALUATED if result.passed else Status.FAILED, program_id)
         if attempt.improved:
-            self.run_dir.write_best(program.source)
-            self.run_dir.append_log("new best", program=program.id, score=score)
+            self.run_dir.write_best(source)
+            self.run_dir.append_log("new best", program=program_id, score=score)
         if repair:
+            failed = self.store.program(program_id)
             attempt.repairs_left -= 1
-            attempt.origin, attempt.parent = "repair", self.store.program(program.id)
-            attempt.strategy = f"repair of #{program.id}"
-            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, self.view(program),
+            attempt.origin, attempt.parent = "repair", failed
+            attempt.strategy = f"repair of #{program_id}"
+            request = RepairRequest(attempt.number, attempt.seed, self.problem_source, self.view(failed),
                                     failure_text(result))
             self.call_agent("repair", attempt, request)
 
     def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
-                      provisional: bool = False) -> float:
-        """Store the verdict; return the program's primary score (0 when it failed).  A provisional verdict
-        (awaiting re-measurement) leaves the program's status and score alone; the re-measurement sets them."""
+                      provisional: bool = False) -> tuple[float, tuple[float, ...], dict[str, Any]]:
+        """Store the verdict; return the program's primary score (0 when it failed), objectives and features.  A
+        provisional verdict (awaiting re-measurement) leaves the program's status and score alone; the
+        re-measurement sets them."""
         data = result.to_dict()
         data["remeasured"] = remeasured
         metrics = program_metrics(source, data)
         objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed else ()
         score = self.score(result, objectives)
-        self.store.record_evaluation(program_id, data, objectives=objectives,
-                                     features={**program_features(source), **metrics}, score=score,
+        features = {**program_features(source), **metrics}
+        self.store.record_evaluation(program_id, data, objectives=objectives, features=features, score=score,
                                      provisional=provisional)
-        return score
+        return score, objectives, features
 
     def score(self, result: EvalResult, objectives: tuple[float, ...]) -> float:
         """Speedup over eager for kernels; the first (oriented) objective for discovery problems."""

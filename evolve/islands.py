@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evolve.config import EvolveSection
 from evolve.db.store import ProgramStore
-from evolve.population import Individual, migrants, trim_island
+from evolve.pareto import Fronts
+from evolve.population import Individual, migrants, ranked, trim_island
 from evolve.records import ProgramRecord, Status
 from evolve.sampling import SamplerSettings, epsilon, pick_inspirations, tournament_pick, uniform_pick
 
@@ -25,45 +26,89 @@ def individual(record: ProgramRecord) -> Individual:
 
 
 class IslandModel:
+    """The islands' members live in memory with their fronts (bounded by the islands' capacity), so ranking and
+    sampling never query the database; it is read once, and again after a rolled-back write (the copy may then
+    hold what never committed).  Every change is written through in the caller's transaction."""
+
     def __init__(self, store: ProgramStore, campaign_id: int, settings: EvolveSection):
         self.store, self.campaign_id, self.settings = store, campaign_id, settings
         self.sampler = SamplerSettings(settings.sampler, settings.tournament_size, settings.inspirations,
                                        settings.epsilon_min, settings.epsilon_max, settings.patience)
+        self._islands: dict[int, dict[int, Individual]] | None = None
+        self._fronts: dict[int, Fronts] = {}
+        store.on_rollback(self.forget)
+
+    def forget(self) -> None:
+        self._islands = None
+
+    def _loaded(self) -> dict[int, dict[int, Individual]]:
+        if self._islands is None:
+            islands: dict[int, dict[int, Individual]] = {i: {} for i in range(self.settings.islands)}
+            for member in self.store.population(self.campaign_id):
+                islands.setdefault(member.island, {})[member.id] = member
+            self._fronts = {i: ranked(sorted(members.values(), key=lambda m: m.id)) for i, members in islands.items()}
+            self._islands = islands
+        return self._islands
+
+    def residents(self, island: int | None = None) -> list[Individual]:
+        """Members without their sources, by id."""
+        islands = self._loaded()
+        chosen = islands.values() if island is None else [islands.get(island, {})]
+        return sorted((m for members in chosen for m in members.values()), key=lambda m: m.id)
 
     def members(self, island: int | None = None) -> list[ProgramRecord]:
-        members = self.store.programs(self.campaign_id, in_population=True)
-        return [m for m in members if island is None or m.island == island]
+        """Members with their sources (for callers that read code)."""
+        return self.store.programs_by_id([m.id for m in self.residents(island)])
 
-    def admit(self, program_id: int) -> list[int]:
-        """Add a correct program to its island and trim it; return the evicted ids."""
-        record = self.store.program(program_id)
-        residents = [individual(m) for m in self.members(record.island)] + [individual(record)]
-        kept, evicted = trim_island(residents, self.settings.island_capacity, self.settings.features)
-        self.store.set_population(self.campaign_id, [m.id for m in kept], [m.id for m in evicted])
+    def admit(self, program_id: int, resident: Individual | None = None) -> list[int]:
+        """Add a correct program to its island and trim it; return the evicted ids.  `resident`: the program as
+        ranking sees it, when the caller has it at hand (else it is read)."""
+        resident = resident or self.store.individual(program_id)
+        try:
+            islands = self._loaded()
+            members = islands.setdefault(resident.island, {})
+            fronts = self._fronts.setdefault(resident.island, Fronts())
+            members[resident.id] = resident
+            fronts.add(resident.id, resident.objectives)
+            _, evicted = trim_island(list(members.values()), self.settings.island_capacity, self.settings.features,
+                                     fronts)
+            for member in evicted:
+                del members[member.id]
+            self.store.set_population(self.campaign_id, [resident.id] if resident.id in members else [],
+                                      [m.id for m in evicted])
+        except BaseException:
+            self.forget()
+            raise
         return [m.id for m in evicted]
 
     def migrate(self, attempt: int) -> list[int]:
         """Copy each island's best to the next island (new rows, parent = the original), then admit them."""
         copies = []
-        for member, destination in migrants([individual(m) for m in self.members()], self.settings.islands):
-            copies.append(self.store.clone_to_island(member.id, destination, attempt))
-        for copy in copies:
-            self.admit(copy)
-        return copies
+        for member, destination in migrants(self.residents(), self.settings.islands):
+            copy = self.store.clone_to_island(member.id, destination, attempt)
+            copies.append((copy, replace(member, id=copy, island=destination, parent_id=member.id)))
+        for copy, resident in copies:
+            self.admit(copy, resident)
+        return [copy for copy, _ in copies]
 
     def select(self, rng: random.Random, stagnation: int) -> Selection:
         island = rng.randrange(self.settings.islands)
-        members = self.members(island) or self.members()
+        people = self.residents(island)
+        fronts = self._fronts.get(island)
+        if not people:
+            people, fronts = self.residents(), None
         if self.settings.sampler == "epsilon_greedy":
             parent = self._tree_pick(rng, stagnation)
         else:
-            people = [individual(m) for m in members]
             pick = (uniform_pick(people, rng) if self.settings.sampler == "uniform"
-                    else tournament_pick(people, rng, self.sampler.tournament_size))
-            parent = next(m for m in members if m.id == pick.id)
-        chosen = pick_inspirations([individual(m) for m in members], parent.id, self.settings.inspirations, rng)
-        by_id = {m.id: m for m in members}
-        return Selection(parent, tuple(by_id[c.id] for c in chosen), island)
+                    else tournament_pick(people, rng, self.sampler.tournament_size, fronts))
+            parent = None
+        chosen = pick_inspirations(people, parent.id if parent else pick.id, self.settings.inspirations, rng, fronts)
+        wanted = [c.id for c in chosen] if parent else [pick.id, *(c.id for c in chosen)]
+        records = self.store.programs_by_id(wanted)
+        if parent is None:
+            parent, records = records[0], records[1:]
+        return Selection(parent, tuple(records), island)
 
     def _tree_pick(self, rng: random.Random, stagnation: int) -> ProgramRecord:
         """`epsilon_greedy_pick` done inside the database (same RNG draws, same answer) so it never loads the tree."""

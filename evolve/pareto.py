@@ -64,3 +64,75 @@ def pareto_ranks(points: Sequence[Point]) -> tuple[list[int], list[float]]:
         for i, d in crowding_distances(points, front).items():
             rank[i], crowding[i] = level, d
     return rank, crowding
+
+
+class Fronts:
+    """The non-dominated fronts of a changing set of keyed points, kept current on every add and remove.
+
+    An island is ranked on every admission, selection and eviction; sorting it from scratch each time made the
+    campaign loop's cost grow with its population.  One added point can push a point down by at most one front
+    and one removed point can lift a point by at most one, so an update walks the fronts once, comparing each
+    point against the points that moved.  Ranks and crowding equal `pareto_ranks` over the points in key order
+    (the tests hold them to it); crowding is computed per front when asked and kept until that front changes."""
+
+    def __init__(self) -> None:
+        self.points: dict[int, tuple[float, ...]] = {}
+        self.fronts: list[list[int]] = []
+        self.level: dict[int, int] = {}
+        self._crowding: dict[int, dict[int, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self.points
+
+    def rank(self, key: int) -> int:
+        return self.level[key]
+
+    def crowding(self, key: int) -> float:
+        level = self.level[key]
+        if level not in self._crowding:
+            front = sorted(self.fronts[level])
+            self._crowding[level] = crowding_distances(self.points, front) if front else {}
+        return self._crowding[level][key]
+
+    def add(self, key: int, point: Sequence[float]) -> None:
+        point = tuple(point)
+        self.points[key] = point
+        level = next((k for k, front in enumerate(self.fronts)
+                      if not any(dominates(self.points[other], point) for other in front)), len(self.fronts))
+        moving = [key]
+        while moving:
+            if level == len(self.fronts):
+                self.fronts.append([])
+            front = self.fronts[level]
+            pushed = [other for other in front if any(dominates(self.points[m], self.points[other]) for m in moving)]
+            for other in pushed:
+                front.remove(other)
+            for m in moving:
+                front.append(m)
+                self.level[m] = level
+            self._crowding.pop(level, None)
+            moving, level = pushed, level + 1
+
+    def remove(self, key: int) -> None:
+        level = self.level.pop(key)
+        self.fronts[level].remove(key)
+        del self.points[key]
+        self._crowding.pop(level, None)
+        left = [key]
+        while level + 1 < len(self.fronts) and left:
+            above, below = self.fronts[level], self.fronts[level + 1]
+            lifted = [other for other in below if not any(dominates(self.points[a], self.points[other]) for a in above)]
+            for other in lifted:
+                below.remove(other)
+                above.append(other)
+                self.level[other] = level
+            if lifted:
+                self._crowding.pop(level, None)
+                self._crowding.pop(level + 1, None)
+            left, level = lifted, level + 1
+        while self.fronts and not self.fronts[-1]:
+            self.fronts.pop()
+            self._crowding.pop(len(self.fronts), None)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from evolve.pareto import pareto_ranks
+from evolve.pareto import Fronts
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,43 +67,55 @@ def cell_champions(members: Sequence[Individual], descriptors: Sequence[FeatureS
     return {cell: member.id for cell, member in best.items()}
 
 
-def elite_ids(members: Sequence[Individual], descriptors: Sequence[FeatureSpec]) -> set[int]:
+def ranked(members: Sequence[Individual]) -> Fronts:
+    """The members' fronts, sorted from scratch (callers that keep an island's `Fronts` pass theirs instead)."""
+    fronts = Fronts()
+    for member in members:
+        fronts.add(member.id, member.objectives)
+    return fronts
+
+
+def elite_ids(members: Sequence[Individual], descriptors: Sequence[FeatureSpec], fronts: Fronts | None = None) -> set[int]:
     if not members:
         return set()
-    rank, _ = pareto_ranks([m.objectives for m in members])
-    front = {m.id for m, r in zip(members, rank) if r == 0}
+    fronts = fronts if fronts is not None else ranked(members)
+    front = {m.id for m in members if fronts.rank(m.id) == 0}
     return front | set(cell_champions(members, descriptors).values())
 
 
-def trim_island(members: Sequence[Individual], capacity: int,
-                descriptors: Sequence[FeatureSpec]) -> tuple[list[Individual], list[Individual]]:
+def trim_island(members: Sequence[Individual], capacity: int, descriptors: Sequence[FeatureSpec],
+                fronts: Fronts | None = None) -> tuple[list[Individual], list[Individual]]:
     """Split an island's members into (kept, evicted) so at most `capacity` remain.
 
     Non-elites go first, worst by (front, crowding).  When the elites alone are too many (ties on the first
-    front, many occupied cells) they are thinned too: see `thin_elites`."""
+    front, many occupied cells) they are thinned too: see `thin_elites`.  `fronts`, when given, are the members'
+    fronts; the evicted are removed from them, so they stay the island's."""
     members = sorted(members, key=lambda m: m.id)
     if len(members) <= capacity:
         return list(members), []
-    elites = elite_ids(members, descriptors)
-    rank, crowding = pareto_ranks([m.objectives for m in members])
-    order = sorted(range(len(members)), key=lambda i: (members[i].id in elites, -rank[i], crowding[i], members[i].id))
-    evicted = [members[i] for i in order if members[i].id not in elites][:len(members) - capacity]
+    fronts = fronts if fronts is not None else ranked(members)
+    elites = elite_ids(members, descriptors, fronts)
+    order = sorted(members, key=lambda m: (m.id in elites, -fronts.rank(m.id), fronts.crowding(m.id), m.id))
+    evicted = [m for m in order if m.id not in elites][:len(members) - capacity]
+    for member in evicted:
+        fronts.remove(member.id)
     gone = {m.id for m in evicted}
     kept = [m for m in members if m.id not in gone]
     if len(kept) > capacity:
-        kept, thinned = thin_elites(kept, capacity, descriptors)
+        kept, thinned = thin_elites(kept, capacity, descriptors, fronts)
         evicted += thinned
     return kept, evicted
 
 
-def thin_elites(elites: Sequence[Individual], capacity: int,
-                descriptors: Sequence[FeatureSpec]) -> tuple[list[Individual], list[Individual]]:
+def thin_elites(elites: Sequence[Individual], capacity: int, descriptors: Sequence[FeatureSpec],
+                fronts: Fronts | None = None) -> tuple[list[Individual], list[Individual]]:
     """Drop elites one at a time until `capacity` remain, keeping the island's spread.
 
     Removed first: a copy (same objectives, same cell as an older elite — migrants and re-measured twins);
     then whoever is least valuable among those left, by (front among them, crowding distance, newest).  The
     island's best program by score is never removed, so its best never gets worse."""
     kept = sorted(elites, key=lambda m: m.id)
+    fronts = fronts if fronts is not None else ranked(kept)
     best = max(kept, key=lambda m: (m.score, -m.id)).id
     removed: list[Individual] = []
     seen: set[tuple] = set()
@@ -111,13 +123,15 @@ def thin_elites(elites: Sequence[Individual], capacity: int,
         key = (member.objectives, cell_of(member, descriptors))
         if key in seen and member.id != best and len(kept) > capacity:
             kept.remove(member)
+            fronts.remove(member.id)
             removed.append(member)
         seen.add(key)
     while len(kept) > capacity:
-        rank, crowding = pareto_ranks([m.objectives for m in kept])
-        victim = max((i for i in range(len(kept)) if kept[i].id != best),
-                     key=lambda i: (rank[i], -crowding[i], kept[i].id))
-        removed.append(kept.pop(victim))
+        victim = max((m for m in kept if m.id != best),
+                     key=lambda m: (fronts.rank(m.id), -fronts.crowding(m.id), m.id))
+        kept.remove(victim)
+        fronts.remove(victim.id)
+        removed.append(victim)
     return kept, removed
 
 

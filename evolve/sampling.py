@@ -13,8 +13,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evolve.pareto import pareto_ranks
-from evolve.population import Individual
+from evolve.pareto import Fronts
+from evolve.population import Individual, ranked
 
 STRATEGIES = ("uniform", "pareto_tournament", "epsilon_greedy")
 
@@ -44,10 +44,13 @@ def uniform_pick(members: Sequence[Individual], rng: random.Random) -> Individua
     return members[rng.randrange(len(members))]
 
 
-def tournament_pick(members: Sequence[Individual], rng: random.Random, size: int) -> Individual:
-    rank, crowding = pareto_ranks([m.objectives for m in members])
+def tournament_pick(members: Sequence[Individual], rng: random.Random, size: int,
+                    fronts: Fronts | None = None) -> Individual:
+    """`fronts`: the members' fronts when the caller keeps them (an island does), else sorted here."""
+    fronts = fronts if fronts is not None else ranked(members)
     contestants = rng.sample(range(len(members)), min(size, len(members)))
-    winner = min(contestants, key=lambda i: (rank[i], -crowding[i], members[i].id))
+    winner = min(contestants, key=lambda i: (fronts.rank(members[i].id), -fronts.crowding(members[i].id),
+                                             members[i].id))
     return members[winner]
 
 
@@ -64,13 +67,24 @@ def epsilon_greedy_pick(nodes: Sequence[TreeNode], rng: random.Random, stagnatio
     return max(correct, key=lambda n: (n.score / (1.0 + settings.expansion_penalty * n.children), -n.id))
 
 
-def pick_inspirations(members: Sequence[Individual], parent_id: int, count: int,
-                      rng: random.Random) -> list[Individual]:
-    """The best-ranked others, ties broken by the RNG so equal programs take turns."""
+def pick_inspirations(members: Sequence[Individual], parent_id: int, count: int, rng: random.Random,
+                      fronts: Fronts | None = None) -> list[Individual]:
+    """The best-ranked others (ranked among themselves), ties broken by the RNG so equal programs take turns.
+    `fronts`: the members' fronts when the caller keeps them; the parent is taken out and put back."""
     others = [m for m in members if m.id != parent_id]
     if not others:
         return []
-    rank, crowding = pareto_ranks([m.objectives for m in others])
-    jitter = [rng.random() for _ in others]
-    order = sorted(range(len(others)), key=lambda i: (rank[i], -crowding[i], jitter[i]))
+    if fronts is None:
+        fronts, parent = ranked(others), None
+    else:
+        parent = fronts.points.get(parent_id)
+        if parent is not None:
+            fronts.remove(parent_id)
+    try:
+        jitter = [rng.random() for _ in others]
+        order = sorted(range(len(others)), key=lambda i: (fronts.rank(others[i].id), -fronts.crowding(others[i].id),
+                                                          jitter[i]))
+    finally:
+        if parent is not None:
+            fronts.add(parent_id, parent)
     return [others[i] for i in order[:count]]

@@ -10,13 +10,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from evolve.db import statements as sql
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
 from evolve.normalized_code import fingerprint
+from evolve.population import Individual
 from evolve.records import ProgramRecord, Status
 
 
@@ -27,6 +29,12 @@ def to_record(row: Program) -> ProgramRecord:
         correct=row.correct, score=row.score, code_size=row.code_size, objectives=tuple(row.objectives or ()),
         features=dict(row.features or {}), in_population=row.in_population, fingerprint=row.fingerprint or "",
         duplicate_of=row.duplicate_of)
+
+
+def to_individual(row) -> Individual:
+    pid, island, objectives, features, score, parent_id, fingerprint_ = row
+    return Individual(pid, island, tuple(objectives or ()), dict(features or {}), score or 0.0, parent_id,
+                      fingerprint_ or "")
 
 
 def _pack(text: str) -> bytes | None:
@@ -53,9 +61,11 @@ class ProgramStore:
         self.url = database_url(target)
         self.read_only = read_only
         self.engine = open_engine(target, create=create, migrate=migrate, read_only=read_only)
-        self.sessions = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        self.writer = self.engine.execution_options(sqlite_immediate=True)
+        self.sessions = sessionmaker(self.writer, expire_on_commit=False)
         self.readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._current: Session | None = None
+        self._current: Connection | None = None
+        self._rollback_hooks: list = []
 
     def close(self) -> None:
         self.engine.dispose()
@@ -63,6 +73,15 @@ class ProgramStore:
     def session(self) -> Session:
         """A read session for callers outside the store (the viewer's queries)."""
         return self.readers()
+
+    def on_rollback(self, hook) -> None:
+        """`hook()` runs whenever a write transaction is rolled back: for callers that keep copies of rows in
+        memory (the island model's population), which must then be read again."""
+        self._rollback_hooks.append(hook)
+
+    def _rolled_back(self) -> None:
+        for hook in self._rollback_hooks:
+            hook()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
@@ -72,45 +91,51 @@ class ProgramStore:
             return
         if self.read_only:
             raise StoreError("this run database was opened read-only")
-        with self.sessions.begin() as s:
-            self._current = s
-            try:
-                yield
-            finally:
-                self._current = None
+        try:
+            with self.writer.begin() as conn:
+                self._current = conn
+                try:
+                    yield
+                finally:
+                    self._current = None
+        except BaseException:
+            self._rolled_back()
+            raise
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(self) -> Iterator[Connection]:
+        """SQL Core on a connection, not the ORM: the campaign loop writes a handful of rows per attempt, and the
+        ORM's unit of work cost more CPU than everything else the loop does."""
         if self._current is not None:
             yield self._current
-            self._current.flush()
             return
         if self.read_only:
             raise StoreError("this run database was opened read-only")
-        with self.sessions.begin() as s:
-            yield s
+        try:
+            with self.writer.begin() as conn:
+                yield conn
+        except BaseException:
+            self._rolled_back()
+            raise
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[Session]:
+    def _read(self) -> Iterator[Connection]:
         """Inside `atomic()` reads see the transaction's own uncommitted writes."""
         if self._current is not None:
-            self._current.flush()
             yield self._current
             return
-        with self.readers() as s:
-            yield s
+        with self.engine.connect() as conn:
+            yield conn
 
     # campaigns -----------------------------------------------------------------------------------------------
     def create_campaign(self, name: str, problem_id: str, config: dict[str, Any]) -> int:
         with self._write() as s:
-            campaign = Campaign(name=name, problem_id=problem_id, config=config, state={}, status="running")
-            s.add(campaign)
-            s.flush()
-            return campaign.id
+            return s.execute(insert(Campaign).values(name=name, problem_id=problem_id, config=config, state={},
+                                                     status="running")).inserted_primary_key[0]
 
     def campaign_id(self, name: str) -> int:
         with self._read() as s:
-            found = s.scalars(select(Campaign.id).where(Campaign.name == name)).first()
+            found = s.scalar(select(Campaign.id).where(Campaign.name == name))
         if found is None:
             self.check_integrity()
             raise StoreError(f"no campaign named {name!r} in {self.where}")
@@ -135,12 +160,16 @@ class ProgramStore:
 
     def campaign(self, campaign_id: int) -> dict[str, Any]:
         with self._read() as s:
-            row = s.get(Campaign, campaign_id)
+            row = s.execute(select(Campaign).where(Campaign.id == campaign_id)).first()
             return {"id": row.id, "name": row.name, "problem_id": row.problem_id, "config": row.config,
                     "state": dict(row.state or {}), "status": row.status, "created_at": row.created_at,
                     "updated_at": row.updated_at}
 
     def save_state(self, campaign_id: int, state: dict[str, Any] | None = None, status: str | None = None) -> None:
+        if status is None and state is not None:
+            with self._write() as s:
+                s.execute(sql.SAVE_STATE, {"campaign": campaign_id, "new_state": state, "at": utcnow()})
+            return
         values: dict[str, Any] = {"updated_at": utcnow()}
         if state is not None:
             values["state"] = state
@@ -154,15 +183,14 @@ class ProgramStore:
                     generation: int, origin: str, strategy: str = "", diff: str = "",
                     status: str = Status.PROPOSED, note: str = "", duplicate_of: int | None = None) -> int:
         with self._write() as s:
-            row = Program(campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
-                          generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
-                          code_size=len(source.encode()), objectives=[], features={},
-                          fingerprint=fingerprint(source), duplicate_of=duplicate_of)
-            s.add(row)
+            program_id = s.execute(sql.INSERT_PROGRAM, dict(
+                campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
+                generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
+                code_size=len(source.encode()), objectives=[], features={}, fingerprint=fingerprint(source),
+                duplicate_of=duplicate_of)).inserted_primary_key[0]
             if parent_id is not None:
-                s.execute(update(Program).where(Program.id == parent_id).values(children=Program.children + 1))
-            s.flush()
-            return row.id
+                s.execute(sql.ONE_MORE_CHILD, {"program": parent_id})
+            return program_id
 
     def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
                           features: dict[str, Any], score: float | None = None, provisional: bool = False) -> None:
@@ -178,7 +206,7 @@ class ProgramStore:
         candidate_timing = profile.get("candidate") or {}
         result = {**result, "provisional": True} if provisional else result
         with self._write() as s:
-            s.add(Evaluation(
+            s.execute(sql.INSERT_EVALUATION, dict(
                 program_id=program_id, passed=failure is None,
                 failure_stage=None if failure is None else failure["stage"],
                 failure_kind=None if failure is None else failure["kind"],
@@ -187,49 +215,45 @@ class ProgramStore:
                 runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
             if provisional:
                 return
-            s.execute(update(Program).where(Program.id == program_id).values(
-                status=Status.EVALUATED if failure is None else Status.FAILED, correct=failure is None,
-                score=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
-                objectives=list(objectives), features=features))
+            s.execute(sql.SCORE_PROGRAM, dict(
+                program=program_id, new_status=Status.EVALUATED if failure is None else Status.FAILED,
+                new_correct=failure is None,
+                new_score=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
+                new_objectives=list(objectives), new_features=features))
 
     def set_status(self, program_id: int, status: str) -> None:
         with self._write() as s:
-            s.execute(update(Program).where(Program.id == program_id).values(status=status))
+            s.execute(sql.SET_STATUS, {"program": program_id, "new_status": status})
 
     def set_population(self, campaign_id: int, members: Iterable[int], evicted: Iterable[int]) -> None:
         members, evicted = list(members), list(evicted)
         with self._write() as s:
             if members:
-                s.execute(update(Program).where(Program.id.in_(members)).values(in_population=True))
+                s.execute(sql.JOIN_POPULATION, {"ids": members})
             if evicted:
-                s.execute(update(Program).where(Program.id.in_(evicted), Program.campaign_id == campaign_id)
-                          .values(in_population=False, evicted_at=utcnow()))
+                s.execute(sql.LEAVE_POPULATION, {"ids": evicted, "campaign": campaign_id, "at": utcnow()})
 
     def clone_to_island(self, program_id: int, island: int, attempt: int) -> int:
         """A migrant: a new row on another island whose parent is the original, scores carried over."""
         with self._write() as s:
-            original = s.get(Program, program_id)
-            copy = Program(campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
-                           generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
-                           source=original.source, diff="", status=original.status, correct=original.correct,
-                           score=original.score, code_size=original.code_size,
-                           objectives=list(original.objectives or []), features=dict(original.features or {}),
-                           fingerprint=original.fingerprint)
-            s.add(copy)
-            original.children += 1
-            s.flush()
-            return copy.id
+            original = s.execute(sql.PROGRAM, {"program": program_id}).one()
+            copy = s.execute(sql.INSERT_PROGRAM, dict(
+                campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
+                generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
+                source=original.source, diff="", status=original.status, correct=original.correct,
+                score=original.score, code_size=original.code_size, objectives=list(original.objectives or []),
+                features=dict(original.features or {}), fingerprint=original.fingerprint)).inserted_primary_key[0]
+            s.execute(sql.ONE_MORE_CHILD, {"program": program_id})
+            return copy
 
     def twin_of(self, campaign_id: int, source: str) -> int | None:
         """The first program of the campaign with the same normalized code that went to the evaluator, if any."""
         with self._read() as s:
-            return s.scalar(select(func.min(Program.id)).where(
-                Program.campaign_id == campaign_id, Program.fingerprint == fingerprint(source),
-                Program.status.in_(Status.EVALUATION_BOUND)))
+            return s.scalar(sql.TWIN, {"campaign": campaign_id, "fingerprint": fingerprint(source)})
 
     def program(self, program_id: int) -> ProgramRecord:
         with self._read() as s:
-            row = s.get(Program, program_id)
+            row = s.execute(sql.PROGRAM, {"program": program_id}).first()
             if row is None:
                 raise StoreError(f"no program {program_id}")
             return to_record(row)
@@ -242,11 +266,46 @@ class ProgramStore:
         if statuses is not None:
             query = query.where(Program.status.in_(list(statuses)))
         with self._read() as s:
-            return [to_record(row) for row in s.scalars(query)]
+            return [to_record(row) for row in s.execute(query)]
+
+    def programs_by_id(self, ids: Iterable[int]) -> list[ProgramRecord]:
+        """Those programs, in the order asked (one query)."""
+        ids = list(ids)
+        with self._read() as s:
+            rows = {row.id: row for row in s.execute(sql.PROGRAMS, {"ids": ids})}
+            return [to_record(rows[i]) for i in ids if i in rows]
+
+    def population(self, campaign_id: int) -> list[Individual]:
+        """Every island's members without their sources: what ranking and sampling read."""
+        query = select(*sql.INDIVIDUAL_COLUMNS).where(Program.campaign_id == campaign_id,
+                                                      Program.in_population.is_(True))
+        with self._read() as s:
+            return [to_individual(row) for row in s.execute(query.order_by(Program.id))]
+
+    def individual(self, program_id: int) -> Individual:
+        with self._read() as s:
+            row = s.execute(sql.INDIVIDUAL, {"program": program_id}).first()
+        if row is None:
+            raise StoreError(f"no program {program_id}")
+        return to_individual(row)
+
+    def tried_from(self, program_id: int, newest: int) -> list[ProgramRecord]:
+        """The newest children of a program (migrant copies aside) without their sources: what was tried from it."""
+        with self._read() as s:
+            rows = list(s.execute(sql.TRIED_FROM, {"program": program_id, "newest": newest}))
+        return [ProgramRecord(id=pid, parent_id=program_id, attempt=0, island=0, generation=0, origin="", strategy=strategy,
+                              source="", diff="", note="", status=status, correct=bool(correct), score=score,
+                              code_size=0, objectives=(), features={}, in_population=False)
+                for pid, score, correct, status, strategy in reversed(rows)]
+
+    def latest_evaluation(self, program_id: int) -> dict[str, Any]:
+        with self._read() as s:
+            result = s.scalar(sql.LATEST_EVALUATION, {"program": program_id})
+        return dict(result or {})
 
     def children(self, program_id: int) -> list[ProgramRecord]:
         with self._read() as s:
-            return [to_record(row) for row in s.scalars(
+            return [to_record(row) for row in s.execute(
                 select(Program).where(Program.parent_id == program_id).order_by(Program.id))]
 
     def tree_nodes(self, campaign_id: int, statuses: Iterable[str]) -> list[tuple[int, float, bool, int]]:
@@ -279,13 +338,14 @@ class ProgramStore:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))
                  .order_by(Program.score.desc(), Program.code_size, Program.id).limit(1))
         with self._read() as s:
-            row = s.scalars(query).first()
+            row = s.execute(query).first()
             return None if row is None else to_record(row)
 
     def evaluations(self, program_id: int) -> list[dict[str, Any]]:
         with self._read() as s:
-            rows = s.scalars(select(Evaluation).where(Evaluation.program_id == program_id).order_by(Evaluation.id))
-            return [dict(row.result) for row in rows]
+            rows = s.scalars(select(Evaluation.result).where(Evaluation.program_id == program_id)
+                             .order_by(Evaluation.id))
+            return [dict(result) for result in rows]
 
     def attempts_recorded(self, campaign_id: int) -> int:
         with self._read() as s:
@@ -300,15 +360,16 @@ class ProgramStore:
 
     # llm calls -----------------------------------------------------------------------------------------------
     def add_llm_calls(self, campaign_id: int, attempt: int | None, calls: Iterable[Any]) -> None:
+        rows = [dict(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model, status=call.status,
+                     prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
+                     latency_s=call.latency_s, cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error,
+                     finish_reason=getattr(call, "finish_reason", "") or None, created_at=utcnow(),
+                     prompt_z=_pack(getattr(call, "prompt", "")), response_z=_pack(getattr(call, "response", "")))
+                for call in calls]
+        if not rows:
+            return
         with self._write() as s:
-            for call in calls:
-                s.add(LLMCall(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model,
-                              status=call.status, prompt_tokens=call.prompt_tokens,
-                              completion_tokens=call.completion_tokens, latency_s=call.latency_s,
-                              cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error,
-                              finish_reason=getattr(call, "finish_reason", "") or None,
-                              prompt_z=_pack(getattr(call, "prompt", "")),
-                              response_z=_pack(getattr(call, "response", ""))))
+            s.execute(sql.INSERT_LLM_CALL, rows)
 
     def llm_calls(self, campaign_id: int, attempt: int | None = None, call_id: int | None = None,
                   with_text: bool = True) -> list[dict[str, Any]]:
@@ -319,7 +380,7 @@ class ProgramStore:
         if call_id is not None:
             query = query.where(LLMCall.id == call_id)
         with self._read() as s:
-            return [llm_call_dict(c, with_text) for c in s.scalars(query.order_by(LLMCall.id))]
+            return [llm_call_dict(c, with_text) for c in s.execute(query.order_by(LLMCall.id))]
 
     def llm_outcomes(self, campaign_id: int) -> dict[str, dict[str, int]]:
         """Calls per role and outcome (ok, truncated, error, ...), for `stark status`."""
@@ -353,13 +414,13 @@ class ProgramStore:
     def begin_attempt(self, campaign_id: int, number: int, state: dict[str, Any]) -> None:
         """Hand out attempt `number`: its ledger row and the advanced counter commit together."""
         with self._write() as s:
-            s.add(AttemptRow(campaign_id=campaign_id, number=number, status="running"))
-            s.execute(update(Campaign).where(Campaign.id == campaign_id).values(state=state, updated_at=utcnow()))
+            s.execute(sql.INSERT_ATTEMPT, {"campaign_id": campaign_id, "number": number, "status": "running"})
+            s.execute(sql.SAVE_STATE, {"campaign": campaign_id, "new_state": state, "at": utcnow()})
 
     def end_attempt(self, campaign_id: int, number: int, outcome: str, program_id: int | None) -> None:
         with self._write() as s:
-            s.execute(update(AttemptRow).where(AttemptRow.campaign_id == campaign_id, AttemptRow.number == number)
-                      .values(status="done", outcome=outcome, program_id=program_id, ended_at=utcnow()))
+            s.execute(sql.END_ATTEMPT, {"campaign": campaign_id, "the_number": number, "new_outcome": outcome,
+                                        "new_program": program_id, "at": utcnow()})
 
     def unfinished_attempts(self, campaign_id: int) -> list[int]:
         with self._read() as s:
@@ -374,13 +435,13 @@ class ProgramStore:
     def attempt_programs(self, campaign_id: int, number: int) -> list[ProgramRecord]:
         """The programs an attempt produced so far (a repair chain has several), oldest first."""
         with self._read() as s:
-            return [to_record(row) for row in s.scalars(select(Program).where(
+            return [to_record(row) for row in s.execute(select(Program).where(
                 Program.campaign_id == campaign_id, Program.attempt == number, Program.origin != "migration")
                 .order_by(Program.id))]
 
     def seed_program(self, campaign_id: int) -> ProgramRecord | None:
         with self._read() as s:
-            row = s.scalars(select(Program).where(Program.campaign_id == campaign_id, Program.origin == "seed")
+            row = s.execute(select(Program).where(Program.campaign_id == campaign_id, Program.origin == "seed")
                             .order_by(Program.id).limit(1)).first()
             return None if row is None else to_record(row)
 

@@ -6,7 +6,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evolve.pareto import crowding_distances, dominates, non_dominated_fronts, pareto_ranks
+from evolve.pareto import Fronts, crowding_distances, dominates, non_dominated_fronts, pareto_ranks
 from evolve.population import FeatureSpec, Individual, elite_ids, migrants, trim_island
 from evolve.sampling import (SamplerSettings, TreeNode, epsilon, epsilon_greedy_pick, pick_inspirations,
                              tournament_pick, uniform_pick)
@@ -156,3 +156,23 @@ def test_migration_never_brings_an_island_what_it_already_holds():
                Individual(3, 1, (3.0,), score=3.0, fingerprint="a"), Individual(4, 1, (1.0,), score=1.0, fingerprint="c")]
     moves = [(m.id, to) for m, to in migrants(members, 2)]
     assert moves == [(2, 1), (4, 0)]   # each island already holds the other's best (twins): the runners-up go
+
+
+operations = st.lists(st.tuples(st.booleans(), st.tuples(values, values)), min_size=1, max_size=60)
+
+
+@given(operations, st.integers(min_value=0, max_value=2**32))
+def test_incremental_fronts_equal_sorting_from_scratch(steps, seed):
+    """After any sequence of adds and removes, Fronts ranks and crowds every point as pareto_ranks does."""
+    fronts, rng, next_key = Fronts(), random.Random(seed), 1
+    for adding, point in steps:
+        if adding or not fronts.points:
+            fronts.add(next_key, point)
+            next_key += 1
+        else:
+            fronts.remove(rng.choice(sorted(fronts.points)))
+        keys = sorted(fronts.points)
+        rank, crowding = pareto_ranks([fronts.points[k] for k in keys])
+        assert [fronts.rank(k) for k in keys] == rank
+        assert [fronts.crowding(k) for k in keys] == crowding
+        assert all(fronts.fronts)

@@ -90,6 +90,16 @@ class Campaign(RuleBasedStateMachine):
             assert len({m.fingerprint for m in members}) == len(members)
 
     @invariant()
+    def the_islands_in_memory_are_the_database_population(self):
+        if not hasattr(self, "store"):
+            return
+        assert self.islands.residents() == self.store.population(self.campaign)
+        fresh = IslandModel(self.store, self.campaign, self.settings)
+        fresh.residents()
+        for island in range(ISLANDS):
+            assert self.islands._fronts[island].level == fresh._fronts[island].level
+
+    @invariant()
     def no_code_is_evaluated_twice(self):
         if not hasattr(self, "store"):
             return
@@ -120,4 +130,28 @@ def test_the_best_program_survives_a_stagnant_island_full_of_ties(tmp_path):
     for island in range(2):
         assert len(islands.members(island)) <= 2
     assert sum(p.origin != "migration" for p in store.programs(campaign)) == len(BODIES)
+    store.close()
+
+
+def test_a_rolled_back_admission_leaves_no_trace_in_the_islands(tmp_path):
+    """The islands are kept in memory: a transaction that fails after admitting must not leave them ahead of the
+    database."""
+    store = ProgramStore(tmp_path / "run.db")
+    campaign = store.create_campaign("p", "level1/relu", {})
+    islands = IslandModel(store, campaign, EvolveSection(islands=1, island_capacity=4))
+    first = store.add_program(campaign, attempt=1, source=program(BODIES[0], 0), parent_id=None, island=0,
+                              generation=1, origin="mutation")
+    store.record_evaluation(first, {"speedup_vs_eager": 1.0}, objectives=(1.0, -100.0), features={})
+    islands.admit(first)
+    second = store.add_program(campaign, attempt=2, source=program(BODIES[1], 0), parent_id=None, island=0,
+                               generation=1, origin="mutation")
+    store.record_evaluation(second, {"speedup_vs_eager": 2.0}, objectives=(2.0, -100.0), features={})
+    try:
+        with store.atomic():
+            islands.admit(second)
+            assert [m.id for m in islands.residents()] == [first, second]
+            raise RuntimeError("disk full")
+    except RuntimeError:
+        pass
+    assert [m.id for m in islands.residents()] == [first] == [m.id for m in store.population(campaign)]
     store.close()
