@@ -133,12 +133,12 @@ def run_stark(root: Path, base_url: str, bucket: int, sizes: list[int], console:
     run = root / "runs" / "overhead"
     database = run / "campaign.db"
     launch.start_campaign(root / "c.toml", runs_root=root / "runs", show_progress=False)
-    results = [bucket_of(f"attempts 1-{bucket}", program_count(database), CpuMarks.marks)]
+    results = [bucket_of(f"1-{bucket}", program_count(database), CpuMarks.marks)]
     console.print(results[-1])
     for size in sizes:
         added = grow(database, size)
         launch.resume_campaign(run, show_progress=False, extra_iterations=added + bucket)
-        results.append(bucket_of(f"{bucket} attempts at {size // 1000}k", program_count(database), CpuMarks.marks))
+        results.append(bucket_of(f"{bucket} more at {size // 1000}k", program_count(database), CpuMarks.marks))
         console.print(results[-1])
     return results
 
@@ -187,7 +187,7 @@ def main() -> None:
     parser.add_argument("--openevolve-iterations", type=int, default=2000)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    console = Console()
+    console = Console(width=130)
     note = machine_note()
     parent, child = multiprocessing.get_context("fork").Pipe()
     total = args.bucket * (len(sizes) + 1) * 2 + args.openevolve_iterations * 2

@@ -41,7 +41,7 @@ from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
 from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
-from stark.agents import CodeRequest, PlanRequest, ProgramView, RepairRequest, start_agents
+from stark.agents import CodeRequest, PlanRequest, ProgramView, Proposed, RepairRequest, start_agents
 from stark.agents.framing import KERNEL_FRAMING, discovery_framing
 from stark.edits import unified_diff
 
@@ -372,11 +372,12 @@ class Campaign(OutageHandling):
     def plan(self, attempt: Attempt) -> None:
         """Ask for a plan; the parent's children so far (a rejected repeat of this attempt included) are shown."""
         parent = attempt.parent
-        siblings = tuple(self.view(p, p.status) for p in self.store.tried_from(parent.id, SIBLINGS_SHOWN))
+        siblings = tuple(ProgramView(pid, "", score, correct, status, strategy, self.score_label)
+                         for pid, score, correct, status, strategy in self.store.tried_from(parent.id, SIBLINGS_SHOWN))
         inspirations = tuple(self.view(p) for p in attempt.inspirations)
         request = PlanRequest(attempt.number, attempt.seed, self.problem_source, self.view(parent), siblings,
                               inspirations, self.profile_summary(parent))
-        self.call_agent("plan", attempt, request)
+        self.call_agent("propose", attempt, request)
 
     def profile_summary(self, program: ProgramRecord) -> str:
         line = self.profiles.get(program.id)
@@ -407,29 +408,56 @@ class Campaign(OutageHandling):
             return
         if getattr(outcome, "calls", ()):
             self.end_outage()          # an answer from the model: whatever was down is back
+        if phase == "propose":
+            self.on_propose(attempt, outcome, request)
+            return
         getattr(self, f"on_{phase}")(attempt, outcome)
 
+    def on_propose(self, attempt: Attempt, proposed: Proposed, request: PlanRequest) -> None:
+        """The pipeline's stages, taken in turn as if each had been its own call; a stage whose endpoint was
+        down stalls there, and is sent again to its role alone."""
+        if proposed.plan.unavailable:
+            self.stall("plan", attempt, request, proposed.plan.unavailable)
+            return
+        code = self.after_plan(attempt, proposed.plan)
+        if code is None:
+            return
+        if proposed.proposal.unavailable:
+            self.stall("code", attempt, code, proposed.proposal.unavailable)
+            return
+        if self.after_code(attempt, proposed.proposal):
+            self.on_screen(attempt, proposed.verdict)
+
     def on_plan(self, attempt: Attempt, plan) -> None:
+        if (request := self.after_plan(attempt, plan)) is not None:
+            self.call_agent("code", attempt, request)
+
+    def after_plan(self, attempt: Attempt, plan) -> CodeRequest | None:
+        """The coder's request, or None when the plan ended the attempt."""
         attempt.strategy = plan.strategy
         if getattr(plan, "repaired", ""):
             self.run_dir.append_log("plan repaired", attempt=attempt.number, what=plan.repaired)
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
-            return
-        request = CodeRequest(attempt.number, attempt.seed, plan, self.view(attempt.parent),
-                              tuple(self.view(p) for p in attempt.inspirations))
-        self.call_agent("code", attempt, request)
+            return None
+        return CodeRequest(attempt.number, attempt.seed, plan, self.view(attempt.parent),
+                           tuple(self.view(p) for p in attempt.inspirations))
 
     def on_code(self, attempt: Attempt, proposal) -> None:
+        if self.after_code(attempt, proposal):
+            self.call_agent("screen", attempt, proposal.source)
+
+    on_repair = on_code
+
+    def after_code(self, attempt: Attempt, proposal) -> bool:
+        """Whether there is a program to screen (else the attempt ended here)."""
         if proposal.source is None:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
-            return
+            return False
         attempt.pending_source = proposal.source
         if getattr(proposal, "form", ""):
             self.run_dir.append_log("edit read", attempt=attempt.number, form=proposal.form)
-        self.call_agent("screen", attempt, proposal.source)
-
-    on_repair = on_code
+        return True
 
     def on_screen(self, attempt: Attempt, verdict) -> None:
         source = attempt.pending_source

@@ -36,10 +36,22 @@ class IslandModel:
                                        settings.epsilon_min, settings.epsilon_max, settings.patience)
         self._islands: dict[int, dict[int, Individual]] | None = None
         self._fronts: dict[int, Fronts] = {}
+        self._records: dict[int, ProgramRecord] = {}
+        """Members' full rows (sources included), read when first sent to an agent: a member's row does not
+        change while it is a member, and parents and inspirations are drawn from the members."""
         store.on_rollback(self.forget)
 
     def forget(self) -> None:
         self._islands = None
+        self._records.clear()
+
+    def records(self, ids: list[int]) -> list[ProgramRecord]:
+        """Those members' rows, from memory where they were read before."""
+        missing = [i for i in ids if i not in self._records]
+        if missing:
+            for record in self.store.programs_by_id(missing):
+                self._records[record.id] = record
+        return [self._records[i] for i in ids if i in self._records]
 
     def _loaded(self) -> dict[int, dict[int, Individual]]:
         if self._islands is None:
@@ -58,7 +70,7 @@ class IslandModel:
 
     def members(self, island: int | None = None) -> list[ProgramRecord]:
         """Members with their sources (for callers that read code)."""
-        return self.store.programs_by_id([m.id for m in self.residents(island)])
+        return self.records([m.id for m in self.residents(island)])
 
     def admit(self, program_id: int, resident: Individual | None = None) -> list[int]:
         """Add a correct program to its island and trim it; return the evicted ids.  `resident`: the program as
@@ -74,6 +86,7 @@ class IslandModel:
                                      fronts)
             for member in evicted:
                 del members[member.id]
+                self._records.pop(member.id, None)
             self.store.set_population(self.campaign_id, [resident.id] if resident.id in members else [],
                                       [m.id for m in evicted])
         except BaseException:
@@ -105,7 +118,7 @@ class IslandModel:
             parent = None
         chosen = pick_inspirations(people, parent.id if parent else pick.id, self.settings.inspirations, rng, fronts)
         wanted = [c.id for c in chosen] if parent else [pick.id, *(c.id for c in chosen)]
-        records = self.store.programs_by_id(wanted)
+        records = self.records(wanted)
         if parent is None:
             parent, records = records[0], records[1:]
         return Selection(parent, tuple(records), island)

@@ -16,7 +16,7 @@ import ray
 from evolve.records import RunStatus
 
 ACTOR_OF_PHASE = {"plan": ("planner", "plan"), "code": ("coder", "code"), "repair": ("reviewer", "repair"),
-                  "screen": ("reviewer", "screen")}
+                  "screen": ("reviewer", "screen"), "propose": ("pipeline", "propose")}
 
 
 class LLMUnavailable(RuntimeError):

@@ -135,9 +135,13 @@ def _configure_sqlite(engine: Engine, read_only: bool) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # a 100k-program campaign's indexes outgrow SQLite's default 2 MB page cache: every lookup then reads
+        # pages back through system calls, and the loop's cost per attempt grows with the campaign
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate", False) and not read_only
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # on the driver's connection: through SQLAlchemy's execution path this cost as much as the statements
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")

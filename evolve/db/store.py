@@ -289,14 +289,12 @@ class ProgramStore:
             raise StoreError(f"no program {program_id}")
         return to_individual(row)
 
-    def tried_from(self, program_id: int, newest: int) -> list[ProgramRecord]:
-        """The newest children of a program (migrant copies aside) without their sources: what was tried from it."""
+    def tried_from(self, program_id: int, newest: int) -> list[tuple[int, float | None, bool, str, str]]:
+        """(id, score, correct, status, strategy) of the newest children of a program, oldest first, migrant
+        copies aside: what was already tried from it, without the sources."""
         with self._read() as s:
             rows = list(s.execute(sql.TRIED_FROM, {"program": program_id, "newest": newest}))
-        return [ProgramRecord(id=pid, parent_id=program_id, attempt=0, island=0, generation=0, origin="", strategy=strategy,
-                              source="", diff="", note="", status=status, correct=bool(correct), score=score,
-                              code_size=0, objectives=(), features={}, in_population=False)
-                for pid, score, correct, status, strategy in reversed(rows)]
+        return [(pid, score, bool(correct), status, strategy) for pid, score, correct, status, strategy in reversed(rows)]
 
     def latest_evaluation(self, program_id: int) -> dict[str, Any]:
         with self._read() as s:
@@ -364,7 +362,8 @@ class ProgramStore:
                      prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
                      latency_s=call.latency_s, cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error,
                      finish_reason=getattr(call, "finish_reason", "") or None, created_at=utcnow(),
-                     prompt_z=_pack(getattr(call, "prompt", "")), response_z=_pack(getattr(call, "response", "")))
+                     prompt_z=getattr(call, "prompt_z", None) or _pack(getattr(call, "prompt", "")),
+                     response_z=getattr(call, "response_z", None) or _pack(getattr(call, "response", "")))
                 for call in calls]
         if not rows:
             return

@@ -2,7 +2,8 @@
 
 The actors are imported on first use, so reading a config (`stark status`) does not import Ray or openai."""
 
-from stark.agents.records import CodeRequest, Plan, PlanRequest, ProgramView, Proposal, RepairRequest, Verdict
+from stark.agents.records import (CodeRequest, Plan, PlanRequest, ProgramView, Proposal, Proposed, RepairRequest,
+                                  Verdict)
 from stark.agents.settings import AgentSettings, RoleSettings
 
 _ACTORS = ("CoderActor", "PlannerActor", "ReviewerActor", "start_agents")
@@ -17,4 +18,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["AgentSettings", "CodeRequest", "CoderActor", "Plan", "PlanRequest", "PlannerActor", "ProgramView",
-           "Proposal", "RepairRequest", "ReviewerActor", "RoleSettings", "Verdict", "start_agents"]
+           "Proposal", "Proposed", "RepairRequest", "ReviewerActor", "RoleSettings", "Verdict", "start_agents"]

@@ -7,6 +7,7 @@ import ray
 from stark.agents.framing import KERNEL_FRAMING, TaskFraming
 from stark.agents.llm_roles import LLMCoder, LLMPlanner, LLMReviewer
 from stark.agents.offline import OfflineCoder, OfflinePlanner, OfflineReviewer
+from stark.agents.pipeline import ProposalPipeline
 from stark.agents.records import CodeRequest, Plan, PlanRequest, Proposal, RepairRequest, Verdict
 from stark.agents.settings import AgentSettings, RoleSettings
 from stark.llm.cache import ResponseCache
@@ -83,7 +84,8 @@ class ReviewerActor(_Probing):
 
 def start_agents(settings: AgentSettings, seed: int = 0,
                  framing: TaskFraming = KERNEL_FRAMING) -> tuple[dict[str, ray.actor.ActorHandle], list]:
-    """One actor per role; they wait on HTTP, so they ask Ray for no CPU and serve several calls at once.
+    """One actor per role, and the pipeline that calls them in turn (`pipeline`); they wait on HTTP, so they ask
+    Ray for no CPU and serve several calls at once.
     They hold no state worth keeping, so Ray restarts one lost with its node and retries its calls.  Roles
     that share an endpoint share its request slots through one gate per endpoint (returned beside them)."""
     roles = (("planner", PlannerActor, settings.planner), ("coder", CoderActor, settings.coder),
@@ -99,4 +101,6 @@ def start_agents(settings: AgentSettings, seed: int = 0,
         concurrency = role.llm.concurrency() + 1 if role.kind == "llm" else 1
         handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency, max_restarts=-1,
                                    max_task_retries=-1)(cls).remote(settings, seed, framing, gates)
+    handles["pipeline"] = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(ProposalPipeline).remote(
+        handles["planner"], handles["coder"], handles["reviewer"])
     return handles, list(gates.values())

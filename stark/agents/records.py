@@ -80,3 +80,18 @@ class Verdict:
     accepted: bool
     reason: str = ""
     calls: tuple[LLMCallRecord, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """What the planner, coder and reviewer made of one attempt, in one reply: as far as it got (a stage that
+    ended the attempt, or found its endpoint down, is the last one present)."""
+
+    plan: Plan
+    proposal: Proposal | None = None
+    verdict: Verdict | None = None
+
+    @property
+    def calls(self) -> tuple[LLMCallRecord, ...]:
+        return (*self.plan.calls, *(self.proposal.calls if self.proposal else ()),
+                *(self.verdict.calls if self.verdict else ()))

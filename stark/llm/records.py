@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 
 STATUSES = ("ok", "cached", "truncated", "empty", "error")
 """How one HTTP try ended: `truncated` is a reply cut at the output token limit (finish_reason "length")."""
@@ -23,6 +24,18 @@ class LLMCallRecord:
     """The messages sent, as JSON: kept so anyone can read what a model was asked."""
     response: str = ""
     finish_reason: str = ""
+    prompt_z: bytes = field(default=b"", init=False, repr=False, compare=False)
+    """The prompt and the response zlib-compressed where the call was made (in the agent's process), as the
+    program database stores them: the campaign loop records every call and should not spend its time packing."""
+    response_z: bytes = field(default=b"", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompt_z", packed(self.prompt))
+        object.__setattr__(self, "response_z", packed(self.response))
+
+
+def packed(text: str) -> bytes:
+    return zlib.compress(text.encode(), 6) if text else b""
 
 
 @dataclass(frozen=True, slots=True)
