@@ -66,6 +66,8 @@ class Attempt:
     repairs_left: int = 0
     program_id: int | None = None
     pending_source: str = ""
+    fingerprint: str = ""
+    """pending_source's fingerprint, when the agents worked it out."""
     improved: bool = False
     remeasured: bool = False
     replans_left: int = 0
@@ -402,15 +404,19 @@ class Campaign(OutageHandling):
             line = (str(cause).strip().splitlines() or [type(cause).__name__])[-1][:300]
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", f"{phase} agent raised: {line}")
             return
+        if phase == "propose":
+            with self.store.atomic():      # its LLM calls and what they made: one transaction
+                self.record_llm_calls(attempt, outcome.calls)
+                if outcome.calls:
+                    self.end_outage()
+                self.on_propose(attempt, outcome, request)
+            return
         self.record_llm_calls(attempt, getattr(outcome, "calls", ()))
         if unavailable := getattr(outcome, "unavailable", ""):
             self.stall(phase, attempt, request, unavailable)
             return
         if getattr(outcome, "calls", ()):
             self.end_outage()          # an answer from the model: whatever was down is back
-        if phase == "propose":
-            self.on_propose(attempt, outcome, request)
-            return
         getattr(self, f"on_{phase}")(attempt, outcome)
 
     def on_propose(self, attempt: Attempt, proposed: Proposed, request: PlanRequest) -> None:
@@ -426,6 +432,7 @@ class Campaign(OutageHandling):
             self.stall("code", attempt, code, proposed.proposal.unavailable)
             return
         if self.after_code(attempt, proposed.proposal):
+            attempt.fingerprint = proposed.fingerprint
             self.on_screen(attempt, proposed.verdict)
 
     def on_plan(self, attempt: Attempt, plan) -> None:
@@ -454,7 +461,7 @@ class Campaign(OutageHandling):
         if proposal.source is None:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
             return False
-        attempt.pending_source = proposal.source
+        attempt.pending_source, attempt.fingerprint = proposal.source, ""
         if getattr(proposal, "form", ""):
             self.run_dir.append_log("edit read", attempt=attempt.number, form=proposal.form)
         return True
@@ -476,7 +483,8 @@ class Campaign(OutageHandling):
             self.run_dir.append_log("near-duplicate evaluated", attempt=attempt.number, of=repeat.original)
         attempt.program_id = self.store.add_program(
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
-            generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff)
+            generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
+            known_fingerprint=attempt.fingerprint)
         self.submit_evaluation(attempt, source, remeasure=False)
 
     def find_repeat(self, attempt: Attempt, source: str) -> Repeat | None:
@@ -485,7 +493,8 @@ class Campaign(OutageHandling):
         if novelty.similarity > 0:
             neighbours = [attempt.parent, *(m for m in self.islands.members(attempt.island)
                                             if m.id != attempt.parent.id)]
-        return find_repeat(self.store, self.campaign_id, source, neighbours, novelty.similarity)
+        return find_repeat(self.store, self.campaign_id, source, neighbours, novelty.similarity,
+                           attempt.fingerprint)
 
     def on_repeat(self, attempt: Attempt, source: str, diff: str, repeat: Repeat, replan: bool) -> None:
         """A repeat is recorded (never evaluated); a mutation with re-plans left asks for a new plan, whose planner
@@ -551,8 +560,9 @@ class Campaign(OutageHandling):
             score, objectives, features = self.record_result(program_id, source, result,
                                                              remeasured=attempt.remeasured)
             if result.passed:
-                self.islands.admit(program_id, Individual(program_id, attempt.island, objectives, features, score,
-                                                          attempt.parent.id, fingerprint(source)))
+                resident = Individual(program_id, attempt.island, objectives, features, score, attempt.parent.id,
+                                      attempt.fingerprint or fingerprint(source))
+                self.islands.admit(program_id, resident)
                 self.profiles.remember(program_id, profile_line(asdict(result.profile) if result.profile else None))
                 if score > self.state.best_score:
                     self.state.best_score = score

@@ -23,9 +23,9 @@ class Repeat:
 
 
 def find_repeat(store: ProgramStore, campaign_id: int, source: str, neighbours: Sequence[ProgramRecord],
-                threshold: float) -> Repeat | None:
+                threshold: float, known_fingerprint: str = "") -> Repeat | None:
     """The twin among everything the campaign evaluated, else the closest neighbour at or above `threshold`."""
-    twin = store.twin_of(campaign_id, source)
+    twin = store.twin_of(campaign_id, source, known_fingerprint)
     if twin is not None:
         return Repeat(Status.DUPLICATE, twin, f"duplicate of #{twin}: the same program once comments and layout "
                                               "are set aside; not evaluated again")

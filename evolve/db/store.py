@@ -181,12 +181,15 @@ class ProgramStore:
     # programs ------------------------------------------------------------------------------------------------
     def add_program(self, campaign_id: int, *, attempt: int, source: str, parent_id: int | None, island: int,
                     generation: int, origin: str, strategy: str = "", diff: str = "",
-                    status: str = Status.PROPOSED, note: str = "", duplicate_of: int | None = None) -> int:
+                    status: str = Status.PROPOSED, note: str = "", duplicate_of: int | None = None,
+                    known_fingerprint: str = "") -> int:
+        """`known_fingerprint`: the source's fingerprint when the caller has it (else it is worked out)."""
         with self._write() as s:
             program_id = s.execute(sql.INSERT_PROGRAM, dict(
                 campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
                 generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
-                code_size=len(source.encode()), objectives=[], features={}, fingerprint=fingerprint(source),
+                code_size=len(source.encode()), objectives=[], features={},
+                fingerprint=known_fingerprint or fingerprint(source),
                 duplicate_of=duplicate_of)).inserted_primary_key[0]
             if parent_id is not None:
                 s.execute(sql.ONE_MORE_CHILD, {"program": parent_id})
@@ -246,10 +249,11 @@ class ProgramStore:
             s.execute(sql.ONE_MORE_CHILD, {"program": program_id})
             return copy
 
-    def twin_of(self, campaign_id: int, source: str) -> int | None:
+    def twin_of(self, campaign_id: int, source: str, known_fingerprint: str = "") -> int | None:
         """The first program of the campaign with the same normalized code that went to the evaluator, if any."""
         with self._read() as s:
-            return s.scalar(sql.TWIN, {"campaign": campaign_id, "fingerprint": fingerprint(source)})
+            return s.scalar(sql.TWIN, {"campaign": campaign_id,
+                                       "fingerprint": known_fingerprint or fingerprint(source)})
 
     def program(self, program_id: int) -> ProgramRecord:
         with self._read() as s:

@@ -9,6 +9,7 @@ program), ends the pipeline; the campaign takes it from there stage by stage, as
 
 from __future__ import annotations
 
+from evolve.normalized_code import fingerprint
 from stark.agents.records import CodeRequest, PlanRequest, Proposed
 
 
@@ -24,4 +25,5 @@ class ProposalPipeline:
         proposal = await self.coder.code.remote(code)
         if proposal.unavailable or proposal.source is None:
             return Proposed(plan, proposal)
-        return Proposed(plan, proposal, await self.reviewer.screen.remote(proposal.source))
+        screening = self.reviewer.screen.remote(proposal.source)
+        return Proposed(plan, proposal, await screening, fingerprint(proposal.source))

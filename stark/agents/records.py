@@ -90,6 +90,9 @@ class Proposed:
     plan: Plan
     proposal: Proposal | None = None
     verdict: Verdict | None = None
+    fingerprint: str = ""
+    """Of the proposal's normal form (evolve.normalized_code), worked out here rather than in the campaign's
+    driver, which looks twins up by it."""
 
     @property
     def calls(self) -> tuple[LLMCallRecord, ...]:
