@@ -43,7 +43,8 @@ def main() -> None:
 
     def counted_add(self, *a, **k):
         result = add(self, *a, **k)
-        marks.append((len(marks), time.process_time(), time.perf_counter(), time.thread_time()))
+        if "iteration" in k:            # an iteration's child (migrant copies are added without one)
+            marks.append((len(marks), time.process_time(), time.perf_counter(), time.thread_time()))
         return result
 
     database.ProgramDatabase.add = counted_add
@@ -67,13 +68,13 @@ def main() -> None:
     run_evolution(args.seed, str(work / "evaluator.py"), config=config, iterations=args.iterations,
                   output_dir=str(work / "out"), cleanup=False)
     buckets = []
-    for start in range(1, len(marks), args.bucket):      # mark 0 is the initial program
+    for start in range(0, len(marks), args.bucket):
         chunk = marks[start:start + args.bucket]
         if len(chunk) < 2:
             break
         (n0, cpu0, wall0, loop0), (n1, cpu1, wall1, loop1) = chunk[0], chunk[-1]
         count = n1 - n0
-        buckets.append({"label": f"iterations {n0}-{n1}", "programs": n1 + 1, "attempts": count,
+        buckets.append({"label": f"iterations {n0 + 1}-{n1 + 1}", "programs": n1 + 1, "attempts": count,
                         "cpu_ms": (cpu1 - cpu0) / count * 1e3, "wall_ms": (wall1 - wall0) / count * 1e3,
                         "loop_cpu_ms": (loop1 - loop0) / count * 1e3})
     Path(args.out).write_text(json.dumps(buckets))
