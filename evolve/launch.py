@@ -76,6 +76,7 @@ def ensure_ray(address: str | None = None) -> None:
         return
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_task_events_report_interval_ms", "0")   # no task timeline: less CPU per Ray call
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=False)
@@ -174,7 +175,7 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
         if run_dir.config.exists():
             clear_failed_start(run_dir)
         run_dir.write_config(to_data(config))
-        store = ProgramStore(run_dir.database_target(config.campaign.database))
+        store = ProgramStore(run_dir.database_target(config.campaign.database), single_thread=True)
         try:
             lock.hold_database(store.engine, config.campaign.name)
             campaign_id = store.create_campaign(config.campaign.name, config.campaign.problem, to_data(config))
@@ -230,7 +231,7 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
     data = read_run_config(run_dir)
     config = build_run_config(run_dir, data)
     with RunLock(run_dir.root) as lock:
-        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False)
+        store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, single_thread=True)
         try:
             lock.hold_database(store.engine, config.campaign.name)
             store.check_integrity()

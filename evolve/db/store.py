@@ -57,8 +57,13 @@ def llm_call_dict(call: LLMCall, with_text: bool = True) -> dict[str, Any]:
 
 
 class ProgramStore:
-    def __init__(self, target: str | Path, create: bool = True, migrate: bool = True, read_only: bool = False):
+    def __init__(self, target: str | Path, create: bool = True, migrate: bool = True, read_only: bool = False,
+                 single_thread: bool = False):
+        """`single_thread`: only the creating thread uses this store (a campaign's driver), so it keeps its two
+        connections open between transactions instead of taking them from the pool each time."""
         self.url = database_url(target)
+        self.single_thread = single_thread
+        self._kept: dict[bool, Connection] = {}
         self.read_only = read_only
         self.engine = open_engine(target, create=create, migrate=migrate, read_only=read_only)
         self.writer = self.engine.execution_options(sqlite_immediate=True)
@@ -68,7 +73,34 @@ class ProgramStore:
         self._rollback_hooks: list = []
 
     def close(self) -> None:
+        self._drop_connections()
         self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        """A transaction on a pooled connection, or on the kept one; a kept connection that saw an error is
+        closed, so the next transaction (a retry) starts on a fresh one."""
+        if not self.single_thread:
+            with (self.writer if write else self.engine).begin() as conn:
+                yield conn
+            return
+        conn = self._kept.get(write)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._kept[write] = (self.writer if write else self.engine).connect()
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self._drop_connections()
+            raise
+
+    def _drop_connections(self) -> None:
+        for conn in self._kept.values():
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is being thrown away
+                pass
+        self._kept = {}
 
     def session(self) -> Session:
         """A read session for callers outside the store (the viewer's queries)."""
@@ -92,7 +124,7 @@ class ProgramStore:
         if self.read_only:
             raise StoreError("this run database was opened read-only")
         try:
-            with self.writer.begin() as conn:
+            with self._transaction(write=True) as conn:
                 self._current = conn
                 try:
                     yield
@@ -112,7 +144,7 @@ class ProgramStore:
         if self.read_only:
             raise StoreError("this run database was opened read-only")
         try:
-            with self.writer.begin() as conn:
+            with self._transaction(write=True) as conn:
                 yield conn
         except BaseException:
             self._rolled_back()
@@ -123,6 +155,10 @@ class ProgramStore:
         """Inside `atomic()` reads see the transaction's own uncommitted writes."""
         if self._current is not None:
             yield self._current
+            return
+        if self.single_thread:
+            with self._transaction(write=False) as conn:
+                yield conn
             return
         with self.engine.connect() as conn:
             yield conn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import ray
 
 from stark.agents.framing import KERNEL_FRAMING, TaskFraming
@@ -97,10 +99,13 @@ def start_agents(settings: AgentSettings, seed: int = 0,
             limits[url] = min(limits.get(url, role.llm.concurrency()), role.llm.concurrency())
     gates = start_gates(limits)
     handles = {}
+    names = {name: f"stark-{uuid.uuid4().hex[:12]}-{name}" for name, _, _ in roles}
     for name, cls, role in roles:
         concurrency = role.llm.concurrency() + 1 if role.kind == "llm" else 1
-        handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency, max_restarts=-1,
-                                   max_task_retries=-1)(cls).remote(settings, seed, framing, gates)
+        handles[name] = ray.remote(num_cpus=0, max_concurrency=concurrency, max_restarts=-1, max_task_retries=-1,
+                                   name=names[name])(cls).remote(settings, seed, framing, gates)
+    # the pipeline finds the roles by name: handles as constructor arguments would sit in the object store,
+    # where a restarted pipeline could not count on finding them
     handles["pipeline"] = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)(ProposalPipeline).remote(
-        handles["planner"], handles["coder"], handles["reviewer"])
+        names["planner"], names["coder"], names["reviewer"])
     return handles, list(gates.values())

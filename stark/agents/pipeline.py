@@ -9,13 +9,16 @@ program), ends the pipeline; the campaign takes it from there stage by stage, as
 
 from __future__ import annotations
 
+import ray
+
 from evolve.normalized_code import fingerprint
 from stark.agents.records import CodeRequest, PlanRequest, Proposed
 
 
 class ProposalPipeline:
-    def __init__(self, planner, coder, reviewer):
-        self.planner, self.coder, self.reviewer = planner, coder, reviewer
+    def __init__(self, planner: str, coder: str, reviewer: str):
+        """The roles' actor names."""
+        self.planner, self.coder, self.reviewer = (ray.get_actor(name) for name in (planner, coder, reviewer))
 
     async def propose(self, request: PlanRequest) -> Proposed:
         plan = await self.planner.plan.remote(request)
