@@ -41,7 +41,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import evolve.launch as launch  # noqa: E402
+from benchmarks import progress_marks  # noqa: E402
 from benchmarks.bulk_programs import grow, program_count  # noqa: E402
+from benchmarks.progress_marks import ProgressMarks  # noqa: E402
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
 SEED = ROOT / "tests" / "candidates" / "relu_evolvable_seed.py"
@@ -90,25 +92,6 @@ threads = 1
     return text
 
 
-class CpuMarks(launch.CampaignProgress):
-    """Stands in for the progress bar: notes (attempts completed, process CPU, wall) whenever the count moves."""
-
-    marks: list[tuple[int, float, float, float]] = []
-
-    def __init__(self, *args, **kwargs):
-        CpuMarks.marks = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-    def update(self, state, elapsed_s: float, waiting: str = "") -> None:
-        if not self.marks or self.marks[-1][0] != state.completed:
-            self.marks.append((state.completed, time.process_time(), time.perf_counter(), time.thread_time()))
-
-
 @dataclass(frozen=True)
 class Bucket:
     label: str
@@ -128,17 +111,17 @@ def bucket_of(label: str, programs: int, marks: list[tuple[int, float, float, fl
 
 
 def run_stark(root: Path, base_url: str, bucket: int, sizes: list[int], console: Console) -> list[Bucket]:
-    launch.CampaignProgress = CpuMarks
+    progress_marks.use()
     (root / "c.toml").write_text(config(base_url, bucket))
     run = root / "runs" / "overhead"
     database = run / "campaign.db"
     launch.start_campaign(root / "c.toml", runs_root=root / "runs", show_progress=False)
-    results = [bucket_of(f"1-{bucket}", program_count(database), CpuMarks.marks)]
+    results = [bucket_of(f"1-{bucket}", program_count(database), ProgressMarks.marks)]
     console.print(results[-1])
     for size in sizes:
         added = grow(database, size)
         launch.resume_campaign(run, show_progress=False, extra_iterations=added + bucket)
-        results.append(bucket_of(f"{bucket} more at {size // 1000}k", program_count(database), CpuMarks.marks))
+        results.append(bucket_of(f"{bucket} more at {size // 1000}k", program_count(database), ProgressMarks.marks))
         console.print(results[-1])
     return results
 

@@ -27,6 +27,8 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import evolve.launch as launch  # noqa: E402
+from benchmarks import progress_marks  # noqa: E402
+from benchmarks.progress_marks import ProgressMarks  # noqa: E402
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
 PLAN = Step("STRATEGY: a variant\nINSTRUCTIONS:\n- [L1] add a line")
@@ -46,25 +48,6 @@ def serve(seed: Path, count: int, ready) -> None:
 
 WARM_UP = 4
 """Attempts left out at the start: an evaluator's first job also starts its sandbox's zygote (seconds)."""
-
-
-class Marks(launch.CampaignProgress):
-    """Stands in for the progress bar: notes (attempts completed, wall) whenever the count moves."""
-
-    marks: list[tuple[int, float]] = []
-
-    def __init__(self, *args, **kwargs):
-        Marks.marks = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        pass
-
-    def update(self, state, elapsed_s: float, waiting: str = "") -> None:
-        if not self.marks or self.marks[-1][0] != state.completed:
-            self.marks.append((state.completed, time.perf_counter()))
 
 
 def config(problem: str, seed: Path, evaluators: int, attempts: int, name: str, base_url: str) -> str:
@@ -100,8 +83,8 @@ def rate(root: Path, problem: str, seed: Path, evaluators: int, attempts: int, b
     name = f"scaling-{evaluators}"
     (root / f"{name}.toml").write_text(config(problem, seed, evaluators, attempts, name, base_url))
     launch.start_campaign(root / f"{name}.toml", runs_root=root / "runs", show_progress=False)
-    marks = [m for m in Marks.marks if m[0] >= WARM_UP]   # every evaluator has started its sandbox by then
-    (n0, t0), (n1, t1) = marks[0], marks[-1]
+    marks = [m for m in ProgressMarks.marks if m[0] >= WARM_UP]   # every evaluator has started its sandbox by then
+    (n0, _, t0, _), (n1, _, t1, _) = marks[0], marks[-1]
     return (n1 - n0) / (t1 - t0), (t1 - t0) / (n1 - n0)
 
 
@@ -111,7 +94,7 @@ def main() -> None:
     parser.add_argument("--problem", default="level1/matmul_square")
     args = parser.parse_args()
     seed = ROOT / "kernelbench" / "seeds" / f"{args.problem}.py"
-    launch.CampaignProgress = Marks
+    progress_marks.use()
     root = Path(tempfile.mkdtemp(prefix="stark-scaling-"))
     load = os.getloadavg()[0]
     parent, child = multiprocessing.get_context("fork").Pipe()      # before Ray starts its threads

@@ -86,6 +86,7 @@ def main() -> None:
         size_now = size
         population = [p.id for p in store.programs(campaign, statuses=["evaluated"])[:64]]
         store.set_population(campaign, population, [])
+        islands.forget()            # the islands are kept in memory: read the population just written
         rows[size] = measure(store, campaign, islands, args.ops, rng)
     base = rows[args.sizes[0]]
     table = Table(title=f"program database on SQLite (median of {args.ops} ops; ratio vs {args.sizes[0]} programs)")

@@ -85,6 +85,28 @@ def test_an_outage_pauses_the_campaign_and_it_carries_on_when_the_endpoint_is_ba
     assert any("no message content" in e for e in errors) and any("503" in e for e in errors)
 
 
+def test_a_coder_down_after_the_plan_stalls_that_attempt_at_its_code_stage_and_resends_only_that(tmp_path):
+    """The pipeline returns the plan with the coder's outage: the attempt waits at its code stage, and once the
+    coder answers again only the coder is asked (the planner is never asked twice for one attempt)."""
+    budget = 3
+    coder = [Step("busy", 503)] * 3 + [rewrite(0.5), rewrite(1.0), rewrite(2.0)]     # 3 tries: max_retries = 2
+    with ScriptedOpenAIServer({"coder-model": coder}, {"planner-model": PLAN, "coder-model": rewrite(0.25)}) as server:
+        config = tmp_path / "c.toml"
+        config.write_text(config_text(server.base_url, "coder-down", budget))
+        run_dir = tmp_path / "runs" / "coder-down"
+        code, _, err = finish(stark("run", str(config), "--runs-root", str(tmp_path / "runs"), "--no-progress",
+                                    "--set", "pipeline.proposals_in_flight=1"), timeout=300)
+        assert code == 0, err
+        planned = [r for r in server.requests if r.get("model") == "planner-model"]
+    db = RunDatabase(run_dir / "campaign.db")
+    assert_exactly_once(db, budget, 16)
+    assert llm_failures(db) == []
+    assert len(planned) == budget
+    events = [json.loads(line) for line in (run_dir / "campaign.log").read_text().splitlines()]
+    assert any(e["event"] == "waiting for LLM" and e.get("role") == "coder" for e in events)
+    assert any(e["event"] == "LLM back" for e in events)
+
+
 def test_an_endpoint_that_never_comes_back_stops_the_run_cleanly_and_resume_finishes(tmp_path):
     budget = 3
     with ScriptedOpenAIServer(fallback={"planner-model": PLAN, "coder-model": rewrite(0.5)}) as server:
