@@ -15,7 +15,8 @@ class CampaignProgress:
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("best [green]{task.fields[best]}[/]"), TextColumn("stagnant {task.fields[stagnation]}"),
-            TimeElapsedColumn(), console=console or Console(), disable=not enabled, transient=False)
+            TimeElapsedColumn(), console=console or Console(), disable=not enabled, transient=False,
+            refresh_per_second=2)      # redrawn by a thread in the driver: 10 times a second cost it CPU for nothing
         self.task = self.progress.add_task("attempts", total=total or None, best="-", stagnation=0)
 
     def __enter__(self) -> CampaignProgress:
