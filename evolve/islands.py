@@ -124,9 +124,11 @@ class IslandModel:
         return Selection(parent, tuple(records), island)
 
     def _tree_pick(self, rng: random.Random, stagnation: int) -> ProgramRecord:
-        """`epsilon_greedy_pick` done inside the database (same RNG draws, same answer) so it never loads the tree."""
+        """`epsilon_greedy_pick` done inside the database (same RNG draws, same answer) by index probes, so it
+        neither loads nor scans the tree."""
         statuses = [Status.EVALUATED, Status.FAILED]
         if rng.random() < epsilon(stagnation, self.sampler):
-            index = rng.randrange(self.store.count_nodes(self.campaign_id, statuses))
-            return self.store.program(self.store.nth_node(self.campaign_id, statuses, index))
+            first = self.store.first_node_from(self.campaign_id, statuses, 0)
+            target = rng.randint(first, self.store.last_node(self.campaign_id, statuses))
+            return self.store.program(self.store.first_node_from(self.campaign_id, statuses, target))
         return self.store.program(self.store.best_node(self.campaign_id, statuses, self.sampler.expansion_penalty))

@@ -46,6 +46,11 @@ TRIED_FROM = (select(Program.id, Program.score, Program.correct, Program.status,
               .order_by(Program.id.desc()).limit(bindparam("newest")))
 LATEST_EVALUATION = (select(Evaluation.result).where(Evaluation.program_id == bindparam("program"))
                      .order_by(Evaluation.id.desc()).limit(1))
+FIRST_NODE_FROM = (select(Program.id).where(Program.campaign_id == bindparam("campaign"),
+                                           Program.status == bindparam("status"), Program.id >= bindparam("at_least"))
+                   .order_by(Program.id).limit(1))
+LAST_NODE = (select(Program.id).where(Program.campaign_id == bindparam("campaign"), Program.status == bindparam("status"))
+             .order_by(Program.id.desc()).limit(1))
 INDIVIDUAL_COLUMNS = (Program.id, Program.island, Program.objectives, Program.features, Program.score,
                       Program.parent_id, Program.fingerprint)
 INDIVIDUAL = select(*INDIVIDUAL_COLUMNS).where(Program.id == bindparam("program"))

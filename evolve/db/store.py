@@ -5,12 +5,13 @@ or not at all)."""
 from __future__ import annotations
 
 import contextlib
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, literal_column, select, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +65,7 @@ class ProgramStore:
         self.url = database_url(target)
         self.single_thread = single_thread
         self._kept: dict[bool, Connection] = {}
+        self._priority_indexes: dict[float, Any] = {}
         self.read_only = read_only
         self.engine = open_engine(target, create=create, migrate=migrate, read_only=read_only)
         self.writer = self.engine.execution_options(sqlite_immediate=True)
@@ -353,6 +355,20 @@ class ProgramStore:
         with self._read() as s:
             return [(pid, score or 0.0, bool(correct), count) for pid, score, correct, count in s.execute(query)]
 
+    def first_node_from(self, campaign_id: int, statuses: Iterable[str], at_least: int) -> int | None:
+        """The lowest id >= `at_least` among programs with those statuses: one index probe per status."""
+        with self._read() as s:
+            found = [s.scalar(sql.FIRST_NODE_FROM, {"campaign": campaign_id, "status": status, "at_least": at_least})
+                     for status in statuses]
+        found = [f for f in found if f is not None]
+        return min(found) if found else None
+
+    def last_node(self, campaign_id: int, statuses: Iterable[str]) -> int | None:
+        with self._read() as s:
+            found = [s.scalar(sql.LAST_NODE, {"campaign": campaign_id, "status": status}) for status in statuses]
+        found = [f for f in found if f is not None]
+        return max(found) if found else None
+
     def count_nodes(self, campaign_id: int, statuses: Iterable[str]) -> int:
         with self._read() as s:
             return s.scalar(select(func.count(Program.id)).where(
@@ -365,12 +381,44 @@ class ProgramStore:
                             .order_by(Program.id).offset(index).limit(1))
 
     def best_node(self, campaign_id: int, statuses: Iterable[str], expansion_penalty: float) -> int:
-        """Correct nodes first, then the highest score discounted by expansions, then the oldest."""
+        """Correct nodes first, then the highest score discounted by expansions, then the oldest.  Among correct
+        nodes this reads an index on the discounted score (one per penalty, made on first use), not the tree."""
+        statuses = list(statuses)
+        priority = self._priority_index(expansion_penalty)
+        if priority is not None:
+            with self._read() as s:
+                found = s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
+                                                          Program.correct == True,  # noqa: E712 - indexed equality
+                                                          Program.status.in_(statuses))
+                                 .order_by(priority.desc(), Program.id).limit(1))
+            if found is not None:
+                return found
         score = func.coalesce(Program.score, 0.0) / (1.0 + expansion_penalty * Program.children)
         with self._read() as s:
             return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
                                                      Program.status.in_(list(statuses)))
                             .order_by(Program.correct.desc(), score.desc(), Program.id).limit(1))
+
+    def _priority_index(self, expansion_penalty: float):
+        """The discounted score as a literal expression, with an index on it (made once; None when it cannot be:
+        a read-only store, or a database that refuses it).  The query must spell the expression as the index
+        does, constants included, for the database to use it."""
+        penalty = float(expansion_penalty)
+        if penalty in self._priority_indexes:
+            return self._priority_indexes[penalty]
+        expression = f"(coalesce(score, 0.0) / (1.0 + {penalty!r} * children))"
+        name = "ix_programs_priority_" + re.sub(r"\W", "_", repr(penalty))
+        made = None
+        if not self.read_only:
+            try:
+                with self._write() as s:
+                    s.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON programs "
+                                      f"(campaign_id, correct, {expression} DESC, id)")
+                made = literal_column(expression)
+            except DatabaseError:
+                made = None
+        self._priority_indexes[penalty] = made
+        return made
 
     def best_program(self, campaign_id: int) -> ProgramRecord | None:
         query = (select(Program).where(Program.campaign_id == campaign_id, Program.correct.is_(True))

@@ -265,3 +265,24 @@ def test_viewer_llm_totals_per_role_count_every_call_not_only_those_listed(store
     assert len(listed["calls"]) == 500
     assert listed["by_role"]["coder"] == {"calls": 600, "tokens": 9000, "cost_usd": pytest.approx(6.0)}
     assert listed["by_role"]["planner"]["calls"] == 7
+
+
+def test_the_tree_pick_probes_indexes_instead_of_scanning_the_tree(store):
+    """ε-greedy's exploit step reads the discounted-score index (made on first use), so it does not grow with the
+    tree; its explore step probes by id."""
+    campaign = store.create_campaign("c", "p", {})
+    root = add(store, campaign, 0)
+    for attempt in range(1, 6):
+        pid = add(store, campaign, attempt, parent=root)
+        store.record_evaluation(pid, {"failure": None, "speedup_vs_eager": 1.0 + attempt, "stages": []},
+                                objectives=[1.0], features={})
+    statuses = [Status.EVALUATED, Status.FAILED]
+    assert store.best_node(campaign, statuses, 0.5) == pid
+    with store.engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM programs WHERE campaign_id = 1 AND correct = 1 "
+            "AND status IN ('evaluated', 'failed') ORDER BY (coalesce(score, 0.0) / (1.0 + 0.5 * children)) DESC, "
+            "id LIMIT 1").fetchall()
+    assert "USING INDEX ix_programs_priority_0_5" in str(plan)
+    assert store.first_node_from(campaign, statuses, pid - 2) == pid - 2
+    assert store.last_node(campaign, statuses) == pid
