@@ -106,28 +106,31 @@ class AttemptSteps:
         if proposed.plan.unavailable:
             self.stall("plan", attempt, request, proposed.plan.unavailable)
             return
-        code = self.after_plan(attempt, proposed.plan)
-        if code is None:
+        if not self.after_plan(attempt, proposed.plan):
             return
         if proposed.proposal.unavailable:
-            self.stall("code", attempt, code, proposed.proposal.unavailable)
+            self.stall("code", attempt, self.code_request(attempt, proposed.plan), proposed.proposal.unavailable)
             return
         if self.after_code(attempt, proposed.proposal):
             attempt.fingerprint = proposed.fingerprint
             self.on_screen(attempt, proposed.verdict)
 
     def on_plan(self, attempt: Attempt, plan) -> None:
-        if (request := self.after_plan(attempt, plan)) is not None:
-            self.call_agent("code", attempt, request)
+        if self.after_plan(attempt, plan):
+            self.call_agent("code", attempt, self.code_request(attempt, plan))
 
-    def after_plan(self, attempt: Attempt, plan) -> CodeRequest | None:
-        """The coder's request, or None when the plan ended the attempt."""
+    def after_plan(self, attempt: Attempt, plan) -> bool:
+        """Whether there is a plan to code (else the attempt ended here)."""
         attempt.strategy = plan.strategy
         if getattr(plan, "repaired", ""):
             self.run_dir.append_log("plan repaired", attempt=attempt.number, what=plan.repaired)
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
-            return None
+            return False
+        return True
+
+    def code_request(self, attempt: Attempt, plan) -> CodeRequest:
+        """What the coder is sent for a plan (the pipeline builds the same from the planner's request)."""
         return CodeRequest(attempt.number, attempt.seed, plan, self.view(attempt.parent),
                            tuple(self.view(p) for p in attempt.inspirations))
 

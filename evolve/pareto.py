@@ -81,12 +81,6 @@ class Fronts:
         self.level: dict[int, int] = {}
         self._crowding: dict[int, dict[int, float]] = {}
 
-    def __len__(self) -> int:
-        return len(self.points)
-
-    def __contains__(self, key: int) -> bool:
-        return key in self.points
-
     def rank(self, key: int) -> int:
         return self.level[key]
 

@@ -38,11 +38,8 @@ def to_individual(row) -> Individual:
                       fingerprint_ or "")
 
 
-def _pack(text: str) -> bytes | None:
-    return zlib.compress(text.encode(), 6) if text else None
-
-
 def _unpack(blob: bytes | None) -> str:
+    """LLM call text as `LLMCallRecord` packed it (stark/llm/records.py `packed`), in the agent's process."""
     return zlib.decompress(blob).decode(errors="replace") if blob else ""
 
 
@@ -356,29 +353,18 @@ class ProgramStore:
             return [(pid, score or 0.0, bool(correct), count) for pid, score, correct, count in s.execute(query)]
 
     def first_node_from(self, campaign_id: int, statuses: Iterable[str], at_least: int) -> int | None:
-        """The lowest id >= `at_least` among programs with those statuses: one index probe per status."""
-        with self._read() as s:
-            found = [s.scalar(sql.FIRST_NODE_FROM, {"campaign": campaign_id, "status": status, "at_least": at_least})
-                     for status in statuses]
-        found = [f for f in found if f is not None]
-        return min(found) if found else None
+        """The lowest id >= `at_least` among programs with those statuses."""
+        return min(self._per_status(sql.FIRST_NODE_FROM, campaign_id, statuses, at_least=at_least), default=None)
 
     def last_node(self, campaign_id: int, statuses: Iterable[str]) -> int | None:
-        with self._read() as s:
-            found = [s.scalar(sql.LAST_NODE, {"campaign": campaign_id, "status": status}) for status in statuses]
-        found = [f for f in found if f is not None]
-        return max(found) if found else None
+        return max(self._per_status(sql.LAST_NODE, campaign_id, statuses), default=None)
 
-    def count_nodes(self, campaign_id: int, statuses: Iterable[str]) -> int:
+    def _per_status(self, statement, campaign_id: int, statuses: Iterable[str], **params) -> list[int]:
+        """The statement's id for each status, those found: one index probe each, where an IN list over the
+        statuses would not read the index in id order."""
         with self._read() as s:
-            return s.scalar(select(func.count(Program.id)).where(
-                Program.campaign_id == campaign_id, Program.status.in_(list(statuses))))
-
-    def nth_node(self, campaign_id: int, statuses: Iterable[str], index: int) -> int:
-        with self._read() as s:
-            return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
-                                                     Program.status.in_(list(statuses)))
-                            .order_by(Program.id).offset(index).limit(1))
+            found = [s.scalar(statement, {"campaign": campaign_id, "status": status, **params}) for status in statuses]
+        return [f for f in found if f is not None]
 
     def best_node(self, campaign_id: int, statuses: Iterable[str], expansion_penalty: float) -> int:
         """Correct nodes first, then the highest score discounted by expansions, then the oldest.  Among correct
@@ -395,8 +381,7 @@ class ProgramStore:
                 return found
         score = func.coalesce(Program.score, 0.0) / (1.0 + expansion_penalty * Program.children)
         with self._read() as s:
-            return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id,
-                                                     Program.status.in_(list(statuses)))
+            return s.scalar(select(Program.id).where(Program.campaign_id == campaign_id, Program.status.in_(statuses))
                             .order_by(Program.correct.desc(), score.desc(), Program.id).limit(1))
 
     def _priority_index(self, expansion_penalty: float):
@@ -446,12 +431,12 @@ class ProgramStore:
 
     # llm calls -----------------------------------------------------------------------------------------------
     def add_llm_calls(self, campaign_id: int, attempt: int | None, calls: Iterable[Any]) -> None:
+        """`calls`: LLMCallRecords, their text already compressed (`prompt_z`, `response_z`)."""
         rows = [dict(campaign_id=campaign_id, attempt=attempt, role=call.role, model=call.model, status=call.status,
                      prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
                      latency_s=call.latency_s, cost_usd=call.cost_usd, prompt_hash=call.prompt_hash, error=call.error,
                      finish_reason=getattr(call, "finish_reason", "") or None, created_at=utcnow(),
-                     prompt_z=getattr(call, "prompt_z", None) or _pack(getattr(call, "prompt", "")),
-                     response_z=getattr(call, "response_z", None) or _pack(getattr(call, "response", "")))
+                     prompt_z=call.prompt_z or None, response_z=call.response_z or None)
                 for call in calls]
         if not rows:
             return
