@@ -20,17 +20,22 @@ def program_count(database: Path) -> int:
         return conn.execute("SELECT count(*) FROM programs").fetchone()[0]
 
 
-def grow(database: Path, target_programs: int) -> int:
-    """Copy attempts until the database holds at least `target_programs` programs; returns attempts added."""
+def grow(database: Path, target_programs: int, deep: bool = False, block: int | None = None) -> int:
+    """Copy attempts until the database holds at least `target_programs` programs; returns attempts added.
+
+    Copies hang from the programs their originals hang from (a wide tree under the seed), or with `deep`, each
+    copy's roots hang from the newest program before it, so the lineage gets as deep as a long run's chain of
+    improvements (the viewer must draw both).  `block`: copy only the first so many attempts each time (what
+    a running campaign adds between two looks), not all the campaign's real ones."""
     conn = sqlite3.connect(database)
     try:
         campaign_id, state_text = conn.execute("SELECT id, state FROM campaigns").fetchone()
         state = json.loads(state_text)
-        last_real = conn.execute("SELECT max(number) FROM attempts WHERE status = 'done'").fetchone()[0]
+        last_real = block or conn.execute("SELECT max(number) FROM attempts WHERE status = 'done'").fetchone()[0]
         added = 0
         while conn.execute("SELECT count(*) FROM programs").fetchone()[0] < target_programs:
             offset = state["next_attempt"] - 1
-            _copy_block(conn, campaign_id, last_real, offset)
+            _copy_block(conn, campaign_id, last_real, offset, deep)
             state["next_attempt"] += last_real
             state["completed"] += last_real
             added += last_real
@@ -41,7 +46,7 @@ def grow(database: Path, target_programs: int) -> int:
         conn.close()
 
 
-def _copy_block(conn: sqlite3.Connection, campaign_id: int, attempts: int, offset: int) -> None:
+def _copy_block(conn: sqlite3.Connection, campaign_id: int, attempts: int, offset: int, deep: bool = False) -> None:
     """Attempts 1..`attempts` again as attempts offset+1..offset+attempts, in one transaction."""
     id_shift = conn.execute("SELECT max(id) FROM programs").fetchone()[0]
     first, last = conn.execute("SELECT min(id), max(id) FROM programs WHERE attempt BETWEEN 1 AND ?",
@@ -51,12 +56,13 @@ def _copy_block(conn: sqlite3.Connection, campaign_id: int, attempts: int, offse
                               note, status, correct, score, code_size, objectives, features, in_population, children,
                               evicted_at, created_at, fingerprint, duplicate_of)
         SELECT id + :shift, campaign_id,
-               CASE WHEN parent_id BETWEEN :first AND :last THEN parent_id + :shift ELSE parent_id END,
+               CASE WHEN parent_id BETWEEN :first AND :last THEN parent_id + :shift
+                    WHEN :deep AND parent_id IS NOT NULL THEN :shift ELSE parent_id END,
                attempt + :offset, island, generation, origin, strategy, source, diff, note, status, correct, score,
                code_size, objectives, features, 0, children, coalesce(evicted_at, created_at), created_at,
                substr(fingerprint, 1, 16) || printf('%016x', id + :shift), duplicate_of
         FROM programs WHERE id BETWEEN :first AND :last""",
-                 {"shift": id_shift, "first": first, "last": last, "offset": offset})
+                 {"shift": id_shift, "first": first, "last": last, "offset": offset, "deep": deep})
     conn.execute("""
         INSERT INTO evaluations (program_id, passed, failure_stage, failure_kind, message, speedup_vs_eager,
                                  speedup_vs_compile, runtime_us, stages, result, created_at)
@@ -76,3 +82,16 @@ def _copy_block(conn: sqlite3.Connection, campaign_id: int, attempts: int, offse
         FROM attempts WHERE number BETWEEN 1 AND :attempts AND campaign_id = :campaign""",
                  {"offset": offset, "shift": id_shift, "attempts": attempts, "campaign": campaign_id})
     conn.commit()
+
+
+def copy_run(source: Path, target: Path, name: str) -> Path:
+    """A run directory copied under a new campaign name (config and database agree on it), so one real campaign
+    can stand for many in a runs directory."""
+    target.mkdir(parents=True)
+    with sqlite3.connect(source / "campaign.db") as conn, sqlite3.connect(target / "campaign.db") as copy:
+        conn.backup(copy)
+        copy.execute("UPDATE campaigns SET name = ?", (name,))
+    config = json.loads((source / "config.json").read_text())
+    config["campaign"]["name"] = name
+    (target / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+    return target

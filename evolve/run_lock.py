@@ -18,6 +18,7 @@ import struct
 import sys
 import time
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -26,12 +27,38 @@ LOCK_NAME = "lock"
 _FLOCK = "hhqqi4x"            # struct flock on Linux x86-64/arm64: type, whence, start, len, pid (+ padding)
 
 
-def live_status(status: str, holder: str | None) -> str:
+ACTIVE = ("running", "waiting for LLM")
+
+
+def live_status(status: str, holder: str | None, updated_at: datetime | None = None,
+                held_since: float | None = None) -> str:
     """The database says `running` until a run records how it ended; a kill -9 never does, so a run that says
-    it is active while nobody holds its lock was killed."""
-    if status in ("running", "waiting for LLM") and not holder:
+    it is active while nobody holds its lock was killed.  A run held since after its database last told how a
+    run ended is being resumed: `stark resume` holds the lock while it starts Ray and its workers, and records
+    `running` only when the loop starts (a holder that took the lock before that record wrote it, and is only
+    shutting down)."""
+    if status in ACTIVE and not holder:
         return "stopped unexpectedly (killed?); `stark resume` continues it"
+    if holder and status not in ACTIVE and updated_at is not None and held_since is not None \
+            and held_since > _utc(updated_at).timestamp():
+        return f"resuming (was {status})"
     return status
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment   # SQLite hands back naive UTC
+
+
+def live_elapsed(saved_elapsed_s: float, saved_at: datetime, status: str, holder: str | None,
+                 held_since: float | None, now: datetime | None = None) -> float:
+    """The loop saves its elapsed time with each heartbeat (and `updated_at` with it): while it runs, the time
+    since that save counts too, so the figure does not jump by a heartbeat's worth.  Only when the holder made
+    that save: a killed run being resumed says `running` from before the kill, and the time it lay dead is not
+    its time."""
+    saved_at = _utc(saved_at)
+    if status not in ACTIVE or not holder or held_since is None or held_since > saved_at.timestamp():
+        return saved_elapsed_s
+    return saved_elapsed_s + max(0.0, ((now or datetime.now(timezone.utc)) - saved_at).total_seconds())
 
 
 class RunLocked(RuntimeError):
@@ -49,6 +76,15 @@ def _describe(path: Path) -> str:
     command = holder.get("command", "stark")
     host = holder.get("host", "?")
     return f"pid {pid} on {host} (`{command}`, since {when})"
+
+
+def held_since(run_root: Path) -> float | None:
+    """When the lock's holder took it (its own record; None when unreadable)."""
+    try:
+        since = json.loads((Path(run_root) / LOCK_NAME).read_text() or "{}").get("since")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(since) if isinstance(since, (int, float)) else None
 
 
 def holder_of(run_root: Path) -> str | None:

@@ -8,44 +8,18 @@ SQLite (WAL) and PostgreSQL runs are read the same way; nothing here writes to a
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from evolve.db.engine import StoreError
-from evolve.db.store import ProgramStore
-from evolve.runs_index import RunEntry, find_runs
-from evolve.viewer import queries
+from evolve.viewer import exports, queries
+from evolve.viewer.catalog import CatalogError, RunsCatalog
 
 STATIC = Path(__file__).parent / "static"
-
-
-class RunsCatalog:
-    """Run directories found under the root, rescanned on each listing; one open store per run."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.stores: dict[str, ProgramStore] = {}
-
-    def entries(self) -> dict[str, RunEntry]:
-        return {entry.key: entry for entry in find_runs(self.root)}
-
-    def open(self, key: str) -> tuple[RunEntry, ProgramStore]:
-        entry = self.entries().get(key)
-        if entry is None:
-            raise HTTPException(404, f"no campaign {key!r} under {self.root}")
-        if key not in self.stores:
-            try:
-                self.stores[key] = entry.open_store()
-            except StoreError as exc:
-                raise HTTPException(409, str(exc)) from None
-        return entry, self.stores[key]
-
-    def close(self) -> None:
-        for store in self.stores.values():
-            store.close()
 
 
 def create_app(runs_root: str | Path) -> FastAPI:
@@ -63,53 +37,114 @@ def create_app(runs_root: str | Path) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.exception_handler(CatalogError)
+    async def catalog_error(_request: Request, exc: CatalogError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    def fast_json(data) -> Response:
+        """Large answers (20k rows) skip FastAPI's per-value encoder: plain json is several times faster."""
+        return Response(json.dumps(data, separators=(",", ":")), media_type="application/json")
+
     @app.get("/api/campaigns")
     def campaigns() -> list[dict]:
         listing = []
-        for key in catalog.entries():
+        for key, entry in catalog.scan().items():
             try:
-                entry, store = catalog.open(key)
-                listing.append(queries.campaign_overview(entry, store))
-            except HTTPException as exc:
-                listing.append({"key": key, "error": exc.detail})
+                listing.append(catalog.open(key, entry).overview())
+            except (CatalogError, StoreError) as exc:
+                listing.append({"key": key, "error": str(exc)})
         return listing
 
     @app.get("/api/campaigns/{key}")
     def campaign(key: str) -> dict:
-        entry, store = catalog.open(key)
-        return queries.campaign_overview(entry, store)
+        return catalog.open(key).overview()
 
     @app.get("/api/campaigns/{key}/programs")
-    def programs(key: str) -> list[dict]:
-        entry, store = catalog.open(key)
-        return queries.program_rows(store, store.campaign_id(entry.config.campaign.name))
+    def programs(key: str) -> Response:
+        opened = catalog.open(key)
+        return fast_json(queries.program_rows(opened.store, opened.campaign_id))
+
+    @app.get("/api/campaigns/{key}/program-rows")
+    def program_rows(key: str, since: str = "") -> Response:
+        """Rows new or changed since the page's cursor (all of them without one): what a live page polls."""
+        return fast_json(catalog.open(key).rows_since(since))
 
     @app.get("/api/campaigns/{key}/programs/{program_id}")
     def program(key: str, program_id: int) -> dict:
-        entry, store = catalog.open(key)
+        opened = catalog.open(key)
         try:
-            detail = queries.program_detail(store, program_id, store.campaign_id(entry.config.campaign.name))
+            detail = queries.program_detail(opened.store, program_id, opened.campaign_id)
         except StoreError:
             raise HTTPException(404, f"no program {program_id}") from None
         return detail
 
+    @app.get("/api/campaigns/{key}/programs/{program_id}/source.py")
+    def program_source(key: str, program_id: int) -> Response:
+        opened = catalog.open(key)
+        source = exports.program_source(opened.store, opened.campaign_id, program_id)
+        if source is None:
+            raise HTTPException(404, f"no program {program_id}")
+        return python_file(source, f"{key}-program-{program_id}.py")
+
+    @app.get("/api/campaigns/{key}/best.py")
+    def best_source(key: str) -> Response:
+        opened = catalog.open(key)
+        best = opened.store.best_program(opened.campaign_id)
+        if best is None:
+            raise HTTPException(404, f"campaign {key!r} has no correct program yet")
+        return python_file(best.source, f"{key}-best-{best.id}.py")
+
+    @app.get("/api/campaigns/{key}/export.json")
+    def export_json(key: str) -> Response:
+        rows = catalog.open(key).rows_since("")["rows"]
+        return Response(json.dumps(exports.rows_as_dicts(rows), indent=1), media_type="application/json",
+                        headers=attachment(f"{key}-programs.json"))
+
+    @app.get("/api/campaigns/{key}/export.csv")
+    def export_csv(key: str) -> Response:
+        rows = catalog.open(key).rows_since("")["rows"]
+        return Response(exports.rows_csv(rows), media_type="text/csv", headers=attachment(f"{key}-programs.csv"))
+
+    @app.get("/api/campaigns/{key}/export.html")
+    def export_html(key: str) -> Response:
+        opened = catalog.open(key)
+        responses = exports.snapshot_responses(opened, key)
+        responses[f"/api/campaigns/{key}/baselines"] = baselines(key)
+        return Response(exports.static_page(responses, opened.entry.config.campaign.name), media_type="text/html",
+                        headers=attachment(f"{key}.html"))
+
+    @app.get("/api/campaigns/{key}/best-curve")
+    def best_curve(key: str) -> dict:
+        opened = catalog.open(key)
+        overview = opened.overview()
+        return {"key": key, "score_label": overview["score_label"],
+                **exports.best_curve(opened.rows_since("")["rows"])}
+
     @app.get("/api/campaigns/{key}/baselines")
     def baselines(key: str) -> dict:
-        entry, _ = catalog.open(key)
+        entry = catalog.open(key).entry
         objectives = entry.config.evolve.objectives
         return queries.problem_baselines(entry.config.campaign.problem, objectives[0].name if objectives else "")
 
     @app.get("/api/campaigns/{key}/llm")
     def llm(key: str) -> dict:
-        entry, store = catalog.open(key)
-        return queries.llm_calls(store, store.campaign_id(entry.config.campaign.name))
+        opened = catalog.open(key)
+        return queries.llm_calls(opened.store, opened.campaign_id)
 
     @app.get("/api/campaigns/{key}/llm/{call_id}")
     def llm_call(key: str, call_id: int) -> dict:
-        entry, store = catalog.open(key)
-        call = queries.llm_call_text(store, store.campaign_id(entry.config.campaign.name), call_id)
+        opened = catalog.open(key)
+        call = queries.llm_call_text(opened.store, opened.campaign_id, call_id)
         if call is None:
             raise HTTPException(404, f"no LLM call {call_id}")
         return call
 
     return app
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def python_file(source: str, filename: str) -> Response:
+    return Response(source, media_type="text/x-python", headers=attachment(filename))

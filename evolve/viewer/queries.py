@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
 
 from evolve.db.models import Evaluation, LLMCall, Program
+from evolve.db.engine import StoreError
 from evolve.db.store import ProgramStore, llm_call_dict
 from evolve.population import cell_of
-from evolve.islands import individual
-from evolve.run_lock import holder_of, live_status
+from evolve.run_lock import held_since, holder_of, live_elapsed, live_status
 from evolve.runs_index import RunEntry
 from kernelbench.score_label import score_label
 
@@ -21,32 +22,42 @@ PROGRAM_COLUMNS = (Program.id, Program.parent_id, Program.attempt, Program.islan
                    Program.in_population, Program.note, Program.created_at)
 
 
-def campaign_overview(entry: RunEntry, store: ProgramStore) -> dict[str, Any]:
-    campaign_id = store.campaign_id(entry.config.campaign.name)
+def campaign_overview(entry: RunEntry, store: ProgramStore, campaign_id: int) -> dict[str, Any]:
+    """What the summary shows, as the database has it; `live_fields` adds what depends on the lock's holder and
+    the clock, which change without the database changing."""
     campaign = store.campaign(campaign_id)
     best = store.best_program(campaign_id)
-    members = store.programs(campaign_id, in_population=True)
     descriptors = entry.config.evolve.features
     islands: dict[int, dict[str, Any]] = {}
-    for member in members:
+    for member in store.population(campaign_id):
         slot = islands.setdefault(member.island, {"island": member.island, "members": 0, "cells": {}})
         slot["members"] += 1
-        cell = ",".join(str(b) for b in cell_of(individual(member), descriptors))
-        score = member.score or 0.0
-        if cell not in slot["cells"] or score > slot["cells"][cell]:
-            slot["cells"][cell] = score
+        cell = ",".join(str(b) for b in cell_of(member, descriptors))
+        if cell not in slot["cells"] or member.score > slot["cells"][cell]:
+            slot["cells"][cell] = member.score
     counts = store.status_counts(campaign_id)
     return {
         "key": entry.key, "name": campaign["name"], "problem": campaign["problem_id"],
-        "status": live_status(campaign["status"], holder_of(entry.run_dir.root)),
+        "recorded_status": campaign["status"], "saved_elapsed_s": campaign["state"].get("elapsed_s", 0.0),
         "attempts": store.attempts_done(campaign_id), "counts": counts,
         "programs": sum(counts.values()), "best": None if best is None else {"id": best.id, "score": best.score},
-        "llm": store.llm_totals(campaign_id), "elapsed_s": campaign["state"].get("elapsed_s", 0.0),
-        "updated_at": str(campaign["updated_at"]), "islands": [islands[k] for k in sorted(islands)],
+        "llm": store.llm_totals(campaign_id), "updated_at": campaign["updated_at"].isoformat(),
+        "islands": [islands[k] for k in sorted(islands)],
         "descriptors": [{"name": d.name, "edges": list(d.edges)} for d in descriptors],
         "objectives": [{"name": o.name, "direction": o.direction} for o in entry.config.evolve.objectives],
         "score_label": asdict(score_label(campaign["problem_id"], entry.config.evolve.objectives)),
+        "budget": {"iterations": entry.config.budget.iterations, "wall_time_s": entry.config.budget.wall_time_s},
     }
+
+
+def live_fields(entry: RunEntry, summary: dict[str, Any]) -> dict[str, Any]:
+    """Status and elapsed time as of now: who holds the run, and the time since the loop's last heartbeat."""
+    root = entry.run_dir.root
+    holder, since = holder_of(root), held_since(root)
+    updated_at = datetime.fromisoformat(summary["updated_at"])
+    recorded = summary["recorded_status"]
+    return {"status": live_status(recorded, holder, updated_at, since),
+            "elapsed_s": live_elapsed(summary["saved_elapsed_s"], updated_at, recorded, holder, since)}
 
 
 def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
@@ -63,6 +74,9 @@ def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
 
 
 def program_detail(store: ProgramStore, program_id: int, campaign_id: int) -> dict[str, Any]:
+    with store.session() as s:
+        if s.scalar(select(Program.campaign_id).where(Program.id == program_id)) != campaign_id:
+            raise StoreError(f"no program {program_id} in this campaign")
     record = store.program(program_id)
     with store.session() as s:
         evaluations = [{"passed": e.passed, "failure_stage": e.failure_stage, "failure_kind": e.failure_kind,

@@ -164,7 +164,7 @@ def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
         summary = page.inner_text("#summary")
         assert "extra_mean 0." in summary and "x" not in summary.split("extra_mean")[1].split()[0]
         assert "evaluated -" not in page.inner_text("#lineage")
-        page.wait_for_selector("#best-chart .baseline-label")
+        page.wait_for_selector("#best-chart .ref-label.baseline")
         assert "topo_lru 0." in page.text_content("#best-chart") and "extra_mean" in page.inner_text("#best-caption")
         page.click("#lineage .node:has(.badge.evaluated)")
         page.wait_for_selector("#program table td")

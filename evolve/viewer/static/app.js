@@ -1,171 +1,451 @@
-// The stark viewer: fetches the read-only JSON API and draws summary, charts, lineage and details.
-"use strict";
-const state = { key: null, version: null, programs: [], selected: null, baselines: [], label: { name: "speedup", direction: "max", ratio: true } };
-const $ = (id) => document.getElementById(id);
-const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-const fmtX = (v) => (v == null ? "—" : `${Number(v).toFixed(3)}x`);
-// Scores are stored oriented (higher is better; "min" objectives negated): show them as the objective reads.
-const shown = (v, label = state.label) => (label.direction === "min" ? -v : v);
-const fmtValue = (v, label = state.label) => (v == null ? "—" : label.ratio ? fmtX(v) : Number(shown(v, label)).toPrecision(4));
-const fmtScore = (v, label = state.label) => `${label.name} ${fmtValue(v, label)}`;
-const api = async (path) => { const r = await fetch(path); if (!r.ok) throw new Error(await r.text()); return r.json(); };
+// The stark viewer: polls the read-only JSON API and keeps the page in step with a running campaign. A poll asks
+// only for the program rows changed since the last one, redraws only what those rows touch, and never undoes
+// what the user opened, scrolled, filtered or selected (all of which also lives in the URL).
+import { plot, domain } from "./charts.js";
+import { esc, fmtX, shown, fmtValue, fmtScore, fmtInt, fmtDuration, ciText } from "./format.js";
+import { Lineage } from "./lineage.js";
 
+const POLL_MS = 2000;
+const $ = (id) => document.getElementById(id);
+const state = {
+  key: null, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), selected: null, overview: null,
+  label: { name: "speedup", direction: "max", ratio: true }, baselines: [], llmCalls: -1, listText: "",
+  filters: { status: "", island: "", origin: "", q: "" }, x: "attempt", panelVersion: null,
+};
+const snapshot = window.STARK_SNAPSHOT || null;       // a static export carries the API's answers with it
+function fromSnapshot(path) {
+  const [base, query] = path.split("?");
+  if (base.endsWith("/program-rows")) {
+    const all = snapshot[base];
+    return new URLSearchParams(query || "").get("since") ? { ...all, rows: [], reset: false } : all;
+  }
+  if (path in snapshot) return snapshot[path];
+  throw new Error("not in this static export; `stark serve` shows everything");
+}
+const api = async (path) => {
+  if (snapshot) return fromSnapshot(path);
+  const r = await fetch(path);
+  if (!r.ok) {
+    let detail = await r.text();
+    try { detail = JSON.parse(detail).detail; } catch (e) { /* plain text */ }
+    throw new Error(`${r.status}: ${detail}`);
+  }
+  return r.json();
+};
+const campaignPath = (suffix = "") => `/api/campaigns/${encodeURIComponent(state.key)}${suffix}`;
+
+// ---- URL state -------------------------------------------------------------------------------------------
+function writeUrl() {
+  const q = new URLSearchParams();
+  if (state.key) q.set("campaign", state.key);
+  if (state.selected) q.set("program", state.selected);
+  for (const [k, v] of Object.entries(state.filters)) if (v !== "") q.set(k, v);
+  if (state.x !== "attempt") q.set("x", state.x);
+  const next = `${location.pathname}${q.toString() ? `?${q}` : ""}`;
+  if (next !== `${location.pathname}${location.search}`) history.replaceState(null, "", next);
+}
+
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  for (const k of Object.keys(state.filters)) state.filters[k] = q.get(k) || "";
+  state.x = q.get("x") === "time" ? "time" : "attempt";
+  return { campaign: q.get("campaign"), program: Number(q.get("program")) || null };
+}
+
+function notice(text) {
+  $("notice").textContent = text;
+  $("notice").hidden = !text;
+}
+
+// ---- the campaign list -----------------------------------------------------------------------------------
 async function loadCampaigns() {
   const list = await api("/api/campaigns");
-  $("campaigns").innerHTML = list.map((c) => `<li data-key="${esc(c.key)}" class="${c.key === state.key ? "active" : ""}">
-    <b>${esc(c.name || c.key)}</b><br><span class="muted">${c.error ? esc(c.error) :
-    `${esc(c.problem)} · ${esc(c.status)} · best ${c.best ? fmtScore(c.best.score, c.score_label) : "—"}`}</span></li>`).join("");
-  document.querySelectorAll("#campaigns li").forEach((li) => li.onclick = () => selectCampaign(li.dataset.key));
+  const text = JSON.stringify(list.map((c) => [c.key, c.name, c.problem, c.status, c.best, c.error, c.programs]));
+  if (text !== state.listText) {
+    state.listText = text;
+    $("campaigns").innerHTML = list.map((c) => `<li data-key="${esc(c.key)}" class="${c.key === state.key ? "active" : ""}">
+      <b>${esc(c.name || c.key)}</b><br><span class="muted">${c.error ? `<span class="error">${esc(c.error)}</span>` :
+      `${esc(c.problem)} · ${esc(c.status)} · ${fmtInt(c.programs)} programs · best ${c.best ? esc(fmtScore(c.best.score, c.score_label)) : "—"}`}</span></li>`).join("");
+    $("campaign-count").textContent = `${list.length}`;
+  }
+  state.list = list;
+  if ($("compare").hidden === false) drawCompare();
   return list;
 }
 
-async function selectCampaign(key) {
-  state.key = key; state.version = null; state.selected = null; state.baselines = [];
-  api(`/api/campaigns/${encodeURIComponent(key)}/baselines`).then((b) => { if (state.key === key) { state.baselines = b.baselines; drawBest(); } });
-  $("program").innerHTML = '<p class="muted">Click a program in the lineage or the Pareto plot.</p>';
-  await refresh();
-  await loadCampaigns();
+// ---- one campaign ----------------------------------------------------------------------------------------
+function resetCampaign(key) {
+  Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null });
+  state.lineage = new Lineage($("lineage"), { onSelect: (id) => selectProgram(id, { reveal: false }), describe: describeNode });
+  state.lineage.setPrograms(state.programs);
+}
+
+async function selectCampaign(key, { program = null } = {}) {
+  resetCampaign(key);
+  state.selected = program;
+  document.querySelectorAll("#campaigns li").forEach((li) => li.classList.toggle("active", li.dataset.key === key));
+  $("compare").hidden = true;
+  $("empty").hidden = true;
+  $("campaign").hidden = false;
+  $("program").innerHTML = '<p class="muted">Click a program in the lineage or a chart.</p>';
+  writeUrl();
+  api(campaignPath("/baselines")).then((b) => { if (state.key === key) { state.baselines = b.baselines; drawCharts(); } }).catch(() => {});
+  try {
+    await refresh();
+  } catch (e) {
+    notice(`Campaign ${key}: ${e.message}`);
+    $("campaign").hidden = true;
+    $("empty").hidden = false;
+    return;
+  }
+  if (program) selectProgram(program, { reveal: true });
+}
+
+function drawSummary(c) {
+  const counts = Object.entries(c.counts).map(([k, v]) => `${k} ${fmtInt(v)}`).join(" · ");
+  const budget = c.budget && c.budget.iterations ? ` of ${fmtInt(c.budget.iterations)}` : "";
+  const cards = [["status", c.status], ["attempts", `${c.attempts}${budget}`], ["best", c.best ? `#${c.best.id} ${fmtScore(c.best.score, c.score_label)}` : "none"],
+    ["programs", `${fmtInt(c.programs)}`], ["LLM", `${fmtInt(c.llm.calls)} calls · ${fmtInt(c.llm.prompt_tokens + c.llm.completion_tokens)} tok · $${c.llm.cost_usd.toFixed(4)}`],
+    ["elapsed", fmtDuration(c.elapsed_s)]];
+  $("summary").innerHTML = cards.map(([k, v]) => `<div class="card"><span class="muted">${k}</span><b>${esc(v)}</b></div>`).join("") +
+    `<p class="muted counts">${esc(counts)}</p>`;
+  $("downloads").innerHTML = snapshot ? `static export of ${esc(c.name)}: ${fmtInt(c.programs)} programs; sources and evaluations of the best, the population and the newest` : `<a href="${campaignPath("/best.py")}" download>best program</a> · <a href="${campaignPath("/export.csv")}" download>programs CSV</a> · <a href="${campaignPath("/export.json")}" download>programs JSON</a> · <a href="${campaignPath("/export.html")}" download>static HTML</a>`;
+}
+
+function drawIslands(c) {
+  $("islands").innerHTML = `<tr><th>island</th><th>members</th><th>cells (${esc(c.descriptors.map((d) => d.name).join(", "))}) → best ${esc(c.score_label.name)}</th></tr>` +
+    c.islands.map((i) => `<tr><td>${i.island}</td><td>${i.members}</td><td>${Object.entries(i.cells).map(([cell, s]) => `[${esc(cell)}] ${fmtValue(s, c.score_label)}`).join(" · ")}</td></tr>`).join("");
 }
 
 async function refresh() {
   if (!state.key) return;
-  const c = await api(`/api/campaigns/${encodeURIComponent(state.key)}`);
-  const version = `${c.programs}|${c.updated_at}|${c.status}`;
-  if (version === state.version) return;
-  state.version = version;
-  $("empty").hidden = true; $("campaign").hidden = false;
+  const key = state.key;
+  const c = await api(campaignPath());
+  if (state.key !== key) return;
+  const first = state.overview == null;
+  const changed = first || c.updated_at !== state.overview.updated_at || c.programs !== state.overview.programs;
+  state.overview = c;
   state.label = c.score_label;
-  const arrow = c.score_label.direction === "min" ? "↓" : "↑";
-  $("best-caption").textContent = `Best ${c.score_label.name} over attempts${c.score_label.ratio ? "" : " (dashed: baselines on the training instances)"}`;
-  $("pareto-caption").textContent = `Pareto front (click a point): ${c.score_label.name} ${arrow} vs code size ↓`;
-  $("title").textContent = `${c.name} — ${c.problem}`;
-  document.title = `${c.name} · stark`;
-  const counts = Object.entries(c.counts).map(([k, v]) => `${k} ${v}`).join(", ");
-  $("summary").innerHTML = [["status", c.status], ["attempts", c.attempts], ["best", c.best ? `#${c.best.id} ${fmtScore(c.best.score)}` : "none"],
-    ["programs", counts], ["LLM", `${c.llm.calls} calls · ${c.llm.prompt_tokens + c.llm.completion_tokens} tok · $${c.llm.cost_usd.toFixed(4)}`],
-    ["elapsed", `${Math.round(c.elapsed_s)} s`]].map(([k, v]) => `<div class="card"><span class="muted">${k}</span><b>${esc(v)}</b></div>`).join("");
-  $("islands").innerHTML = "<tr><th>island</th><th>members</th><th>cells (" + esc(c.descriptors.map((d) => d.name).join(", ")) +
-    ") → best " + esc(c.score_label.name) + "</th></tr>" + c.islands.map((i) => `<tr><td>${i.island}</td><td>${i.members}</td><td>${Object.entries(i.cells)
-    .map(([cell, s]) => `[${esc(cell)}] ${fmtValue(s)}`).join(" · ")}</td></tr>`).join("");
-  state.programs = await api(`/api/campaigns/${encodeURIComponent(state.key)}/programs`);
-  drawBest(); drawPareto(); drawLineage();
-  const llm = await api(`/api/campaigns/${encodeURIComponent(state.key)}/llm`);
-  $("llm-totals").textContent = Object.entries(llm.by_role).map(([r, t]) => `${r}: ${t.calls} calls, ${t.tokens} tok, $${t.cost_usd.toFixed(4)}`).join(" · ") || "no LLM calls (offline mutator)";
-  $("llm").innerHTML = "<tr><th>attempt</th><th>role</th><th>model</th><th>status</th><th>tokens</th><th>latency</th><th>$</th><th>error</th></tr>" +
-    llm.calls.slice(0, 100).map((x) => `<tr><td>${x.attempt ?? ""}</td><td>${esc(x.role)}</td><td>${esc(x.model)}</td><td>${esc(x.status)}</td>
-    <td>${x.prompt_tokens + x.completion_tokens}</td><td>${x.latency_s}s</td><td>${x.cost_usd.toFixed(5)}</td><td>${esc(x.error)}</td></tr>`).join("");
-  if (state.selected) showProgram(state.selected);
+  drawSummary(c);
+  if (first) {
+    const arrow = c.score_label.direction === "min" ? "↓" : "↑";
+    $("title").textContent = `${c.name} — ${c.problem}`;
+    document.title = `${c.name} · stark`;
+    $("best-caption").textContent = `Best ${c.score_label.name} so far ${arrow}`;
+    $("pareto-caption").textContent = `Pareto front: ${c.score_label.name} ${arrow} vs code size ↓ (click a point)`;
+    fillFilterChoices();
+  }
+  if (changed) drawIslands(c);
+  const delta = await api(campaignPath(`/program-rows?since=${encodeURIComponent(state.cursor)}`));
+  if (state.key !== key) return;
+  if (delta.reset) { state.programs.clear(); state.order = []; }
+  applyRows(delta);
+  if (delta.rows.length || delta.reset) {
+    recomputeBest();
+    state.lineage.add(state.order.slice(state.lineage.known.size).map((id) => state.programs.get(id)));
+    fillFilterChoices();
+    state.lineage.setFilter(filterFn());
+    drawCharts();
+    $("lineage-count").textContent = lineageCount();
+    if (state.selected && state.rowVersion.get(state.selected) !== state.panelVersion) showProgram(state.selected, { keepOpen: true });
+  }
+  if (c.llm.calls !== state.llmCalls) { state.llmCalls = c.llm.calls; loadLlm(); }
 }
 
-function ticks(w, h, pad, x, y) {
-  const f = (v) => (Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v) : Number(v).toPrecision(3));
-  return `<text x="${pad}" y="${h - pad + 12}" text-anchor="start">${f(x[0])}</text><text x="${w - 12}" y="${h - pad + 12}" text-anchor="end">${f(x[1])}</text>
-    <text x="${pad - 3}" y="${h - pad}" text-anchor="end">${f(y[0])}</text><text x="${pad - 3}" y="18" text-anchor="end">${f(y[1])}</text>`;
+function applyRows(delta) {
+  const cols = delta.columns;
+  for (const values of delta.rows) {
+    const id = values[0];
+    let p = state.programs.get(id);
+    if (!p) { p = {}; state.programs.set(id, p); state.order.push(id); }
+    cols.forEach((name, i) => { p[name] = values[i]; });
+    state.rowVersion.set(id, (state.rowVersion.get(id) || 0) + 1);
+  }
+  if (delta.reset) state.order.sort((a, b) => a - b);
+  state.cursor = delta.cursor;
 }
 
-function axes(svg, w, h, pad, xLabel, yLabel) {
-  return `<line class="axis" x1="${pad}" y1="${h - pad}" x2="${w - 10}" y2="${h - pad}"/><line class="axis" x1="${pad}" y1="10" x2="${pad}" y2="${h - pad}"/>
-    <text x="${w / 2}" y="${h - 6}" text-anchor="middle">${xLabel}</text><text x="12" y="${h / 2}" transform="rotate(-90 12 ${h / 2})" text-anchor="middle">${yLabel}</text>`;
+function recomputeBest() {
+  let best = null;
+  for (const id of state.order) {
+    const p = state.programs.get(id);
+    if (p.correct && p.score != null && (best == null || p.score > best)) best = p.score;
+    p.best_so_far = best;
+  }
 }
 
-function scale(values, lo, hi) {
-  const min = Math.min(...values), max = Math.max(...values), span = max - min || 1;
-  return (v) => lo + ((v - min) / span) * (hi - lo);
+// ---- filters ---------------------------------------------------------------------------------------------
+function filterFn() {
+  const f = state.filters;
+  if (!f.status && f.island === "" && !f.origin && !f.q) return null;
+  const q = f.q.trim().toLowerCase();
+  return (p) => (!f.status || p.status === f.status) && (f.island === "" || String(p.island) === f.island) &&
+    (!f.origin || p.origin === f.origin) &&
+    (!q || `#${p.id}` === q || String(p.id) === q || (p.strategy || "").toLowerCase().includes(q) || (p.note || "").toLowerCase().includes(q));
+}
+
+function fillFilterChoices() {
+  const values = { status: new Set(), island: new Set(), origin: new Set() };
+  for (const p of state.programs.values()) { values.status.add(p.status); values.island.add(String(p.island)); values.origin.add(p.origin); }
+  for (const [name, set] of Object.entries(values)) {
+    const select = $(`filter-${name}`);
+    const options = ["", ...[...set].sort((a, b) => (name === "island" ? a - b : a.localeCompare(b)))];
+    const text = options.join("|");
+    if (select.dataset.options === text) continue;
+    select.dataset.options = text;
+    select.innerHTML = options.map((v) => `<option value="${esc(v)}">${v === "" ? `any ${name}` : esc(v)}</option>`).join("");
+    select.value = state.filters[name];
+  }
+  $("filter-q").value = state.filters.q;
+}
+
+function lineageCount() {
+  const n = state.programs.size, shownRows = state.lineage.size;
+  return filterFn() ? `${fmtInt(shownRows)} rows shown for the filter (matches and their ancestors) of ${fmtInt(n)}` : `${fmtInt(n)} programs`;
+}
+
+function onFilterChange() {
+  for (const k of ["status", "island", "origin"]) state.filters[k] = $(`filter-${k}`).value;
+  state.filters.q = $("filter-q").value;
+  state.lineage.setFilter(filterFn());
+  $("lineage-count").textContent = lineageCount();
+  drawCharts();
+  writeUrl();
+}
+
+// ---- lineage rows and charts -----------------------------------------------------------------------------
+function describeNode(p) {
+  return `#${p.id} <span class="badge ${esc(p.status)}">${esc(p.status)}</span> ${p.correct ? esc(fmtValue(p.score, state.label)) : ""} <span class="muted">${esc(p.origin)} · i${p.island} · ${esc((p.strategy || "").slice(0, 70))}</span>`;
+}
+
+const startTime = () => { const first = state.programs.get(state.order[0]); return first ? Date.parse(first.created_at) : 0; };
+const xOf = (p, t0) => (state.x === "time" ? (Date.parse(p.created_at) - t0) / 1000 : p.attempt);
+
+function drawCharts() {
+  drawBest();
+  drawPareto();
 }
 
 function drawBest() {
-  const svg = $("best-chart"), w = 480, h = 220, pad = 36;
-  const rows = state.programs.filter((p) => (p.status === "evaluated" || p.status === "failed") && p.best_so_far != null);
-  if (!rows.length) { svg.innerHTML = ""; return; }
-  const values = rows.filter((p) => p.correct).map((p) => shown(p.score)).concat(state.label.ratio ? [0] : [])
-    .concat(state.baselines.map((b) => b.value));
-  const lo = Math.min(...values), hi = Math.max(...values);
-  const xs = scale(rows.map((p) => p.attempt), pad, w - 14), ys = scale([lo, hi], h - pad, 14);
-  const path = rows.map((p, i) => `${i ? "L" : "M"}${xs(p.attempt).toFixed(1)},${ys(shown(p.best_so_far)).toFixed(1)}`).join(" ");
-  const dots = rows.filter((p) => p.correct).map((p) => `<circle cx="${xs(p.attempt)}" cy="${ys(shown(p.score))}" r="2" fill="#9ab"/>`).join("");
-  const best = rows[rows.length - 1].best_so_far;
-  const attempts = rows.map((p) => p.attempt);
-  const guides = state.baselines.map((b) => `<line class="baseline" x1="${pad}" x2="${w - 14}" y1="${ys(b.value)}" y2="${ys(b.value)}" stroke="#999" stroke-dasharray="3 3"/>
-    <text class="baseline-label" x="${pad + 4}" y="${ys(b.value) - 2}" fill="#777" font-size="9">${esc(b.name)} ${Number(b.value).toPrecision(4)}</text>`).join("");
-  svg.innerHTML = guides + axes(svg, w, h, pad, "attempt", esc(state.label.name)) + ticks(w, h, pad, [Math.min(...attempts), Math.max(...attempts)], [lo, hi]) + dots + `<path d="${path}" fill="none" stroke="#2563c9" stroke-width="2"/>
-    <text x="${w - 14}" y="${ys(shown(best)) - 4}" text-anchor="end">${fmtValue(best)}</text>`;
+  const svg = $("best-chart"), label = state.label, match = filterFn();
+  const rows = state.order.map((id) => state.programs.get(id)).filter((p) => p.best_so_far != null);
+  const legend = $("best-legend");
+  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return; }
+  const t0 = startTime();
+  const steps = [];
+  let last = null;
+  for (const p of rows) if (p.best_so_far !== last) { steps.push([xOf(p, t0), shown(p.best_so_far, label)]); last = p.best_so_far; }
+  const xEnd = xOf(rows[rows.length - 1], t0);
+  const correct = rows.filter((p) => p.correct && p.score != null && (!match || match(p)));
+  const values = correct.map((p) => shown(p.score, label));
+  const refs = state.baselines.map((b) => ({ y: b.value, label: `${b.name} ${Number(b.value).toPrecision(4)}`, cls: "baseline" }));
+  if (label.ratio) refs.push({ y: 1, label: "1.0x = the reference", cls: "parity" });
+  const include = refs.map((r) => r.y).concat(steps.map((s) => s[1]));
+  let ydom = domain(values, { include });
+  const log = label.ratio && ydom[0] > 0 && Math.max(...values, ...include) / Math.min(...values, ...include) > 20;
+  if (log) ydom = [Math.min(...values, ...include) / 1.15, Math.max(...values, ...include) * 1.15];
+  const xdom = domain(rows.map((p) => xOf(p, t0)), { minRelSpan: 0 });
+  const selected = state.selected && state.programs.get(state.selected);
+  const keep = selected && selected.correct && selected.score != null ? [{ x: xOf(selected, t0), y: shown(selected.score, label), id: selected.id, r: 5, cls: "selected", title: `#${selected.id}` }] : [];
+  const fmtY = label.ratio ? (v) => `${v}x` : undefined;
+  const result = plot(svg, {
+    x: { label: state.x === "time" ? "time since the first program (s)" : "attempt", dom: xdom },
+    y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: ydom, log, fmt: fmtY },
+    refs,
+    lines: [{ d: steps, cls: "best-line", step: true, extendTo: xEnd }],
+    points: correct.map((p) => ({ x: xOf(p, t0), y: shown(p.score, label), id: p.id, r: 2, cls: "sample", title: `#${p.id} ${fmtScore(p.score, label)} · attempt ${p.attempt}` })),
+    keep, selected: state.selected,
+  });
+  legend.innerHTML = `<span class="key best-line"></span> best so far (${esc(fmtValue(rows[rows.length - 1].best_so_far, label))})
+    <span class="key sample"></span> a correct program${match ? " (filtered)" : ""} · ${fmtInt(result.drawn)} of ${fmtInt(result.total)} drawn, one per 3 px
+    ${label.ratio ? '<span class="key parity"></span> 1.0x parity' : ""}${state.baselines.length ? ' <span class="key baseline"></span> baselines (training instances)' : ""}`;
 }
 
-function dominated(a, b) { return b.score >= a.score && b.code_size <= a.code_size && (b.score > a.score || b.code_size < a.code_size); }
+// The front of (score ↑, code size ↓): sorted by size, a program is on it when it beats every smaller one.
+function paretoFront(rows) {
+  const sorted = rows.slice().sort((a, b) => a.code_size - b.code_size || b.score - a.score);
+  const front = [];
+  let best = -Infinity;
+  for (const p of sorted) if (p.score > best) { front.push(p); best = p.score; }
+  return front;
+}
 
 function drawPareto() {
-  const svg = $("pareto-chart"), w = 480, h = 220, pad = 36;
-  const rows = state.programs.filter((p) => p.correct && p.origin !== "migration");
-  if (!rows.length) { svg.innerHTML = ""; return; }
-  const xs = scale(rows.map((p) => p.code_size), pad + 6, w - 20), ys = scale(rows.map((p) => shown(p.score)), h - pad - 6, 16);
-  const front = rows.filter((a) => !rows.some((b) => dominated(a, b))).sort((a, b) => a.code_size - b.code_size);
-  const line = front.map((p, i) => `${i ? "L" : "M"}${xs(p.code_size)},${ys(shown(p.score))}`).join(" ");
-  const sizes = rows.map((p) => p.code_size), speeds = rows.map((p) => shown(p.score));
-  svg.innerHTML = axes(svg, w, h, pad, "code size (bytes)", esc(state.label.name)) +
-    ticks(w, h, pad, [Math.min(...sizes), Math.max(...sizes)], [Math.min(...speeds), Math.max(...speeds)]) + `<path d="${line}" fill="none" stroke="#e07b00" stroke-dasharray="4 3"/>` +
-    rows.map((p) => `<circle class="point" data-id="${p.id}" cx="${xs(p.code_size)}" cy="${ys(shown(p.score))}" r="${front.includes(p) ? 5 : 3.5}"
-      fill="${p.in_population ? "#2563c9" : "#b8c2cc"}"><title>#${p.id} ${fmtScore(p.score)} · ${p.code_size} B</title></circle>`).join("");
-  svg.querySelectorAll(".point").forEach((c) => c.onclick = () => showProgram(Number(c.dataset.id)));
+  const svg = $("pareto-chart"), label = state.label, match = filterFn();
+  const rows = state.order.map((id) => state.programs.get(id)).filter((p) => p.correct && p.score != null && p.origin !== "migration" && (!match || match(p)));
+  const legend = $("pareto-legend");
+  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return; }
+  const front = paretoFront(rows), onFront = new Set(front.map((p) => p.id));
+  const point = (p, extra = {}) => ({ x: p.code_size, y: shown(p.score, label), id: p.id, r: 2.5,
+    cls: p.in_population ? "member" : "evicted", title: `#${p.id} ${fmtScore(p.score, label)} · ${p.code_size} B`, ...extra });
+  const keep = front.map((p) => point(p, { r: 5, cls: "front" }));
+  const selected = state.selected && state.programs.get(state.selected);
+  if (selected && rows.includes(selected) && !onFront.has(selected.id)) keep.push(point(selected, { r: 5, cls: "selected" }));
+  const refs = label.ratio ? [{ y: 1, label: "1.0x", cls: "parity" }] : [];
+  const ys = rows.map((p) => shown(p.score, label));
+  const result = plot(svg, {
+    x: { label: "code size (bytes)", dom: domain(rows.map((p) => p.code_size)) },
+    y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: domain(ys, { include: refs.map((r) => r.y) }), fmt: label.ratio ? (v) => `${v}x` : undefined },
+    refs,
+    lines: [{ d: front.map((p) => [p.code_size, shown(p.score, label)]), cls: "front-line" }],
+    points: rows.filter((p) => !onFront.has(p.id)).map((p) => point(p)), keep, selected: state.selected,
+  });
+  legend.innerHTML = `<span class="key front"></span> front (${front.length}) <span class="key member"></span> in the population <span class="key evicted"></span> evicted
+    · ${fmtInt(result.drawn)} of ${fmtInt(result.total)} drawn, one per 3 px${match ? " (filtered)" : ""}`;
 }
 
-function drawLineage() {
-  const children = new Map();
-  state.programs.forEach((p) => { const k = p.parent_id ?? 0; if (!children.has(k)) children.set(k, []); children.get(k).push(p); });
-  const render = (parent) => `<ul>${(children.get(parent) || []).map((p) => `<li><span class="node${p.id === state.selected ? " selected" : ""}" data-id="${p.id}">#${p.id}
-    <span class="badge ${esc(p.status)}">${esc(p.status)}</span> ${p.correct ? fmtValue(p.score) : ""} <span class="muted">${esc(p.origin)} · i${p.island} · ${esc((p.strategy || "").slice(0, 60))}</span></span>
-    ${render(p.id)}</li>`).join("")}</ul>`;
-  $("lineage").innerHTML = render(0);
-  document.querySelectorAll("#lineage .node").forEach((n) => n.onclick = (e) => { e.stopPropagation(); showProgram(Number(n.dataset.id)); });
+// ---- the program panel -----------------------------------------------------------------------------------
+function selectProgram(id, { reveal = true } = {}) {
+  state.selected = id;
+  if (reveal) state.lineage.reveal(id); else state.lineage.select(id);
+  writeUrl();
+  drawCharts();
+  showProgram(id, { keepOpen: false });
+}
+
+async function showProgram(id, { keepOpen }) {
+  const panel = $("program");
+  const open = keepOpen ? new Set([...panel.querySelectorAll("details[open]")].map((d) => d.dataset.key)) : new Set();
+  const scroll = keepOpen ? panel.scrollTop : 0;
+  let p;
+  try {
+    p = await api(campaignPath(`/programs/${id}`));
+  } catch (e) {
+    panel.innerHTML = `<p class="error">Program #${esc(id)}: ${esc(e.message)}</p>`;
+    return;
+  }
+  if (state.selected !== id) return;
+  state.panelVersion = state.rowVersion.get(id);
+  const label = state.label;
+  const evals = p.evaluations.map((e, k) => `<h4>Evaluation ${k + 1}: ${e.passed ? "passed" : `failed in ${esc(e.failure_stage)} (${esc(e.failure_kind)})`}</h4>
+    ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
+    <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
+    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
+    ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
+      `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
+    ${e.output_tail ? `<details data-key="tail-${k}"><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
+  panel.innerHTML = `<h3>Program #${p.id} <span class="badge ${esc(p.status)}">${esc(p.status)}</span></h3>
+    <p>${esc(p.origin)} of ${p.parent_id ? `<a href="#" data-id="${p.parent_id}">#${p.parent_id}</a>` : "nothing (seed)"} · attempt ${p.attempt} · island ${p.island} · generation ${p.generation}
+    ${p.correct ? ` · ${esc(fmtScore(p.score, label))}` : ""}${p.duplicate_of ? ` · repeats <a href="#" class="repeats" data-id="${p.duplicate_of}">#${p.duplicate_of}</a>` : ""}</p>
+    <p class="actions"><button type="button" id="reveal">show in lineage</button> <a href="${snapshot ? URL.createObjectURL(new Blob([p.source], { type: "text/x-python" })) : campaignPath(`/programs/${p.id}/source.py`)}" download="program-${p.id}.py">download source</a></p>
+    ${p.strategy ? `<p><b>strategy:</b> ${esc(p.strategy)}</p>` : ""}${p.note ? `<p><b>note:</b> ${esc(p.note)}</p>` : ""}
+    <h4>Diff from parent</h4><pre class="diff" id="diff">${p.diff ? diffHtml(p.diff) : "(none)"}</pre>${evals}
+    ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4>${p.llm_calls.map((c) => `<details class="llm-call" data-key="call-${c.id}" data-call="${c.id}"><summary>${esc(c.role)} · ${esc(c.status)} · ${c.tokens} tok · ${Number(c.latency_s).toFixed(1)} s · $${c.cost_usd.toFixed(5)}${c.error ? ` · ${esc(c.error)}` : ""}</summary><div class="llm-text">loading…</div></details>`).join("")}` : ""}
+    <details data-key="source"><summary>source</summary><pre id="source">${esc(p.source)}</pre></details>`;
+  panel.querySelectorAll("a[data-id]").forEach((a) => a.onclick = (e) => { e.preventDefault(); selectProgram(Number(a.dataset.id)); });
+  $("reveal").onclick = () => state.lineage.reveal(p.id);
+  panel.querySelectorAll("details.llm-call").forEach((d) => d.addEventListener("toggle", () => loadCall(d)));
+  panel.querySelectorAll("details[data-key]").forEach((d) => { if (open.has(d.dataset.key)) d.open = true; });
+  panel.scrollTop = scroll;
+}
+
+async function loadCall(d) {
+  if (!d.open || d.dataset.loaded) return;
+  d.dataset.loaded = "1";
+  let c;
+  try { c = await api(campaignPath(`/llm/${d.dataset.call}`)); } catch (e) { d.querySelector(".llm-text").textContent = e.message; return; }
+  const messages = (() => { try { return JSON.parse(c.prompt); } catch (e) { return [{ role: "prompt", content: c.prompt }]; } })();
+  d.querySelector(".llm-text").innerHTML = messages.map((m) => `<h5>${esc(m.role)}</h5><pre class="prompt">${esc(m.content)}</pre>`).join("") +
+    `<h5>reply${c.finish_reason ? ` (finish: ${esc(c.finish_reason)})` : ""}</h5><pre class="reply">${esc(c.response || "(no text)")}</pre>`;
 }
 
 function diffHtml(diff) {
   return diff.replace(/\n$/, "").split("\n").map((l) => `<span class="${l.startsWith("+") && !l.startsWith("+++") ? "add" : l.startsWith("-") && !l.startsWith("---") ? "del" : ""}">${esc(l)}</span>`).join("");
 }
 
-function ciText(profile) {
-  const ci = profile && profile.speedup_ci;
-  if (!ci) return "";
-  const noise = ci[0] <= 1 && ci[1] >= 1 ? " — includes 1.0x: not distinguishable from the reference" : "";
-  return ` (95% CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}${noise})`;
+async function loadLlm() {
+  const llm = await api(campaignPath("/llm"));
+  $("llm-totals").textContent = Object.entries(llm.by_role).map(([r, t]) => `${r}: ${fmtInt(t.calls)} calls, ${fmtInt(t.tokens)} tok, $${t.cost_usd.toFixed(4)}`).join(" · ") || "no LLM calls (offline mutator)";
+  $("llm").innerHTML = "<tr><th>attempt</th><th>role</th><th>model</th><th>status</th><th>tokens</th><th>latency</th><th>$</th><th>error</th></tr>" +
+    llm.calls.slice(0, 100).map((x) => `<tr><td>${x.attempt ?? ""}</td><td>${esc(x.role)}</td><td>${esc(x.model)}</td><td>${esc(x.status)}</td>
+    <td>${x.prompt_tokens + x.completion_tokens}</td><td>${x.latency_s}s</td><td>${x.cost_usd.toFixed(5)}</td><td>${esc(x.error)}</td></tr>`).join("");
 }
 
-async function showProgram(id) {
-  state.selected = id;
-  document.querySelectorAll("#lineage .node").forEach((n) => n.classList.toggle("selected", Number(n.dataset.id) === id));
-  const p = await api(`/api/campaigns/${encodeURIComponent(state.key)}/programs/${id}`);
-  const evals = p.evaluations.map((e) => `<h4>Evaluation: ${e.passed ? "passed" : `failed in ${esc(e.failure_stage)} (${esc(e.failure_kind)})`}</h4>
-    ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
-    <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
-    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
-    ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
-      `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
-    ${e.output_tail ? `<details><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
-  $("program").innerHTML = `<h3>Program #${p.id} <span class="badge ${esc(p.status)}">${esc(p.status)}</span></h3>
-    <p>${esc(p.origin)} of ${p.parent_id ? `<a href="#" data-id="${p.parent_id}">#${p.parent_id}</a>` : "nothing (seed)"} · attempt ${p.attempt} · island ${p.island} · generation ${p.generation}
-    ${p.correct ? ` · ${esc(fmtScore(p.score))}` : ""}${p.duplicate_of ? ` · repeats <a href="#" class="repeats" data-id="${p.duplicate_of}">#${p.duplicate_of}</a>` : ""}</p>
-    ${p.strategy ? `<p><b>strategy:</b> ${esc(p.strategy)}</p>` : ""}${p.note ? `<p><b>note:</b> ${esc(p.note)}</p>` : ""}
-    <h4>Diff from parent</h4><pre class="diff" id="diff">${p.diff ? diffHtml(p.diff) : "(none)"}</pre>${evals}
-    ${p.llm_calls.length ? `<h4>LLM calls of attempt ${p.attempt}</h4>${p.llm_calls.map((c) => `<details class="llm-call" data-call="${c.id}"><summary>${esc(c.role)} · ${esc(c.status)} · ${c.tokens} tok · ${Number(c.latency_s).toFixed(1)} s · $${c.cost_usd.toFixed(5)}${c.error ? ` · ${esc(c.error)}` : ""}</summary><div class="llm-text">loading…</div></details>`).join("")}` : ""}
-    <details><summary>source</summary><pre id="source">${esc(p.source)}</pre></details>`;
-  $("program").querySelectorAll("a[data-id]").forEach((a) => a.onclick = (e) => { e.preventDefault(); showProgram(Number(a.dataset.id)); });
-  $("program").querySelectorAll("details.llm-call").forEach((d) => d.addEventListener("toggle", async () => {
-    if (!d.open || d.dataset.loaded) return;
-    d.dataset.loaded = "1";
-    const c = await api(`/api/campaigns/${encodeURIComponent(state.key)}/llm/${d.dataset.call}`);
-    const messages = (() => { try { return JSON.parse(c.prompt); } catch (e) { return [{ role: "prompt", content: c.prompt }]; } })();
-    d.querySelector(".llm-text").innerHTML = messages.map((m) => `<h5>${esc(m.role)}</h5><pre class="prompt">${esc(m.content)}</pre>`).join("") +
-      `<h5>reply${c.finish_reason ? ` (finish: ${esc(c.finish_reason)})` : ""}</h5><pre class="reply">${esc(c.response || "(no text)")}</pre>`;
-  }));
+// ---- comparing campaigns ---------------------------------------------------------------------------------
+const compareState = { sort: "name", desc: false, picked: new Set(), curves: new Map() };
+
+function showCompare() {
+  state.key = null;
+  $("campaign").hidden = true; $("empty").hidden = true; $("compare").hidden = false;
+  document.querySelectorAll("#campaigns li").forEach((li) => li.classList.remove("active"));
+  history.replaceState(null, "", `${location.pathname}?compare=1`);
+  document.title = "compare · stark";
+  drawCompare();
+}
+
+function drawCompare() {
+  const rows = (state.list || []).filter((c) => !c.error);
+  const key = compareState.sort, dir = compareState.desc ? -1 : 1;
+  const value = (c) => ({ name: c.name, problem: c.problem, status: c.status, attempts: c.attempts, programs: c.programs,
+    best: c.best ? shown(c.best.score, c.score_label) : -Infinity, cost: c.llm.cost_usd, elapsed: c.elapsed_s }[key]);
+  rows.sort((a, b) => (value(a) < value(b) ? -dir : value(a) > value(b) ? dir : 0));
+  const th = (k, text) => `<th data-sort="${k}" class="${compareState.sort === k ? (compareState.desc ? "desc" : "asc") : ""}">${text}</th>`;
+  $("compare-table").innerHTML = `<tr><th>plot</th>${th("name", "campaign")}${th("problem", "problem")}${th("status", "status")}${th("attempts", "attempts")}${th("programs", "programs")}${th("best", "best")}${th("cost", "LLM $")}${th("elapsed", "elapsed")}</tr>` +
+    rows.map((c) => `<tr><td><input type="checkbox" data-key="${esc(c.key)}" ${compareState.picked.has(c.key) ? "checked" : ""}></td><td><a href="?campaign=${encodeURIComponent(c.key)}">${esc(c.name)}</a></td><td>${esc(c.problem)}</td><td>${esc(c.status)}</td>
+      <td>${fmtInt(c.attempts)}</td><td>${fmtInt(c.programs)}</td><td>${c.best ? esc(fmtScore(c.best.score, c.score_label)) : "—"}</td><td>${c.llm.cost_usd.toFixed(4)}</td><td>${fmtDuration(c.elapsed_s)}</td></tr>`).join("");
+  $("compare-table").querySelectorAll("th[data-sort]").forEach((h) => h.onclick = () => {
+    compareState.desc = compareState.sort === h.dataset.sort ? !compareState.desc : false;
+    compareState.sort = h.dataset.sort; drawCompare();
+  });
+  $("compare-table").querySelectorAll("input[type=checkbox]").forEach((box) => box.onchange = async () => {
+    if (box.checked) compareState.picked.add(box.dataset.key); else compareState.picked.delete(box.dataset.key);
+    await drawCurves();
+  });
+  $("compare-table").querySelectorAll("a[href^='?campaign=']").forEach((a) => a.onclick = (e) => { e.preventDefault(); selectCampaign(new URLSearchParams(a.getAttribute("href")).get("campaign")); });
+  drawCurves();
+}
+
+async function drawCurves() {
+  const svg = $("compare-chart"), keys = [...compareState.picked];
+  for (const key of keys) compareState.curves.set(key, await api(`/api/campaigns/${encodeURIComponent(key)}/best-curve`));
+  const curves = keys.map((k) => compareState.curves.get(k)).filter(Boolean);
+  if (!curves.length) { svg.innerHTML = ""; $("compare-legend").innerHTML = '<span class="muted">tick campaigns in the table to overlay their best-so-far curves</span>'; return; }
+  const label = curves[0].score_label;
+  const mixed = curves.some((c) => c.score_label.name !== label.name);
+  const xs = curves.flatMap((c) => c.points.map((p) => p[0])), ys = curves.flatMap((c) => c.points.map((p) => shown(p[1], c.score_label)));
+  const palette = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"];
+  plot(svg, {
+    x: { label: "attempt", dom: domain(xs.concat([0]), { minRelSpan: 0 }) },
+    y: { label: mixed ? "best score (objectives differ)" : `best ${label.name}`, dom: domain(ys, { include: label.ratio ? [1] : [] }), fmt: label.ratio && !mixed ? (v) => `${v}x` : undefined },
+    refs: label.ratio && !mixed ? [{ y: 1, label: "1.0x", cls: "parity" }] : [],
+    lines: curves.map((c, i) => ({ d: c.points.map((p) => [p[0], shown(p[1], c.score_label)]), cls: `curve ${palette[i % palette.length]}`, step: true, extendTo: c.last_attempt })),
+  });
+  $("compare-legend").innerHTML = curves.map((c, i) => `<span class="key curve ${palette[i % palette.length]}"></span> ${esc(c.key)}`).join(" ");
+}
+
+// ---- start -----------------------------------------------------------------------------------------------
+function wire() {
+  for (const k of ["status", "island", "origin"]) $(`filter-${k}`).onchange = onFilterChange;
+  let typing = null;
+  $("filter-q").oninput = () => { clearTimeout(typing); typing = setTimeout(onFilterChange, 200); };
+  $("x-axis").value = state.x;
+  $("x-axis").onchange = () => { state.x = $("x-axis").value; drawCharts(); writeUrl(); };
+  $("collapse-all").onclick = () => state.lineage && state.lineage.collapseAll(false);
+  $("expand-all").onclick = () => state.lineage && state.lineage.collapseAll(true);
+  $("compare-button").onclick = showCompare;
+  $("compare-button").hidden = Boolean(snapshot);
+  $("campaigns").onclick = (e) => { const li = e.target.closest("li[data-key]"); if (li) selectCampaign(li.dataset.key); };
+  for (const id of ["best-chart", "pareto-chart"]) $(id).addEventListener("click", (e) => {
+    const dot = e.target.closest("circle[data-id]");
+    if (dot && dot.dataset.id) selectProgram(Number(dot.dataset.id), { reveal: true });
+  });
 }
 
 (async function main() {
-  const list = await loadCampaigns();
-  const wanted = new URLSearchParams(location.search).get("campaign");
-  if (wanted || list.length === 1) await selectCampaign(wanted || list[0].key);
+  const wanted = readUrl();
+  wire();
+  let list = [];
+  try { list = await loadCampaigns(); } catch (e) { notice(`Could not list campaigns: ${e.message}`); }
+  if (new URLSearchParams(location.search).get("compare")) showCompare();
+  else if (wanted.campaign) {
+    if (!list.some((c) => c.key === wanted.campaign)) notice(`No campaign "${wanted.campaign}" here; pick one on the left.`);
+    else await selectCampaign(wanted.campaign, { program: wanted.program });
+  } else if (list.length === 1) await selectCampaign(list[0].key);
+  if (snapshot) { $("live").hidden = true; return; }
   // The next poll is scheduled when this one has answered, so slow answers never pile up.
   const poll = async () => {
-    try { await loadCampaigns(); await refresh(); $("live").style.color = "#2e9d4f"; } catch (e) { $("live").style.color = "#c33"; }
-    setTimeout(poll, 2000);
+    try { await loadCampaigns(); await refresh(); $("live").classList.remove("down"); } catch (e) { $("live").classList.add("down"); }
+    setTimeout(poll, POLL_MS);
   };
-  setTimeout(poll, 2000);
+  setTimeout(poll, POLL_MS);
 })();
