@@ -28,7 +28,7 @@ from evolve.progress import CampaignProgress
 from evolve.records import RunStatus
 from evolve.run_dir import RunDir
 from evolve.run_config import build_run_config, check_compatible, read_run_config
-from evolve.run_lock import RunLock, holder_of, live_status, refuse_if_held
+from evolve.run_lock import RunLock, held_since, holder_of, live_elapsed, live_status, refuse_if_held
 from evolve.typed_config import apply_override, build, to_data
 from kernelbench.score_label import ScoreLabel, score_label
 
@@ -328,9 +328,12 @@ def campaign_status(run_root: str | Path) -> CampaignSummary:
     config = build_run_config(run_dir, read_run_config(run_dir))
     store = ProgramStore(run_dir.database_target(config.campaign.database), create=False, read_only=True)
     try:
-        holder = holder_of(run_dir.root) or ""
+        holder, since = holder_of(run_dir.root) or "", held_since(run_dir.root)
         with database_errors_as_one_line(store.url):
-            summary = summarize(store, store.campaign_id(config.campaign.name), holder)
+            campaign_id = store.campaign_id(config.campaign.name)
+            summary = summarize(store, campaign_id, holder)
+            saved_at = store.campaign(campaign_id)["updated_at"]
     finally:
         store.close()
-    return replace(summary, status=live_status(summary.status, holder))
+    return replace(summary, status=live_status(summary.status, holder, saved_at, since),
+                   elapsed_s=live_elapsed(summary.elapsed_s, saved_at, summary.status, holder, since))

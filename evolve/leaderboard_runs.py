@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from evolve.runs_index import find_runs
-from kernelbench.leaderboard import RunColumn
+from evolve.config import CampaignConfig
+from kernelbench.leaderboard import DiscoveryOutcome, RunColumn
 from kernelbench.metrics import ProblemOutcome
 
 _LEVEL = re.compile(r"level(\d+)")
@@ -43,16 +44,76 @@ def with_missing_as_failed(outcomes: list[ProblemOutcome], sources: dict[int, tu
     return outcomes + [ProblemOutcome(pid, level, correct=False) for pid, level in sorted(missing.items())]
 
 
-def run_column(root: str | Path, name: str | None = None) -> RunColumn:
-    outcomes, environment, harnesses, sources, skipped = [], {}, set(), {}, 0
+def settings_of(config: CampaignConfig) -> dict[str, str]:
+    """What a campaign ran under, as the report prints it: budget, agents, judge, search."""
+    budget = config.budget
+    agents = config.agents
+    role = lambda r: r.kind if r.kind == "offline" else f"{r.kind} {r.llm.model}"  # noqa: E731
+    evaluator = config.evaluator
+    return {
+        "budget": ", ".join(part for part in (
+            f"{budget.iterations} attempts" if budget.iterations else "",
+            f"{budget.wall_time_s:g} s" if budget.wall_time_s else "",
+            f"{budget.llm_tokens:,} tokens" if budget.llm_tokens else "",
+            f"${budget.usd:g}" if budget.usd else "") if part) or "unlimited",
+        "agents": f"planner {role(agents.planner)}; coder {role(agents.coder)}; reviewer {role(agents.reviewer)}",
+        "judge": (f"{evaluator.harness} harness on {evaluator.backend}, {evaluator.trials} trials, "
+                  f"{evaluator.repeats} timed rounds, {evaluator.threads} thread(s), shapes "
+                  f"{config.shape_set}, torch.compile "
+                  f"{'timed' if evaluator.compare_compile else 'not timed'}"),
+        "search": (f"{config.evolve.sampler}, {config.evolve.islands} island(s) of {config.evolve.island_capacity}, "
+                   f"{config.pipeline.proposals_in_flight} in flight"),
+    }
+
+
+def merged_settings(per_campaign: list[dict[str, str]]) -> dict[str, str]:
+    """One value per setting when every campaign agrees, else each distinct value with how many used it."""
+    merged: dict[str, str] = {}
+    for key in dict.fromkeys(k for settings in per_campaign for k in settings):
+        counts: dict[str, int] = {}
+        for settings in per_campaign:
+            counts[settings.get(key, "")] = counts.get(settings.get(key, ""), 0) + 1
+        merged[key] = next(iter(counts)) if len(counts) == 1 else "; ".join(f"{v} (x{n})" for v, n in counts.items())
+    return merged
+
+
+def _metrics(result: dict) -> tuple[dict, dict]:
+    return result.get("metrics") or {}, result.get("holdout_metrics") or {}
+
+
+def discovery_outcome(run: str, store, campaign_id: int, campaign: dict, config: CampaignConfig) -> DiscoveryOutcome:
+    from kernelbench.discovery import load_discovery_problem
+    from kernelbench.score_label import score_label
+
+    label = score_label(campaign["problem_id"], config.evolve.objectives)
+    metric, better = label.name, (min if label.direction == "min" else max)
+    best, seed = store.best_program(campaign_id), store.seed_program(campaign_id)
+    latest = lambda program: (store.evaluations(program.id) or [{}])[-1] if program else {}  # noqa: E731
+    evolved, evolved_holdout = _metrics(latest(best))
+    seed_metrics, _ = _metrics(latest(seed))
+    problem = load_discovery_problem(campaign["problem_id"].split("/", 1)[1])
+    names = [n for n in getattr(problem, "BASELINES", ()) if metric in problem.evaluate_baseline(n, "train")]
+    train = {n: problem.evaluate_baseline(n, "train")[metric] for n in names}
+    chosen = better(train, key=train.get) if train else ""
+    holdout = problem.evaluate_baseline(chosen, "holdout").get(metric) if chosen else None
+    return DiscoveryOutcome(run, campaign["problem_id"], metric, label.direction, seed_metrics.get(metric),
+                            evolved.get(metric), evolved_holdout.get(metric), chosen, train.get(chosen),
+                            holdout, best.id if best else None, store.attempts_done(campaign_id))
+
+
+def read_runs(root: str | Path, name: str | None = None) -> tuple[RunColumn | None, list[DiscoveryOutcome]]:
+    """A runs directory as one leaderboard column (its kernel campaigns) and its discovery results."""
+    name = name or Path(root).resolve().name
+    outcomes, environment, harnesses, sources, settings, discovery = [], {}, set(), {}, [], []
     for entry in find_runs(root):
         store = entry.open_store()
         try:
             campaign_id = store.campaign_id(entry.config.campaign.name)
             campaign = store.campaign(campaign_id)
             if campaign["problem_id"].startswith("discovery/"):
-                skipped += 1                  # a simulator score, not a kernel speedup: not on this leaderboard
+                discovery.append(discovery_outcome(name, store, campaign_id, campaign, entry.config))
                 continue
+            settings.append(settings_of(entry.config))
             harnesses.add(entry.config.evaluator.harness)
             level = level_of(campaign["problem_id"])
             sources.setdefault(level, (campaign["problem_id"], entry.config.campaign.kernelbench_dir))
@@ -73,10 +134,19 @@ def run_column(root: str | Path, name: str | None = None) -> RunColumn:
         finally:
             store.close()
     if not outcomes:
-        why = (f" ({skipped} discovery campaign(s) there: their scores are simulator objectives, not kernel speedups; "
-               "`stark status` and the viewer show them)" if skipped else "")
-        raise FileNotFoundError(f"no kernel campaigns under {root}{why}")
+        return None, discovery
     harness = harnesses.pop() if len(harnesses) == 1 else "mixed"
     if harness == "kernelbench":
         outcomes = with_missing_as_failed(outcomes, sources)
-    return RunColumn(name or Path(root).resolve().name, tuple(outcomes), environment, harness)
+    return RunColumn(name, tuple(outcomes), environment, harness,
+                     {"campaigns": str(len(settings)), **merged_settings(settings)}), discovery
+
+
+def run_column(root: str | Path, name: str | None = None) -> RunColumn:
+    """The kernel campaigns under `root` as one column; a directory without any is a one-line error."""
+    column, discovery = read_runs(root, name)
+    if column is None:
+        why = (f" ({len(discovery)} discovery campaign(s) there: their scores are simulator objectives, not kernel "
+               "speedups; they get a table of their own)" if discovery else "")
+        raise FileNotFoundError(f"no kernel campaigns under {root}{why}")
+    return column

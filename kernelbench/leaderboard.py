@@ -20,6 +20,26 @@ class RunColumn:
     harness: str = "stark"
     """Which rules judged it: "stark", "kernelbench" (its fast_p counts every problem of a level, a missing one
     as failed), or "mixed"."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """What the campaigns ran under (budget, agents, evaluator): a number means little without it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryOutcome:
+    """A discovery campaign's result in its objective's own units (not a speedup: off the kernel leaderboard)."""
+
+    run: str
+    problem_id: str
+    metric: str
+    direction: str
+    seed: float | None
+    evolved: float | None
+    evolved_holdout: float | None
+    best_baseline: str
+    baseline: float | None
+    baseline_holdout: float | None
+    best_program: int | None
+    attempts: int
 
 
 def measured(outcomes: Sequence[ProblemOutcome], baseline: str) -> bool:
@@ -41,12 +61,17 @@ def summary(outcomes: Sequence[ProblemOutcome]) -> dict[str, Any]:
     }
 
 
-def build_leaderboard(columns: Sequence[RunColumn]) -> dict[str, Any]:
+def build_leaderboard(columns: Sequence[RunColumn], discovery: Sequence[DiscoveryOutcome] = (),
+                      meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`meta`: when and from what the report was made (date, commit, command), recorded with it."""
     levels = sorted({o.level for c in columns for o in c.outcomes})
     problems = sorted({(o.level, o.problem_id) for c in columns for o in c.outcomes})
     return {
+        "meta": meta or {},
         "runs": [c.name for c in columns],
         "environment": {c.name: {**c.environment, "harness": c.harness} for c in columns},
+        "settings": {c.name: c.settings for c in columns},
+        "measured": {c.name: {b: measured(c.outcomes, b) for b in BASELINES} for c in columns},
         "overall": {c.name: summary(c.outcomes) for c in columns},
         "levels": {str(level): {c.name: summary([o for o in c.outcomes if o.level == level]) for c in columns}
                    for level in levels},
@@ -54,4 +79,5 @@ def build_leaderboard(columns: Sequence[RunColumn]) -> dict[str, Any]:
                       "runs": {c.name: next((asdict(o) for o in c.outcomes if o.problem_id == pid), None)
                                for c in columns}}
                      for level, pid in problems],
+        "discovery": [asdict(d) for d in discovery],
     }

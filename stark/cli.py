@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -294,38 +295,45 @@ def report_command(
     format_: Annotated[str, typer.Option("--format", help="md, html or json")] = "md",
     out: Annotated[Path, typer.Option(help="directory for the report and its plots")] = Path("report"),
 ) -> None:
-    """KernelBench leaderboard over campaigns: correctness, fast_p, geomean speedup, per-problem table, plots."""
+    """KernelBench leaderboard over campaigns: correctness, fast_p, geomean speedup, per-problem table, plots;
+    discovery campaigns in a table of their own."""
     import dataclasses
     import json
 
     from evolve.db.engine import StoreError
-    from evolve.leaderboard_runs import run_column
+    from evolve.leaderboard_runs import read_runs
     from kernelbench import report_plots
     from kernelbench.leaderboard import build_leaderboard
+    from kernelbench.report_meta import report_meta
     from kernelbench.report_render import render_html, render_markdown
 
     if format_ not in ("md", "html", "json"):
         _fail(f"unknown format {format_!r}; choose md, html or json")
     try:
-        columns = [run_column(path) for path in runs]
+        read = [read_runs(path) for path in runs]
     except (FileNotFoundError, StoreError) as exc:
         _fail(_user_error(exc))
+    columns = [column for column, _ in read if column is not None]
+    discovery = [d for _, found in read for d in found]
+    if not columns and not discovery:
+        _fail(f"no campaigns under {', '.join(str(p) for p in runs)}")
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
         columns = [dataclasses.replace(c, name=f"{c.name}-{i + 1}") for i, c in enumerate(columns)]
-    board = build_leaderboard(columns)
+    board = build_leaderboard(columns, discovery, report_meta(["stark", "report", *sys.argv[2:]]))
     out.mkdir(parents=True, exist_ok=True)
+    figures = (lambda: report_plots.all_figures(columns)) if columns else dict
     if format_ == "json":
         target = out / "leaderboard.json"
         target.write_text(json.dumps(board, indent=2))
     elif format_ == "md":
-        plots = report_plots.save(report_plots.all_figures(columns), out)
+        plots = report_plots.save(figures(), out)
         target = out / "leaderboard.md"
         target.write_text(render_markdown(board, plots))
     else:
-        report_plots.save(report_plots.all_figures(columns), out)
+        report_plots.save(figures(), out)
         target = out / "leaderboard.html"
-        target.write_text(render_html(board, report_plots.inline_svgs(report_plots.all_figures(columns))))
+        target.write_text(render_html(board, report_plots.inline_svgs(figures())))
     Console().print(f"wrote {target}")
 
 

@@ -88,12 +88,15 @@ def test_per_problem_rows(report):
 
 def test_markdown_html_and_plots(report):
     markdown = (report / "leaderboard.md").read_text()
-    assert "| overall | fast_1 vs eager | 33.3% | 66.7% |" in markdown
+    assert "| run-a | overall | 3 | 66.7% | 33.3% | 33.3% | 0.0% | 1.73x |" in markdown     # one row per run and scope
+    assert "| run-b | level 2 | 1 | 100.0% | 100.0% |" in markdown
     assert "![fast-p-eager](fast-p-eager.png)" in markdown and "Test CPU" in markdown
-    assert "2.50x [1.88-3.12]" in markdown, "each best carries its interval"
-    assert "1.20x [0.90-1.50, ~1.0]" in markdown, "an interval that includes 1.0 is flagged"
+    assert "| #2 | 2.50x | 1.88–3.12 | 1.20x |" in markdown, "one value per cell, the interval beside the speedup"
+    assert "| 1.20x | 0.90–1.50 (~1.0) |" in markdown, "an interval that includes 1.0 is flagged"
+    assert "Generated 20" in markdown and "by stark " in markdown and "`stark report " in markdown
+    assert "run-a: campaigns 3; budget 20 attempts; agents planner offline" in markdown
     page = (report / "leaderboard.html").read_text()
-    assert page.count("<svg") == 3 and "geomean speedup vs compile" in page
+    assert page.count("<svg") == 3 and "geomean vs compile" in page and "table class=sortable" in page
     for name in ("speedup-distribution", "fast-p-eager", "fast-p-compile"):
         assert (report / f"{name}.png").stat().st_size > 5000 and (report / f"{name}.svg").exists()
 
@@ -143,8 +146,10 @@ def test_a_baseline_no_campaign_timed_is_unknown_not_zero(tmp_path):
     board = build_leaderboard([column])
     assert board["overall"]["no-compile"]["fast_p"]["compile"]["1.0"] is None
     assert board["overall"]["no-compile"]["fast_p"]["eager"]["0.0"] == 1.0
-    _, rows = summary_rows(board)
-    assert ["overall", "fast_1 vs compile", "—"] in rows
+    header, rows = summary_rows(board)
+    overall = dict(zip(header, rows[0]))
+    assert overall["fast_1 vs compile"] == overall["geomean vs compile"] == "not measured"
+    assert overall["fast_1.5 vs eager"] == "0.0%" and overall["correct"] == "100.0%"
 
 
 def test_a_directory_of_discovery_campaigns_says_why_it_has_no_leaderboard(tmp_path):
@@ -153,3 +158,40 @@ def test_a_directory_of_discovery_campaigns_says_why_it_has_no_leaderboard(tmp_p
     make_runs(tmp_path / "discovery", {"discovery/scratchpad_planning": ([(0, True, 1.0, None)], 0)})
     with pytest.raises(FileNotFoundError, match="1 discovery campaign.*not kernel speedups"):
         run_column(tmp_path / "discovery")
+
+
+def test_discovery_campaigns_get_a_table_in_their_own_units(tmp_path):
+    from kernelbench.discovery import load_discovery_problem
+
+    root = tmp_path / "discovery"
+    make_runs(root, {"discovery/scratchpad_planning": ([(0, True, 1.0, None), (1, True, 1.0, None)], 0)})
+    run_dir = RunDir(root / "discovery-scratchpad_planning")
+    config = run_dir.read_config()
+    config["evolve"]["objectives"] = [{"name": "extra_mean", "direction": "min"}]   # as runs/scratchpad_offline.toml
+    run_dir.write_config(config)
+    store = ProgramStore(run_dir.database)
+    campaign = store.campaign_id("discovery-scratchpad_planning")
+    seed, evolved = (p.id for p in store.programs(campaign))
+    for program, train, holdout in ((seed, 9.0, 9.5), (evolved, 2.0, 2.5)):   # extra_mean: lower is better
+        store.record_evaluation(program, {"metrics": {"extra_mean": train}, "holdout_metrics": {"extra_mean": holdout},
+                                          "stages": []}, objectives=[-train], features={}, score=-train)
+    store.close()
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "stark.cli", "report", str(root), "--format", "json", "--out",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    board = json.loads((out / "leaderboard.json").read_text())
+    [row] = board["discovery"]
+    problem = load_discovery_problem("scratchpad_planning")
+    baselines = {n: problem.evaluate_baseline(n, "train")["extra_mean"] for n in problem.BASELINES}
+    best_baseline = min(baselines, key=baselines.get)
+    assert (row["metric"], row["direction"], row["seed"], row["evolved"], row["evolved_holdout"]) == (
+        "extra_mean", "min", 9.0, 2.0, 2.5)
+    assert row["best_baseline"] == best_baseline and row["baseline"] == baselines[best_baseline]
+    assert row["baseline_holdout"] == problem.evaluate_baseline(best_baseline, "holdout")["extra_mean"]
+    assert board["runs"] == [] and board["meta"]["commit"] != ""
+    done = subprocess.run([sys.executable, "-m", "stark.cli", "report", str(root), "--format", "md", "--out",
+                           str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    markdown = (out / "leaderboard.md").read_text()
+    assert "## Discovery problems" in markdown and "extra_mean (↓ lower is better) | 9 |" in markdown
+    assert "## Summary" not in markdown

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from evolve.run_lock import RunLock, RunLocked, holder_of
+from evolve.run_lock import RunLock, RunLocked, holder_of, live_elapsed, live_status
 from tests.conftest import REPO
 
 HOLDER = """
@@ -36,3 +36,19 @@ def test_lock_is_exclusive_visible_and_dies_with_its_holder(tmp_path):
     assert holder_of(tmp_path) is None
     with RunLock(tmp_path):
         pass
+
+
+def test_live_status_and_elapsed_follow_the_holder_and_the_clock():
+    from datetime import datetime, timedelta, timezone
+
+    saved = datetime(2026, 1, 1, 12, 0, 0)                       # naive, as SQLite hands it back (UTC)
+    now = saved.replace(tzinfo=timezone.utc) + timedelta(seconds=45)
+    before, after = saved.replace(tzinfo=timezone.utc).timestamp() - 60, saved.replace(tzinfo=timezone.utc).timestamp() + 5
+    assert live_status("running", None).startswith("stopped unexpectedly")
+    assert live_status("finished", "pid 1", saved, after) == "resuming (was finished)"
+    assert live_status("finished", "pid 1", saved, before) == "finished", "its own holder, shutting down"
+    assert live_status("finished", None, saved, None) == "finished"
+    assert live_elapsed(100.0, saved, "running", "pid 1", before, now) == 145.0
+    assert live_elapsed(100.0, saved, "running", "pid 1", after, now) == 100.0, "a resumed run's dead time"
+    assert live_elapsed(100.0, saved, "finished", None, None, now) == 100.0
+    assert live_elapsed(100.0, saved, "running", None, None, now) == 100.0

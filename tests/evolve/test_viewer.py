@@ -1,59 +1,11 @@
 """The web viewer on a real HTTP server: the JSON API, and a real headless Chromium clicking into a program."""
 
-import json
-import threading
-import time
 import urllib.error
 import urllib.request
 
 import pytest
-import uvicorn
 
-from evolve.launch import start_campaign
-from evolve.viewer.app import create_app
-from tests.conftest import CANDIDATES, REPO
-from tests.evolve.test_campaign_llm import FALLBACK, rewrite, role
-from tests.scripted_llm_server import ScriptedOpenAIServer, Step
-
-SEED = (CANDIDATES / "relu_evolvable_seed.py").read_text()
-BROKEN = Step("```python\n" + SEED.replace("return torch.relu(x) * 1.0", "return x * 3") + "```")
-
-
-@pytest.fixture(scope="module")
-def runs_root(ray_session, tmp_path_factory):
-    root = tmp_path_factory.mktemp("viewer-runs")
-    edits = [rewrite(f"return {body}") for body in ("torch.relu(x)", "x.clamp_min(0.0)", "torch.clamp(x, min=0.0)")]
-    with ScriptedOpenAIServer({"coder-model": [BROKEN, *edits]}, FALLBACK) as server:
-        config = root / "c.toml"
-        text = (f'[campaign]\nname = "viewed"\nproblem = "level1/relu"\nseed_program = "{CANDIDATES / "relu_evolvable_seed.py"}"\n'
-                f'[budget]\niterations = 5\n[pipeline]\nproposals_in_flight = 1\nrepair_attempts = 0\n'
-                f'[evolve]\nislands = 1\n[evaluator]\ntrials = 1\nrepeats = 3\nthreads = 1\n')
-        for name in ("planner", "coder", "reviewer"):
-            text += f"[agents.{name}]\n" + role(name, server.base_url)
-        config.write_text(text)
-        start_campaign(config, runs_root=root / "runs", show_progress=False)
-    start_campaign(REPO / "runs" / "scratchpad_offline.toml", runs_root=root / "runs", show_progress=False,
-                   overrides=["budget.iterations=4", "pipeline.proposals_in_flight=1"])
-    return root / "runs"
-
-
-@pytest.fixture(scope="module")
-def viewer(runs_root):
-    server = uvicorn.Server(uvicorn.Config(create_app(runs_root), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def get(url: str):
-    with urllib.request.urlopen(url, timeout=30) as response:
-        return json.loads(response.read())
+from tests.evolve.conftest import get
 
 
 def test_api_lists_campaign_with_summary(viewer):

@@ -42,7 +42,8 @@ function writeUrl() {
   for (const [k, v] of Object.entries(state.filters)) if (v !== "") q.set(k, v);
   if (state.x !== "attempt") q.set("x", state.x);
   const next = `${location.pathname}${q.toString() ? `?${q}` : ""}`;
-  if (next !== `${location.pathname}${location.search}`) history.replaceState(null, "", next);
+  if (next === `${location.pathname}${location.search}`) return;
+  try { history.replaceState(null, "", next); } catch (e) { /* a saved page opened from disk may refuse */ }
 }
 
 function readUrl() {
@@ -440,7 +441,7 @@ function wire() {
   else if (wanted.campaign) {
     if (!list.some((c) => c.key === wanted.campaign)) notice(`No campaign "${wanted.campaign}" here; pick one on the left.`);
     else await selectCampaign(wanted.campaign, { program: wanted.program });
-  } else if (list.length === 1) await selectCampaign(list[0].key);
+  } else if (list.length === 1) await selectCampaign(list[0].key, { program: wanted.program });
   if (snapshot) { $("live").hidden = true; return; }
   // The next poll is scheduled when this one has answered, so slow answers never pile up.
   const poll = async () => {

@@ -104,7 +104,7 @@ export function plot(svg, spec) {
   const place = (p) => ({ ...p, px: xs(p.x), py: ys(p.y) });
   const drawn = thin((spec.points || []).map(place));
   const kept = (spec.keep || []).map(place);
-  const dot = (p) => `<circle class="point ${p.cls || ""}${p.id === spec.selected ? " selected" : ""}" data-id="${p.id ?? ""}" cx="${p.px.toFixed(1)}" cy="${p.py.toFixed(1)}" r="${p.r || 2.5}"><title>${esc(p.title || "")}</title></circle>`;
+  const dot = (p) => `<circle class="point ${p.cls || ""}${p.id === spec.selected && p.cls !== "selected" ? " selected" : ""}" data-id="${p.id ?? ""}" cx="${p.px.toFixed(1)}" cy="${p.py.toFixed(1)}" r="${p.r || 2.5}"><title>${esc(p.title || "")}</title></circle>`;
   out.push(drawn.map(dot).join(""), kept.map(dot).join(""));
   svg.innerHTML = out.join("");
   return { drawn: drawn.length + kept.length, total: (spec.points || []).length + kept.length };

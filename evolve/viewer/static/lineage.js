@@ -3,7 +3,7 @@
 // without recursion; what the user collapsed and where they scrolled survive every refresh.
 const ROW = 22;              // px per row: fixed, so a row's position is its index times this
 const OVERSCAN = 12;
-const MAX_INDENT = 30;       // deeper rows stop moving right and say their depth instead
+const MAX_INDENT = 12;       // deeper rows stop moving right and say their depth instead
 
 export class Lineage {
   constructor(container, { onSelect, describe }) {
