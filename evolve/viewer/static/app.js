@@ -403,7 +403,7 @@ async function drawCurves() {
   if (!curves.length) { svg.innerHTML = ""; $("compare-legend").innerHTML = '<span class="muted">tick campaigns in the table to overlay their best-so-far curves</span>'; return; }
   const label = curves[0].score_label;
   const mixed = curves.some((c) => c.score_label.name !== label.name);
-  const xs = curves.flatMap((c) => c.points.map((p) => p[0])), ys = curves.flatMap((c) => c.points.map((p) => shown(p[1], c.score_label)));
+  const xs = curves.flatMap((c) => c.points.map((p) => p[0]).concat([c.last_attempt])), ys = curves.flatMap((c) => c.points.map((p) => shown(p[1], c.score_label)));
   const palette = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"];
   plot(svg, {
     x: { label: "attempt", dom: domain(xs.concat([0]), { minRelSpan: 0 }) },
