@@ -120,6 +120,11 @@ def create_app(runs_root: str | Path) -> FastAPI:
         return {"key": key, "score_label": overview["score_label"],
                 **exports.best_curve(opened.rows_since("")["rows"])}
 
+    @app.get("/api/campaigns/{key}/spend")
+    def spend(key: str) -> Response:
+        opened = catalog.open(key)
+        return fast_json({"attempts": queries.spend_by_attempt(opened.store, opened.campaign_id)})
+
     @app.get("/api/campaigns/{key}/baselines")
     def baselines(key: str) -> dict:
         entry = catalog.open(key).entry

@@ -94,7 +94,8 @@ def snapshot_responses(opened, key: str) -> dict[str, Any]:
     base = f"/api/campaigns/{key}"
     responses: dict[str, Any] = {"/api/campaigns": [overview], base: overview, f"{base}/program-rows": feed,
                                  f"{base}/llm": queries.llm_calls(opened.store, opened.campaign_id),
-                                 f"{base}/baselines": {"metric": "", "baselines": []}}
+                                 f"{base}/baselines": {"metric": "", "baselines": []},
+                                 f"{base}/spend": {"attempts": queries.spend_by_attempt(opened.store, opened.campaign_id)}}
     best = overview.get("best") or {}
     for program_id in snapshot_ids(feed["rows"], best.get("id")):
         responses[f"{base}/programs/{program_id}"] = queries.program_detail(opened.store, program_id,

@@ -7,7 +7,7 @@ from datetime import datetime
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evolve.db.models import Evaluation, LLMCall, Program
 from evolve.db.engine import StoreError
@@ -131,3 +131,14 @@ def problem_baselines(problem_id: str, metric: str) -> dict[str, Any]:
         return {"metric": metric, "baselines": []}
     return {"metric": metric, "baselines": [{"name": name, "value": metrics[metric]}
                                             for name, metrics in baseline_metrics(problem, "train").items()]}
+
+
+def spend_by_attempt(store: ProgramStore, campaign_id: int) -> list[list[float]]:
+    """[attempt, tokens, dollars] per attempt that called an LLM, in attempt order: the x axis of a chart drawn
+    against what the search has spent."""
+    query = (select(LLMCall.attempt, func.sum(LLMCall.prompt_tokens + LLMCall.completion_tokens),
+                    func.sum(LLMCall.cost_usd))
+             .where(LLMCall.campaign_id == campaign_id, LLMCall.attempt.is_not(None))
+             .group_by(LLMCall.attempt).order_by(LLMCall.attempt))
+    with store.session() as s:
+        return [[attempt, int(tokens or 0), float(cost or 0.0)] for attempt, tokens, cost in s.execute(query)]

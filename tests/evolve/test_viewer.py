@@ -118,6 +118,9 @@ def test_chromium_shows_a_discovery_campaign_in_its_own_units(viewer):
         assert "evaluated -" not in page.inner_text("#lineage")
         page.wait_for_selector("#best-chart .ref-label.baseline")
         assert "topo_lru 0." in page.text_content("#best-chart") and "extra_mean" in page.inner_text("#best-caption")
+        ys = sorted(float(y) for y in page.eval_on_selector_all("#best-chart .ref-label", "ls => ls.map(l => l.getAttribute('y'))"))
+        assert len(ys) == len(get(f"{viewer}/api/campaigns/scratchpad-offline/baselines")["baselines"]) >= 2
+        assert all(b - a >= 10 for a, b in zip(ys, ys[1:])), f"baseline labels overprint: {ys}"
         page.click("#lineage .node:has(.badge.evaluated)")
         page.wait_for_selector("#program table td")
         detail = page.inner_text("#program")

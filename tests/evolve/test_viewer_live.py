@@ -151,6 +151,17 @@ def test_chromium_a_2k_campaign_stays_usable_and_refreshes_keep_what_was_opened(
     assert page.locator("#best-chart line.gridline").count() >= 6 and page.locator("#best-chart .ref.parity").count() == 1
     assert "best so far" in page.inner_text("#best-legend") and "drawn" in page.inner_text("#pareto-legend")
     assert "front" in page.inner_text("#pareto-legend")
+    correct = sum(1 for r in get(f"{url}/api/campaigns/big/programs") if r["correct"])
+    assert 0 < page.locator("#best-chart circle.point").count() < correct / 2, "thinned, not a solid wall"
+    sizes = [float(t) for t in page.locator("#pareto-chart text.tick[text-anchor=middle]").all_text_contents()]
+    assert max(sizes) - min(sizes) >= 0.03 * max(sizes), f"a code-size axis that is not a sliver: {sizes}"
+    page.select_option("#x-axis", "tokens")                            # charts against what was spent
+    page.wait_for_selector("#best-chart text.label:has-text('LLM tokens spent')")
+    assert "x=tokens" in page.url
+    spend = get(f"{url}/api/campaigns/big/spend")["attempts"]
+    llm = get(f"{url}/api/campaigns/big")["llm"]
+    assert sum(t for _, t, _ in spend) == llm["prompt_tokens"] + llm["completion_tokens"] > 0
+    page.select_option("#x-axis", "attempt")
     # find a program deep in the list by searching, open it
     with sqlite3.connect(root / "big" / "campaign.db") as conn:
         target, strategy = conn.execute("SELECT id, strategy FROM programs WHERE status = 'evaluated' "
@@ -163,8 +174,9 @@ def test_chromium_a_2k_campaign_stays_usable_and_refreshes_keep_what_was_opened(
     page.click("#program details[data-key='source'] summary")
     page.fill("#filter-q", "")
     page.wait_for_function("!location.search.includes('q=')")
-    page.click("#lineage .node >> nth=0 >> .toggle")                  # collapse the seed's subtree
-    page.wait_for_function("document.querySelectorAll('#lineage .node').length === 1")
+    page.eval_on_selector("#lineage", "e => { e.scrollTop = 2000; }")
+    page.wait_for_function("document.querySelector('#lineage .node') && "
+                           "Number(document.querySelector('#lineage .node').style.top.slice(0, -2)) > 1000")
     programs = get(f"{url}/api/campaigns/big")["programs"]
     with sqlite3.connect(root / "big" / "campaign.db") as conn:
         newest = conn.execute("SELECT max(id) FROM programs").fetchone()[0]
@@ -173,6 +185,13 @@ def test_chromium_a_2k_campaign_stays_usable_and_refreshes_keep_what_was_opened(
     page.wait_for_function(f"!document.getElementById('summary').innerText.includes('{programs:,}')", timeout=15_000)
     page.wait_for_selector("#program p:has-text('touched')")
     assert page.locator("#program details[data-key='source'][open]").count() == 1, "the refresh kept it open"
+    assert page.eval_on_selector("#lineage", "e => e.scrollTop") == 2000, "the refresh kept the scroll"
+    page.eval_on_selector("#lineage", "e => { e.scrollTop = 0; }")
+    page.click("#lineage .node[data-id='1'] .toggle")                  # collapse the seed's subtree
+    page.wait_for_function("document.querySelectorAll('#lineage .node').length === 1")
+    grow(root / "big" / "campaign.db", newest + 10, block=2)
+    page.wait_for_function(f"!document.getElementById('summary').innerText.includes('{programs + 2:,}')",
+                           timeout=15_000)
     assert page.locator("#lineage .node").count() == 1, "the refresh kept the subtree collapsed"
     # a Pareto point reveals its program in the lineage (its ancestors open again)
     page.click("#pareto-chart circle.point.front >> nth=0")
@@ -220,3 +239,22 @@ def test_chromium_opens_the_static_export_without_a_server(grown, browser, tmp_p
     assert "class ModelNew" in page.text_content("#source")
     assert page.locator("#lineage .node").count() >= 1 and "static export" in page.inner_text("#downloads")
     assert not [r for r in requests if r.startswith("http")] and not page.errors, (requests, page.errors)
+
+
+def test_chart_helpers_in_chromium(grown, browser):
+    """The chart module's rules, run by the browser that draws with them."""
+    _, url = grown
+    page = open_page(browser, f"{url}/?compare=1")
+    got = page.evaluate("""import('/static/charts.js').then((c) => ({
+        ticks: c.niceTicks(0, 1.3), log: c.logTicks(0.05, 3),
+        sliver: c.domain([2286, 2287, 2288]), flat: c.domain([5]),
+        labels: c.spreadLabels([{py: 100, ly: 97}, {py: 101, ly: 98}, {py: 140, ly: 137}, {py: 100.5, ly: 97.5}]).map((r) => r.ly),
+        thinned: c.thin(Array.from({length: 1000}, (_, i) => ({px: i % 10, py: 5}))).length,
+    }))""")
+    assert got["ticks"] == [0, 0.25, 0.5, 0.75, 1, 1.25]
+    assert got["log"] == [0.05, 0.1, 0.2, 0.5, 1, 2]
+    low, high = got["sliver"]
+    assert high - low >= 0.04 * 2288 and low < 2286 and high > 2288, "a 2-byte spread is not drawn as a full axis"
+    assert got["flat"][0] < 5 < got["flat"][1]
+    assert got["labels"] == [97, 108, 119, 137], "labels closer than 11 px are moved apart, others stay"
+    assert got["thinned"] <= 5, "one point per 3 px cell"

@@ -6,6 +6,7 @@ import { esc, fmtX, shown, fmtValue, fmtScore, fmtInt, fmtDuration, ciText } fro
 import { Lineage } from "./lineage.js";
 
 const POLL_MS = 2000;
+const X_AXES = { attempt: "attempt", time: "time since the first program (s)", tokens: "LLM tokens spent", dollars: "LLM dollars spent" };
 const $ = (id) => document.getElementById(id);
 const state = {
   key: null, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), selected: null, overview: null,
@@ -49,7 +50,7 @@ function writeUrl() {
 function readUrl() {
   const q = new URLSearchParams(location.search);
   for (const k of Object.keys(state.filters)) state.filters[k] = q.get(k) || "";
-  state.x = q.get("x") === "time" ? "time" : "attempt";
+  state.x = X_AXES[q.get("x")] ? q.get("x") : "attempt";
   return { campaign: q.get("campaign"), program: Number(q.get("program")) || null };
 }
 
@@ -76,7 +77,7 @@ async function loadCampaigns() {
 
 // ---- one campaign ----------------------------------------------------------------------------------------
 function resetCampaign(key) {
-  Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null });
+  Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null, spend: null });
   state.lineage = new Lineage($("lineage"), { onSelect: (id) => selectProgram(id, { reveal: false }), describe: describeNode });
   state.lineage.setPrograms(state.programs);
 }
@@ -150,7 +151,10 @@ async function refresh() {
     $("lineage-count").textContent = lineageCount();
     if (state.selected && state.rowVersion.get(state.selected) !== state.panelVersion) showProgram(state.selected, { keepOpen: true });
   }
-  if (c.llm.calls !== state.llmCalls) { state.llmCalls = c.llm.calls; loadLlm(); }
+  if (c.llm.calls !== state.llmCalls) {
+    state.llmCalls = c.llm.calls; state.spend = null; loadLlm();
+    if (state.x === "tokens" || state.x === "dollars") { await loadSpend(); drawCharts(); }
+  }
 }
 
 function applyRows(delta) {
@@ -220,7 +224,27 @@ function describeNode(p) {
 }
 
 const startTime = () => { const first = state.programs.get(state.order[0]); return first ? Date.parse(first.created_at) : 0; };
-const xOf = (p, t0) => (state.x === "time" ? (Date.parse(p.created_at) - t0) / 1000 : p.attempt);
+
+// What the search had spent when it made a program: the running total over the attempts up to the program's own.
+function spentAt(attempt) {
+  const s = state.spend;
+  if (!s || !s.attempts.length || attempt < s.attempts[0]) return 0;
+  let lo = 0, hi = s.attempts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (s.attempts[mid] <= attempt) lo = mid; else hi = mid - 1; }
+  return state.x === "dollars" ? s.dollars[lo] : s.tokens[lo];
+}
+
+function xOf(p, t0) {
+  if (state.x === "time") return (Date.parse(p.created_at) - t0) / 1000;
+  if (state.x === "tokens" || state.x === "dollars") return spentAt(p.attempt);
+  return p.attempt;
+}
+
+async function loadSpend() {
+  const rows = (await api(campaignPath("/spend"))).attempts;
+  let tokens = 0, dollars = 0;
+  state.spend = { attempts: rows.map((r) => r[0]), tokens: rows.map((r) => (tokens += r[1])), dollars: rows.map((r) => (dollars += r[2])) };
+}
 
 function drawCharts() {
   drawBest();
@@ -250,7 +274,7 @@ function drawBest() {
   const keep = selected && selected.correct && selected.score != null ? [{ x: xOf(selected, t0), y: shown(selected.score, label), id: selected.id, r: 5, cls: "selected", title: `#${selected.id}` }] : [];
   const fmtY = label.ratio ? (v) => `${v}x` : undefined;
   const result = plot(svg, {
-    x: { label: state.x === "time" ? "time since the first program (s)" : "attempt", dom: xdom },
+    x: { label: X_AXES[state.x], dom: xdom, fmt: state.x === "dollars" ? (v) => `$${v}` : undefined },
     y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: ydom, log, fmt: fmtY },
     refs,
     lines: [{ d: steps, cls: "best-line", step: true, extendTo: xEnd }],
@@ -420,7 +444,11 @@ function wire() {
   let typing = null;
   $("filter-q").oninput = () => { clearTimeout(typing); typing = setTimeout(onFilterChange, 200); };
   $("x-axis").value = state.x;
-  $("x-axis").onchange = () => { state.x = $("x-axis").value; drawCharts(); writeUrl(); };
+  $("x-axis").onchange = async () => {
+    state.x = $("x-axis").value;
+    if ((state.x === "tokens" || state.x === "dollars") && !state.spend && state.key) await loadSpend();
+    drawCharts(); writeUrl();
+  };
   $("collapse-all").onclick = () => state.lineage && state.lineage.collapseAll(false);
   $("expand-all").onclick = () => state.lineage && state.lineage.collapseAll(true);
   $("compare-button").onclick = showCompare;
