@@ -120,6 +120,16 @@ def create_app(runs_root: str | Path) -> FastAPI:
         return {"key": key, "score_label": overview["score_label"],
                 **exports.best_curve(opened.rows_since("")["rows"])}
 
+    @app.get("/api/campaigns/{key}/intervals")
+    def intervals(key: str, ids: str = "") -> dict:
+        """95% speedup intervals of up to 500 programs (`ids=1,2,3`)."""
+        try:
+            wanted = [int(i) for i in ids.split(",") if i][:500]
+        except ValueError:
+            raise HTTPException(400, "ids: a comma-separated list of program ids") from None
+        opened = catalog.open(key)
+        return {"intervals": queries.speedup_intervals(opened.store, opened.campaign_id, wanted)}
+
     @app.get("/api/campaigns/{key}/spend")
     def spend(key: str) -> Response:
         opened = catalog.open(key)

@@ -103,6 +103,8 @@ class RunsCatalog:
                     if stale is not None:
                         stale.close()
                 found[path.name] = cached[1]
+            for key in [k for k in self.opened if k not in found]:     # a run directory removed meanwhile
+                self.opened.pop(key).close()
         return found
 
     def open(self, key: str, entry: RunEntry | str | None = None) -> OpenCampaign:

@@ -42,16 +42,22 @@ def rows_csv(rows: list[list[Any]]) -> str:
     return out.getvalue()
 
 
-def best_curve(rows: list[list[Any]]) -> dict[str, Any]:
-    """(attempt, best score so far) at each improvement, rows in id order; scores oriented (higher is better)."""
-    correct_at, score_at, attempt_at = COLUMNS.index("correct"), COLUMNS.index("score"), COLUMNS.index("attempt")
-    points, best, last = [], None, 0
+def _improving_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    """The rows (in id order) that each raised the best score so far; scores oriented (higher is better)."""
+    correct_at, score_at = COLUMNS.index("correct"), COLUMNS.index("score")
+    improving, best = [], None
     for row in rows:
-        last = max(last, row[attempt_at])
         if row[correct_at] and row[score_at] is not None and (best is None or row[score_at] > best):
             best = row[score_at]
-            points.append([row[attempt_at], best])
-    return {"points": points, "last_attempt": last}
+            improving.append(row)
+    return improving
+
+
+def best_curve(rows: list[list[Any]]) -> dict[str, Any]:
+    """(attempt, best score so far) at each improvement."""
+    score_at, attempt_at = COLUMNS.index("score"), COLUMNS.index("attempt")
+    return {"points": [[row[attempt_at], row[score_at]] for row in _improving_rows(rows)],
+            "last_attempt": max((row[attempt_at] for row in rows), default=0)}
 
 
 def snapshot_ids(rows: list[list[Any]], best_id: int | None) -> list[int]:
@@ -97,6 +103,9 @@ def snapshot_responses(opened, key: str) -> dict[str, Any]:
                                  f"{base}/baselines": {"metric": "", "baselines": []},
                                  f"{base}/spend": {"attempts": queries.spend_by_attempt(opened.store, opened.campaign_id)}}
     best = overview.get("best") or {}
+    improvements = [row[0] for row in _improving_rows(feed["rows"])]
+    responses[f"{base}/intervals"] = {"intervals": queries.speedup_intervals(
+        opened.store, opened.campaign_id, improvements + snapshot_ids(feed["rows"], best.get("id")))}
     for program_id in snapshot_ids(feed["rows"], best.get("id")):
         responses[f"{base}/programs/{program_id}"] = queries.program_detail(opened.store, program_id,
                                                                             opened.campaign_id)

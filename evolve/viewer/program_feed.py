@@ -25,6 +25,7 @@ COLUMNS = ("id", "parent_id", "attempt", "island", "generation", "origin", "stra
 MUTABLE = ("status", "correct", "score", "code_size", "in_population", "note", "duplicate_of")
 """What the loop updates after a row is written (evaluation, admission, eviction, marking a repeat)."""
 _MUTABLE_AT = tuple(COLUMNS.index(name) for name in MUTABLE)
+_CREATED_AT = COLUMNS.index("created_at")
 
 
 class ProgramFeed:
@@ -60,7 +61,7 @@ class ProgramFeed:
                     self._stamp(row[0])
             for row in fresh:
                 values = list(row)
-                values[-1] = str(values[-1])
+                values[_CREATED_AT] = str(values[_CREATED_AT])
                 self.rows[values[0]] = values
                 self._stamp(values[0])
 

@@ -142,3 +142,21 @@ def spend_by_attempt(store: ProgramStore, campaign_id: int) -> list[list[float]]
              .group_by(LLMCall.attempt).order_by(LLMCall.attempt))
     with store.session() as s:
         return [[attempt, int(tokens or 0), float(cost or 0.0)] for attempt, tokens, cost in s.execute(query)]
+
+
+def speedup_intervals(store: ProgramStore, campaign_id: int, program_ids: list[int]) -> dict[int, list[float]]:
+    """The 95% interval of each program's speedup from its latest evaluation (programs the judge timed): what the
+    charts draw as whiskers on the best-so-far steps and the front."""
+    query = (select(Evaluation.program_id, Evaluation.result).join(Program, Program.id == Evaluation.program_id)
+             .where(Program.campaign_id == campaign_id, Evaluation.program_id.in_(program_ids))
+             .order_by(Evaluation.id))
+    latest: dict[int, dict] = {}
+    with store.session() as s:
+        for program_id, result in s.execute(query):
+            latest[program_id] = result or {}
+    intervals = {}
+    for program_id, result in latest.items():
+        interval = (result.get("profile") or {}).get("speedup_ci")
+        if interval:
+            intervals[program_id] = [float(interval[0]), float(interval[1])]
+    return intervals

@@ -151,6 +151,9 @@ def test_chromium_a_2k_campaign_stays_usable_and_refreshes_keep_what_was_opened(
     assert page.locator("#best-chart line.gridline").count() >= 6 and page.locator("#best-chart .ref.parity").count() == 1
     assert "best so far" in page.inner_text("#best-legend") and "drawn" in page.inner_text("#pareto-legend")
     assert "front" in page.inner_text("#pareto-legend")
+    page.wait_for_selector("#best-chart path.whisker")                   # each new best with its 95% interval
+    page.wait_for_selector("#pareto-chart path.whisker")
+    assert "95% interval" in page.inner_text("#best-legend")
     correct = sum(1 for r in get(f"{url}/api/campaigns/big/programs") if r["correct"])
     assert 0 < page.locator("#best-chart circle.point").count() < correct / 2, "thinned, not a solid wall"
     sizes = [float(t) for t in page.locator("#pareto-chart text.tick[text-anchor=middle]").all_text_contents()]

@@ -16,6 +16,7 @@ const state = {
 const snapshot = window.STARK_SNAPSHOT || null;       // a static export carries the API's answers with it
 function fromSnapshot(path) {
   const [base, query] = path.split("?");
+  if (base.endsWith("/intervals")) return snapshot[base] || { intervals: {} };
   if (base.endsWith("/program-rows")) {
     const all = snapshot[base];
     return new URLSearchParams(query || "").get("since") ? { ...all, rows: [], reset: false } : all;
@@ -77,7 +78,7 @@ async function loadCampaigns() {
 
 // ---- one campaign ----------------------------------------------------------------------------------------
 function resetCampaign(key) {
-  Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null, spend: null });
+  Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null, spend: null, intervals: new Map() });
   state.lineage = new Lineage($("lineage"), { onSelect: (id) => selectProgram(id, { reveal: false }), describe: describeNode });
   state.lineage.setPrograms(state.programs);
 }
@@ -247,25 +248,51 @@ async function loadSpend() {
 }
 
 function drawCharts() {
-  drawBest();
-  drawPareto();
+  const wanted = [...drawBest(), ...drawPareto()];
+  if (state.label.ratio) loadIntervals(wanted);
 }
+
+// 95% intervals of the programs the charts mark (best-so-far steps, the front), fetched once per version of
+// each row (a re-measurement changes both score and interval); the charts are drawn again when they arrive.
+async function loadIntervals(ids) {
+  const missing = ids.filter((id) => { const known = state.intervals.get(id); return !known || known.v !== state.rowVersion.get(id); });
+  if (!missing.length || state.loadingIntervals) return;
+  state.loadingIntervals = true;
+  const key = state.key;
+  try {
+    const got = (await api(campaignPath(`/intervals?ids=${missing.slice(0, 500).join(",")}`))).intervals;
+    if (state.key !== key) return;
+    for (const id of missing.slice(0, 500)) state.intervals.set(id, { v: state.rowVersion.get(id), ci: got[id] || null });
+  } catch (e) {
+    return;
+  } finally {
+    state.loadingIntervals = false;
+  }
+  drawBest(); drawPareto();
+}
+
+const whisker = (id, x) => { const known = state.intervals.get(id); return known && known.ci ? [{ x, lo: known.ci[0], hi: known.ci[1] }] : []; };
 
 function drawBest() {
   const svg = $("best-chart"), label = state.label, match = filterFn();
   const rows = state.order.map((id) => state.programs.get(id)).filter((p) => p.best_so_far != null);
   const legend = $("best-legend");
-  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return; }
+  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return []; }
   const t0 = startTime();
-  const steps = [];
+  const steps = [], stepIds = [];
   let last = null;
-  for (const p of rows) if (p.best_so_far !== last) { steps.push([xOf(p, t0), shown(p.best_so_far, label)]); last = p.best_so_far; }
+  for (const p of rows) {
+    if (p.best_so_far === last) continue;
+    steps.push([xOf(p, t0), shown(p.best_so_far, label)]); last = p.best_so_far;
+    if (p.correct && p.score === p.best_so_far) stepIds.push(p.id);
+  }
+  const whiskers = label.ratio ? stepIds.flatMap((id) => whisker(id, xOf(state.programs.get(id), t0))) : [];
   const xEnd = xOf(rows[rows.length - 1], t0);
   const correct = rows.filter((p) => p.correct && p.score != null && (!match || match(p)));
   const values = correct.map((p) => shown(p.score, label));
   const refs = state.baselines.map((b) => ({ y: b.value, label: `${b.name} ${Number(b.value).toPrecision(4)}`, cls: "baseline" }));
   if (label.ratio) refs.push({ y: 1, label: "1.0x = the reference", cls: "parity" });
-  const include = refs.map((r) => r.y).concat(steps.map((s) => s[1]));
+  const include = refs.map((r) => r.y).concat(steps.map((s) => s[1]), whiskers.flatMap((w) => [w.lo, w.hi]));
   let ydom = domain(values, { include });
   const log = label.ratio && ydom[0] > 0 && Math.max(...values, ...include) / Math.min(...values, ...include) > 20;
   if (log) ydom = [Math.min(...values, ...include) / 1.15, Math.max(...values, ...include) * 1.15];
@@ -277,13 +304,14 @@ function drawBest() {
     x: { label: X_AXES[state.x], dom: xdom, fmt: state.x === "dollars" ? (v) => `$${v}` : undefined },
     y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: ydom, log, fmt: fmtY },
     refs,
-    lines: [{ d: steps, cls: "best-line", step: true, extendTo: xEnd }],
+    lines: [{ d: steps, cls: "best-line", step: true, extendTo: xEnd }], whiskers,
     points: correct.map((p) => ({ x: xOf(p, t0), y: shown(p.score, label), id: p.id, r: 2, cls: "sample", title: `#${p.id} ${fmtScore(p.score, label)} · attempt ${p.attempt}` })),
     keep, selected: state.selected,
   });
   legend.innerHTML = `<span class="key best-line"></span> best so far (${esc(fmtValue(rows[rows.length - 1].best_so_far, label))})
     <span class="key sample"></span> a correct program${match ? " (filtered)" : ""} · ${fmtInt(result.drawn)} of ${fmtInt(result.total)} drawn, one per 3 px
-    ${label.ratio ? '<span class="key parity"></span> 1.0x parity' : ""}${state.baselines.length ? ' <span class="key baseline"></span> baselines (training instances)' : ""}`;
+    ${label.ratio ? '<span class="key parity"></span> 1.0x parity <span class="key whisker"></span> 95% interval of each new best' : ""}${state.baselines.length ? ' <span class="key baseline"></span> baselines (training instances)' : ""}`;
+  return stepIds;
 }
 
 // The front of (score ↑, code size ↓): sorted by size, a program is on it when it beats every smaller one.
@@ -299,8 +327,9 @@ function drawPareto() {
   const svg = $("pareto-chart"), label = state.label, match = filterFn();
   const rows = state.order.map((id) => state.programs.get(id)).filter((p) => p.correct && p.score != null && p.origin !== "migration" && (!match || match(p)));
   const legend = $("pareto-legend");
-  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return; }
+  if (!rows.length) { svg.innerHTML = ""; legend.innerHTML = '<span class="muted">no correct program yet</span>'; return []; }
   const front = paretoFront(rows), onFront = new Set(front.map((p) => p.id));
+  const whiskers = label.ratio ? front.flatMap((p) => whisker(p.id, p.code_size)) : [];
   const point = (p, extra = {}) => ({ x: p.code_size, y: shown(p.score, label), id: p.id, r: 2.5,
     cls: p.in_population ? "member" : "evicted", title: `#${p.id} ${fmtScore(p.score, label)} · ${p.code_size} B`, ...extra });
   const keep = front.map((p) => point(p, { r: 5, cls: "front" }));
@@ -310,13 +339,14 @@ function drawPareto() {
   const ys = rows.map((p) => shown(p.score, label));
   const result = plot(svg, {
     x: { label: "code size (bytes)", dom: domain(rows.map((p) => p.code_size)) },
-    y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: domain(ys, { include: refs.map((r) => r.y) }), fmt: label.ratio ? (v) => `${v}x` : undefined },
-    refs,
+    y: { label: label.ratio ? `${label.name} (x over eager)` : label.name, dom: domain(ys, { include: refs.map((r) => r.y).concat(whiskers.flatMap((w) => [w.lo, w.hi])) }), fmt: label.ratio ? (v) => `${v}x` : undefined },
+    refs, whiskers,
     lines: [{ d: front.map((p) => [p.code_size, shown(p.score, label)]), cls: "front-line" }],
     points: rows.filter((p) => !onFront.has(p.id)).map((p) => point(p)), keep, selected: state.selected,
   });
   legend.innerHTML = `<span class="key front"></span> front (${front.length}) <span class="key member"></span> in the population <span class="key evicted"></span> evicted
-    · ${fmtInt(result.drawn)} of ${fmtInt(result.total)} drawn, one per 3 px${match ? " (filtered)" : ""}`;
+    · ${fmtInt(result.drawn)} of ${fmtInt(result.total)} drawn, one per 3 px${match ? " (filtered)" : ""}${whiskers.length ? ' <span class="key whisker"></span> 95% interval' : ""}`;
+  return front.map((p) => p.id);
 }
 
 // ---- the program panel -----------------------------------------------------------------------------------

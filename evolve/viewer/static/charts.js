@@ -67,6 +67,7 @@ export function spreadLabels(items, gap = 11) {
 }
 
 // spec: {x: {label, dom, log, fmt}, y: {...}, lines: [{d: [[x, y]...], cls, step}], refs: [{y, label, cls}],
+//        whiskers: [{x, lo, hi}] (intervals),
 //        points: [{x, y, id, r, cls, title}] (thinned), keep: [...] (always drawn), selected}
 export function plot(svg, spec) {
   const { w, h, left, right, top, bottom } = SIZE;
@@ -100,6 +101,10 @@ export function plot(svg, spec) {
     });
     if (line.d.length && line.extendTo != null) d += `H${xs(line.extendTo).toFixed(1)}`;
     out.push(`<path class="${line.cls}" d="${d}" fill="none"/>`);
+  }
+  for (const w of spec.whiskers || []) {
+    const x = xs(w.x), lo = ys(w.lo), hi = ys(w.hi);
+    out.push(`<path class="whisker" d="M${x.toFixed(1)},${lo.toFixed(1)}V${hi.toFixed(1)}M${(x - 3).toFixed(1)},${lo.toFixed(1)}h6M${(x - 3).toFixed(1)},${hi.toFixed(1)}h6"/>`);
   }
   const place = (p) => ({ ...p, px: xs(p.x), py: ys(p.y) });
   const drawn = thin((spec.points || []).map(place));
