@@ -261,3 +261,29 @@ def test_chart_helpers_in_chromium(grown, browser):
     assert got["flat"][0] < 5 < got["flat"][1]
     assert got["labels"] == [97, 108, 119, 137], "labels closer than 11 px are moved apart, others stay"
     assert got["thinned"] <= 5, "one point per 3 px cell"
+
+
+def test_an_unchanged_campaign_costs_one_probe_per_poll(grown):
+    """A page polls every two seconds and a runs directory may hold dozens of campaigns: what did not change is
+    not read again (no SQL at all: SQLite's data_version, read on a connection of its own, says nothing changed)."""
+    from sqlalchemy import event
+
+    from evolve.viewer.catalog import RunsCatalog
+
+    root, _ = grown
+    catalog = RunsCatalog(root)
+    try:
+        opened = catalog.open("big")
+        opened.overview(), opened.rows_since("")
+        statements = []
+        event.listen(opened.store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        for _ in range(3):
+            catalog.scan()
+            summary, delta = opened.overview(), opened.rows_since(opened.rows_since("")["cursor"])
+        assert statements == [] and delta["rows"] == [] and summary["programs"] >= 2_000
+        with sqlite3.connect(root / "big" / "campaign.db") as conn:
+            conn.execute("UPDATE campaigns SET updated_at = datetime('now')")            # a heartbeat
+        opened.overview()
+        assert statements, "a change is read"
+    finally:
+        catalog.close()
