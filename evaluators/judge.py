@@ -9,6 +9,7 @@ candidate did survives into the next job.  See docs/judge.md for the threat mode
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -26,6 +27,7 @@ from evaluators.config import EvalConfig, EvalRequest
 from evaluators.extension_builder import ExtensionCache, build_key
 from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, harness_cast
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
+from evaluators.roofline import RooflineCheck
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside, unreachable_part)
@@ -45,6 +47,7 @@ class Judge:
         self.jobs_done = 0
         self.starts = 0
         self.job_ids = itertools.count()
+        self.roofline = RooflineCheck()
         self.inside: dict[str, str] = {}
         """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
         self.reference: RunnerHandle | None = None
@@ -213,6 +216,7 @@ class KernelJob:
             if self.config.profile:
                 stage, started = Stage.PROFILE, time.monotonic()
                 self.profile = judgement.profile(started + self.config.timeouts.profile)
+                self.read_against_roofline(problem)
                 self._passed(stage, started)
             self.finish(candidate, time.monotonic() + 30)
             return self._result(None)
@@ -293,6 +297,23 @@ class KernelJob:
             return {"type": "build_failed", "kind": "forbidden_op",
                     "message": f"the extension links {symbol}, which this problem forbids"}
         return {"type": "built", "directory": directory}
+
+    def read_against_roofline(self, problem) -> None:
+        """Record the result as a fraction of the machine's limit; one faster than that limit allows fails."""
+        profile = self.profile
+        measured_us = profile.center(profile.candidate)
+        ref = self.request.problem
+        roofline = self.judge.roofline.read(problem, ref.path, ref.shape_set, self.config.backend, self.config.threads,
+                                            self.judge.zygote.environment.get("gpu", ""), measured_us)
+        if roofline is None:
+            return
+        self.profile = dataclasses.replace(profile, roofline=roofline.to_dict())
+        if roofline.suspect:
+            raise CandidateFailure(FailureKind.FASTER_THAN_POSSIBLE,
+                                   f"measured {measured_us:.2f} µs, but reading and writing its "
+                                   f"{roofline.bytes_moved / 2**20:.2f} MiB takes at least {roofline.memory_us:.2f} µs "
+                                   f"at this machine's peak {roofline.peak_gbps:.1f} GB/s ({roofline.source}): the "
+                                   "work was not done inside the timed call")
 
     def finish(self, candidate: RunnerHandle, deadline: float) -> None:
         reply = candidate.ask({"type": "finish"}, deadline)

@@ -43,6 +43,8 @@ class FailureKind(enum.StrEnum):
     FORBIDDEN_OP = "forbidden_op"
     TAMPERING = "tampering"
     SANDBOX_VIOLATION = "sandbox_violation"
+    FASTER_THAN_POSSIBLE = "faster_than_possible"
+    """Timed faster than moving its inputs, weights and outputs allows on this machine (evaluators/roofline.py)."""
     REFERENCE_ERROR = "reference_error"
     """The problem's own code (its Model, get_inputs, imports) failed: the candidate could not be judged."""
 
@@ -117,6 +119,8 @@ class ProfileReport:
     """What a speedup is a ratio of: medians (stark), or means (KernelBench's harness)."""
     l2_flushed: bool = False
     """Whether the GPU's L2 cache was overwritten (untimed) before every timed call, as KernelBench's harness does."""
+    roofline: dict | None = None
+    """The candidate's time against the machine's limit (evaluators/roofline.py: RooflineReport.to_dict())."""
 
     def center(self, stats: TimingStats) -> float:
         return stats.mean_us if self.statistic == "mean" else stats.median_us
@@ -210,4 +214,5 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         checked_calls=int(data.get("checked_calls", 0)),
         statistic=data.get("statistic", "median"),
         l2_flushed=bool(data.get("l2_flushed", False)),
+        roofline=data.get("roofline"),
     )

@@ -130,7 +130,8 @@ def read_runs(root: str | Path, name: str | None = None) -> tuple[RunColumn | No
                 attempts=store.attempts_done(campaign_id),
                 attempts_to_first_correct=min((p.attempt for p in correct), default=None),
                 tokens=int(llm["prompt_tokens"] + llm["completion_tokens"]), cost_usd=float(llm["cost_usd"]),
-                speedup_interval=_interval(result)))
+                speedup_interval=_interval(result),
+                roofline_fraction=((result.get("profile") or {}).get("roofline") or {}).get("fraction")))
         finally:
             store.close()
     if not outcomes:

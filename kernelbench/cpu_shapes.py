@@ -23,6 +23,7 @@ import os
 import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from kernelbench.work import build_on_meta, nbytes, tensors
 
 MEMORY_BUDGET = 64 * 1024**2
 """Bytes of the inputs and outputs of one call (what the judge makes afresh and compares every round);
@@ -254,51 +255,16 @@ def _measure(module: types.ModuleType, entries: list[_Entry], current: dict) -> 
     try:
         with torch.device("meta"), torch.no_grad():
             init = list(module.get_init_inputs())
-            model = _build_on_meta(module, init)
+            model = build_on_meta(module, init)
             inputs = list(module.get_inputs())
-            total = sum(_nbytes(t) for t in inputs)
+            total = sum(nbytes(t) for t in inputs)
             try:
                 with FlopCounterMode(display=False) as counter:
                     outputs = model(*inputs)
                 flops = int(counter.get_total_flops())
-                total += sum(_nbytes(t) for t in _tensors(outputs))
+                total += sum(nbytes(t) for t in tensors(outputs))
             except Exception:  # noqa: BLE001 - some forwards need real data (.item(), CPU constants)
                 flops = None
         return total, flops
     finally:
         apply_sizes(module, original_values)
-
-
-def _build_on_meta(module: types.ModuleType, init: list):
-    """On meta where the constructor allows; a constructor that reads values (`.item()` on a schedule of
-    drop-path rates) is built on the CPU and moved."""
-    import torch
-
-    try:
-        return module.Model(*init)
-    except Exception:  # noqa: BLE001
-        with torch.device("cpu"):
-            model = module.Model(*[_on_cpu(v) for v in init])
-        return model.to("meta") if isinstance(model, torch.nn.Module) else model
-
-
-def _on_cpu(value):
-    import torch
-
-    return torch.zeros(value.shape, dtype=value.dtype) if isinstance(value, torch.Tensor) else value
-
-
-def _nbytes(value) -> int:
-    import torch
-
-    return value.numel() * value.element_size() if isinstance(value, torch.Tensor) else 0
-
-
-def _tensors(value) -> list:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors(item)]
-    return []

@@ -37,6 +37,8 @@ class ProblemOutcome:
     cost_usd: float = 0.0
     speedup_interval: tuple[float, float] | None = None
     """95% bootstrap interval of speedup_vs_eager, from the judge's interleaved rounds."""
+    roofline_fraction: float | None = None
+    """The best program's time against the machine's limit (evaluators/roofline.py): 1.0 is as fast as it gets."""
 
     def speedup(self, baseline: str) -> float | None:
         if baseline not in BASELINES:

@@ -58,6 +58,7 @@ PROBLEM_FIELDS = (("best program", lambda o: f"#{o['best_program']}" if o["best_
                   ("vs eager", lambda o: _x(o["speedup_vs_eager"])),
                   ("95% CI", lambda o: _interval(o)),
                   ("vs compile", lambda o: _x(o["speedup_vs_compile"])),
+                  ("roofline", lambda o: _pct(o.get("roofline_fraction"))),
                   ("first correct at", lambda o: "—" if o["attempts_to_first_correct"] is None
                    else str(o["attempts_to_first_correct"])),
                   ("attempts", lambda o: str(o["attempts"])),
@@ -77,7 +78,7 @@ def problem_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             if o is None:
                 cells += ["not run"] + [""] * (len(PROBLEM_FIELDS) - 1)
             elif not o["correct"]:
-                cells += ["none correct", "—", "", "—", "—", str(o["attempts"]), f"{o['tokens']:,}",
+                cells += ["none correct", "—", "", "—", "—", "—", str(o["attempts"]), f"{o['tokens']:,}",
                           f"${o['cost_usd']:.2f}"]
             else:
                 cells += [show(o) for _, show in PROBLEM_FIELDS]

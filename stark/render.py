@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from evaluators.records import EvalResult, TimingStats
+from evaluators.roofline import RooflineReport
 
 
 def verdict_line(result: EvalResult) -> Text:
@@ -79,6 +80,9 @@ def render(result: EvalResult, console: Console) -> None:
     if timing is not None:
         parts.append(timing)
         parts.append(Text(interval_text(result)))
+        if result.profile.roofline:
+            roofline = RooflineReport.from_dict(result.profile.roofline)
+            parts.append(Text(roofline.describe(), style="bold red" if roofline.suspect else ""))
     if result.failure is not None and result.failure.output_tail.strip():
         parts.append(Text("candidate output (tail):", style="bold"))
         parts.append(Text(result.failure.output_tail.strip()[-1500:], style="dim"))

@@ -61,8 +61,9 @@ def create_app(runs_root: str | Path) -> FastAPI:
 
     @app.get("/api/campaigns/{key}/programs")
     def programs(key: str) -> Response:
-        opened = catalog.open(key)
-        return fast_json(queries.program_rows(opened.store, opened.campaign_id))
+        """Every program row with its best so far (what the page keeps, for scripts; the page polls deltas)."""
+        rows = exports.rows_as_dicts(catalog.open(key).rows_since("")["rows"])
+        return fast_json(queries.with_best_so_far(rows))
 
     @app.get("/api/campaigns/{key}/program-rows")
     def program_rows(key: str, since: str = "") -> Response:

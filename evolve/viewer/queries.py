@@ -17,10 +17,6 @@ from evolve.run_lock import held_since, holder_of, live_elapsed, live_status
 from evolve.runs_index import RunEntry
 from kernelbench.score_label import score_label
 
-PROGRAM_COLUMNS = (Program.id, Program.parent_id, Program.attempt, Program.island, Program.generation, Program.origin,
-                   Program.strategy, Program.status, Program.correct, Program.score, Program.code_size,
-                   Program.in_population, Program.note, Program.created_at)
-
 
 def campaign_overview(entry: RunEntry, store: ProgramStore, campaign_id: int) -> dict[str, Any]:
     """What the summary shows, as the database has it; `live_fields` adds what depends on the lock's holder and
@@ -60,13 +56,11 @@ def live_fields(entry: RunEntry, summary: dict[str, Any]) -> dict[str, Any]:
             "elapsed_s": live_elapsed(summary["saved_elapsed_s"], updated_at, recorded, holder, since)}
 
 
-def program_rows(store: ProgramStore, campaign_id: int) -> list[dict[str, Any]]:
-    query = select(*PROGRAM_COLUMNS).where(Program.campaign_id == campaign_id).order_by(Program.id)
-    with store.session() as s:
-        rows = [dict(row._mapping) for row in s.execute(query)]
-    best = None                              # scores of "min" objectives are negative: no 0.0 floor
+def with_best_so_far(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in id order, each with the best score of any correct program up to it (scores of "min" objectives
+    are negative: no 0.0 floor)."""
+    best = None
     for row in rows:
-        row["created_at"] = str(row["created_at"])
         if row["correct"] and row["score"] is not None and (best is None or row["score"] > best):
             best = row["score"]
         row["best_so_far"] = best

@@ -34,7 +34,8 @@ def make_runs(root, runs):
             pid = store.add_program(campaign, attempt=attempt, source=f"# {attempt}", parent_id=None, island=0,
                                     generation=0, origin="seed" if attempt == 0 else "mutation")
             failure = None if correct else {"stage": "verify", "kind": "mismatch", "message": "wrong"}
-            profile = {"speedup_ci": [eager * 0.75, eager * 1.25]} if correct and eager else None
+            profile = {"speedup_ci": [eager * 0.75, eager * 1.25], "roofline": {"fraction": eager / 20}} \
+                if correct and eager else None
             store.record_evaluation(pid, {"failure": failure, "speedup_vs_eager": eager, "speedup_vs_compile": compiled,
                                           "stages": [], "environment": {"torch": "2.13.0", "cpu": "Test CPU"},
                                           "profile": profile},
@@ -91,7 +92,7 @@ def test_markdown_html_and_plots(report):
     assert "| run-a | overall | 3 | 66.7% | 33.3% | 33.3% | 0.0% | 1.73x |" in markdown     # one row per run and scope
     assert "| run-b | level 2 | 1 | 100.0% | 100.0% |" in markdown
     assert "![fast-p-eager](fast-p-eager.png)" in markdown and "Test CPU" in markdown
-    assert "| #2 | 2.50x | 1.88–3.12 | 1.20x |" in markdown, "one value per cell, the interval beside the speedup"
+    assert "| #2 | 2.50x | 1.88–3.12 | 1.20x | 12.5% |" in markdown, "one value per cell: interval, compile, roofline"
     assert "| 1.20x | 0.90–1.50 (~1.0) |" in markdown, "an interval that includes 1.0 is flagged"
     assert "Generated 20" in markdown and "by stark " in markdown and "`stark report " in markdown
     assert "run-a: campaigns 3; budget 20 attempts; agents planner offline" in markdown

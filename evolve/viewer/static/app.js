@@ -2,7 +2,7 @@
 // only for the program rows changed since the last one, redraws only what those rows touch, and never undoes
 // what the user opened, scrolled, filtered or selected (all of which also lives in the URL).
 import { plot, domain } from "./charts.js";
-import { esc, fmtX, shown, fmtValue, fmtScore, fmtInt, fmtDuration, ciText } from "./format.js";
+import { esc, fmtX, shown, fmtValue, fmtScore, fmtInt, fmtDuration, ciText, rooflineText } from "./format.js";
 import { Lineage } from "./lineage.js";
 
 const POLL_MS = 2000;
@@ -375,7 +375,7 @@ async function showProgram(id, { keepOpen }) {
   const evals = p.evaluations.map((e, k) => `<h4>Evaluation ${k + 1}: ${e.passed ? "passed" : `failed in ${esc(e.failure_stage)} (${esc(e.failure_kind)})`}</h4>
     ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
     <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
-    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>` : ""}
+    ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>${e.profile.roofline ? `<p class="roofline${e.profile.roofline.suspect ? " error" : ""}">${esc(rooflineText(e.profile.roofline))}</p>` : ""}` : ""}
     ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
       `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
     ${e.output_tail ? `<details data-key="tail-${k}"><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");

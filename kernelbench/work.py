@@ -1,0 +1,79 @@
+"""What one forward of a problem must do, worked out on PyTorch's meta device (nothing allocated or computed):
+the bytes of its inputs, parameters and outputs and the FLOPs `torch.utils.flop_counter` counts (matrix products
+and convolutions).  The CPU sizing policy budgets by them; the roofline reads a result against them."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    input_bytes: int
+    parameter_bytes: int
+    output_bytes: int
+    flops: int | None
+    """None where the forward cannot run on meta (it reads values: `.item()`, CPU constants)."""
+
+    @property
+    def bytes_moved(self) -> int:
+        """What any program computing these outputs from these inputs and weights must read and write at least."""
+        return self.input_bytes + self.parameter_bytes + self.output_bytes
+
+
+def problem_work(module: types.ModuleType) -> Work | None:
+    """At the module's current sizes; None when even the inputs cannot be made on meta."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    try:
+        with torch.device("meta"), torch.no_grad():
+            model = build_on_meta(module, list(module.get_init_inputs()))
+            inputs = list(module.get_inputs())
+            parameters = sum(nbytes(t) for t in [*model.parameters(), *model.buffers()]) \
+                if isinstance(model, torch.nn.Module) else 0
+            try:
+                with FlopCounterMode(display=False) as counter:
+                    outputs = model(*inputs)
+            except Exception:  # noqa: BLE001 - a forward that needs real data
+                return Work(sum(nbytes(t) for t in inputs), parameters, 0, None)
+            return Work(sum(nbytes(t) for t in inputs), parameters, sum(nbytes(t) for t in tensors(outputs)),
+                        int(counter.get_total_flops()))
+    except Exception:  # noqa: BLE001 - the problem's own code: no work figures, the judge goes on
+        return None
+
+
+def build_on_meta(module: types.ModuleType, init: list):
+    """On meta where the constructor allows; a constructor that reads values (`.item()` on a schedule of
+    drop-path rates) is built on the CPU and moved."""
+    import torch
+
+    try:
+        return module.Model(*init)
+    except Exception:  # noqa: BLE001
+        with torch.device("cpu"):
+            model = module.Model(*[_on_cpu(v) for v in init])
+        return model.to("meta") if isinstance(model, torch.nn.Module) else model
+
+
+def _on_cpu(value):
+    import torch
+
+    return torch.zeros(value.shape, dtype=value.dtype) if isinstance(value, torch.Tensor) else value
+
+
+def nbytes(value) -> int:
+    import torch
+
+    return value.numel() * value.element_size() if isinstance(value, torch.Tensor) else 0
+
+
+def tensors(value) -> list:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in tensors(item)]
+    return []
