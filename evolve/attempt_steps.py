@@ -90,7 +90,7 @@ class AttemptSteps:
                          for pid, score, correct, status, strategy in self.store.tried_from(parent.id, SIBLINGS_SHOWN))
         inspirations = tuple(self.view(p) for p in attempt.inspirations)
         request = PlanRequest(attempt.number, attempt.seed, self.problem_source, self.view(parent), siblings,
-                              inspirations, self.profile_summary(parent))
+                              inspirations, self.profile_summary(parent), self.skills.text(attempt.number))
         self.call_agent("propose", attempt, request)
 
     def profile_summary(self, program: ProgramRecord) -> str:

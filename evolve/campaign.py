@@ -35,6 +35,7 @@ from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHand
 from evolve.progress import CampaignProgress
 from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
+from evolve.skills import SkillOffer
 from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
 from stark.agents import ProgramView, start_agents
@@ -78,6 +79,7 @@ class Campaign(OutageHandling, AttemptSteps):
         self.last_heartbeat = 0.0
         self.llm_spent: list[float] | None = None
         self.profiles = RecentProfiles()
+        self.skills = SkillOffer(store, section.problem, enabled=config.agents.planner.kind == "llm")
         self.agents: dict = {}
         self.gates: list = []
         self.pool: EvaluatorPool | None = None

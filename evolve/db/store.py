@@ -340,6 +340,23 @@ class ProgramStore:
             result = s.scalar(sql.LATEST_EVALUATION, {"program": program_id})
         return dict(result or {})
 
+    def skill_evidence(self, newest: int = 50_000) -> list[tuple[str, str, bool, str]]:
+        """(problem id, strategy, improved on its parent, diff if it did) for the newest programs of every
+        campaign in this database, migrant copies and the seeds aside: what the skill library learns from."""
+        parent = Program.__table__.alias("parent")
+        improved = ((Program.correct.is_(True)) & (parent.c.correct.is_(True)) & (Program.score > parent.c.score))
+        query = (select(Campaign.problem_id, Program.strategy, improved, Program.id)
+                 .join(Campaign, Campaign.id == Program.campaign_id)
+                 .join(parent, parent.c.id == Program.parent_id)
+                 .where(Program.origin.not_in(("migration", "seed")))
+                 .order_by(Program.id.desc()).limit(newest))
+        with self._read() as s:
+            rows = s.execute(query).all()
+            winners = [row[3] for row in rows if row[2]]
+            diffs = {pid: diff for pid, diff in s.execute(select(Program.id, Program.diff)
+                                                          .where(Program.id.in_(winners)))} if winners else {}
+        return [(problem_id, strategy or "", bool(won), diffs.get(pid, "")) for problem_id, strategy, won, pid in rows]
+
     def children(self, program_id: int) -> list[ProgramRecord]:
         with self._read() as s:
             return [to_record(row) for row in s.execute(

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from evolve.db.engine import StoreError
+from evolve import skills
 from evolve.viewer import exports, queries
 from evolve.viewer.catalog import CatalogError, RunsCatalog
 
@@ -130,6 +131,15 @@ def create_app(runs_root: str | Path) -> FastAPI:
             raise HTTPException(400, "ids: a comma-separated list of program ids") from None
         opened = catalog.open(key)
         return {"intervals": queries.speedup_intervals(opened.store, opened.campaign_id, wanted)}
+
+    @app.get("/api/campaigns/{key}/skills")
+    def skill_library(key: str) -> dict:
+        """The skill library of this campaign's database (every campaign in it), as the planner is offered it."""
+        opened = catalog.open(key)
+        records = skills.tally(opened.store.skill_evidence())
+        problem = opened.entry.config.campaign.problem
+        ranked = sorted(records.values(), key=lambda r: (-r.wins, -r.win_rate, r.name))
+        return {"skills": [r.as_dict() for r in ranked], "offered": [r.name for r in skills.offered(records, problem)]}
 
     @app.get("/api/campaigns/{key}/spend")
     def spend(key: str) -> Response:

@@ -116,6 +116,8 @@ class LLMPlanner(_Role):
         sections = [Section("Current program", f"{describe(parent)}\n{numbered(parent.source)}", required=True)]
         if request.profile_summary:
             sections.append(Section("Profile", request.profile_summary))
+        if request.skills:
+            sections.append(Section("Skills that worked on similar problems (pick one if it fits)", request.skills))
         if request.siblings:
             sections.append(Section("Already tried from this program",
                                     "\n".join(f"- {s.strategy or 'unknown'}: {describe(s)}" for s in request.siblings)))

@@ -30,6 +30,8 @@ class PlanRequest:
     siblings: tuple[ProgramView, ...] = ()
     inspirations: tuple[ProgramView, ...] = ()
     profile_summary: str = ""
+    skills: str = ""
+    """Skills that improved programs on this or similar problems, across the database (evolve/skills.py)."""
 
 
 @dataclass(frozen=True, slots=True)

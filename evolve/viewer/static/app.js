@@ -416,6 +416,15 @@ async function loadLlm() {
     <td>${x.prompt_tokens + x.completion_tokens}</td><td>${x.latency_s}s</td><td>${x.cost_usd.toFixed(5)}</td><td>${esc(x.error)}</td></tr>`).join("");
 }
 
+async function loadSkills() {
+  const got = await api(campaignPath("/skills"));
+  const offered = new Set(got.offered);
+  $("skills").innerHTML = "<tr><th>skill</th><th>what it is</th><th>tries</th><th>wins</th><th>win rate</th><th>won on</th><th>offered here</th></tr>" +
+    (got.skills.map((k) => `<tr><td>${esc(k.skill)}</td><td>${esc(k.description)}</td><td>${fmtInt(k.tries)}</td><td>${fmtInt(k.wins)}</td>
+      <td>${(k.win_rate * 100).toFixed(1)}%</td><td>${esc(Object.entries(k.problems).slice(0, 4).map(([p, n]) => `${p} (${n})`).join(", "))}</td>
+      <td>${offered.has(k.skill) ? "yes" : ""}</td></tr>`).join("") || '<tr><td colspan="7" class="muted">no skill recognized yet</td></tr>');
+}
+
 // ---- comparing campaigns ---------------------------------------------------------------------------------
 const compareState = { sort: "name", desc: false, picked: new Set(), curves: new Map() };
 
@@ -482,6 +491,7 @@ function wire() {
   $("collapse-all").onclick = () => state.lineage && state.lineage.collapseAll(false);
   $("expand-all").onclick = () => state.lineage && state.lineage.collapseAll(true);
   $("compare-button").onclick = showCompare;
+  $("skills-panel").addEventListener("toggle", () => { if ($("skills-panel").open && state.key) loadSkills().catch((e) => { $("skills").innerHTML = `<tr><td class="error">${esc(e.message)}</td></tr>`; }); });
   $("compare-button").hidden = Boolean(snapshot);
   $("campaigns").onclick = (e) => { const li = e.target.closest("li[data-key]"); if (li) selectCampaign(li.dataset.key); };
   for (const id of ["best-chart", "pareto-chart"]) $(id).addEventListener("click", (e) => {
