@@ -53,7 +53,7 @@ def recorded(entry) -> list[dict]:
             for pid, parent, source, score in rows if score and score > 0]
 
 
-def replay(programs: list[dict], seed: int, explore: float) -> dict:
+def replay(programs: list[dict], seed: int, explore: float, within: float = 0.05) -> dict:
     from scipy.stats import kendalltau
 
     model, rng = SpeedupModel(seed), random.Random(seed)
@@ -66,7 +66,7 @@ def replay(programs: list[dict], seed: int, explore: float) -> dict:
         if prediction is not None:
             predicted.append(prediction.speedup)
             measured.append(p["speedup"])
-        if worth_timing(prediction, best, rng, explore):
+        if worth_timing(prediction, best, rng, explore, within):
             timed.append(p)
             spent += p["seconds"]
             known[p["id"]] = p["speedup"]
@@ -87,9 +87,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--explore", type=float, default=0.2)
     parser.add_argument("--least", type=int, default=30, help="skip campaigns with fewer timed programs")
+    parser.add_argument("--within", type=float, default=0.05, help="time what comes within this of the best")
     args = parser.parse_args()
     console = Console()
-    table = Table(title=f"learned cost model replayed ({args.seeds} coins, explore {args.explore:.0%})")
+    table = Table(title=f"learned cost model replayed ({args.seeds} coins, explore {args.explore:.0%}, "
+                        f"within {args.within:.0%} of the best)")
     for column in ("campaign", "timed programs", "predicted", "Kendall tau", "programs timed", "profile seconds",
                    "final best kept"):
         table.add_column(column, justify="left" if column == "campaign" else "right")
@@ -101,7 +103,7 @@ def main() -> None:
             programs = recorded(entry)
             if len(programs) < args.least:
                 continue
-            runs = [replay(programs, seed, args.explore) for seed in range(args.seeds)]
+            runs = [replay(programs, seed, args.explore, args.within) for seed in range(args.seeds)]
             overall += runs
             table.add_row(entry.key, str(len(programs)), str(runs[0]["predicted"]),
                           f"{statistics.mean(r['tau'] for r in runs):.2f}",
@@ -111,7 +113,8 @@ def main() -> None:
     if not overall:
         console.print(f"no kernel campaign with at least {args.least} timed programs under {args.runs}")
         return
-    table.add_row("all", "", "", f"{statistics.mean(r['tau'] for r in overall):.2f}",
+    taus = [r["tau"] for r in overall if r["tau"] == r["tau"]]          # campaigns too short to predict: nan
+    table.add_row("all", "", "", f"{statistics.mean(taus):.2f}" if taus else "—",
                   f"{statistics.mean(r['timed'] for r in overall):.0%}",
                   f"{statistics.mean(r['seconds'] for r in overall):.0%}",
                   f"{sum(r['kept_best'] for r in overall)}/{len(overall)}")
