@@ -287,3 +287,20 @@ def test_an_unchanged_campaign_costs_one_probe_per_poll(grown):
         assert statements, "a change is read"
     finally:
         catalog.close()
+
+
+def test_chromium_switching_campaigns_leaves_one_handler_per_click(grown, browser):
+    _, url = grown
+    page = open_page(browser, f"{url}/?campaign=big")
+    page.wait_for_selector("#lineage .node")
+    for key in ("other", "big", "other", "big"):
+        page.click(f"#campaigns li[data-key='{key}']")
+        page.wait_for_function(f"location.search.includes('campaign={key}')")
+        page.wait_for_selector("#lineage .node")
+    details = []
+    page.on("request", lambda request: "/programs/" in request.url and details.append(request.url))
+    page.click("#lineage .node >> nth=1")
+    page.wait_for_selector("#program h3")
+    page.wait_for_timeout(500)
+    assert len(details) == 1, details
+    assert not page.errors, page.errors

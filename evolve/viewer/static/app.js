@@ -79,7 +79,7 @@ async function loadCampaigns() {
 // ---- one campaign ----------------------------------------------------------------------------------------
 function resetCampaign(key) {
   Object.assign(state, { key, cursor: "", programs: new Map(), order: [], rowVersion: new Map(), overview: null, baselines: [], llmCalls: -1, panelVersion: null, spend: null, intervals: new Map() });
-  state.lineage = new Lineage($("lineage"), { onSelect: (id) => selectProgram(id, { reveal: false }), describe: describeNode });
+  state.lineage.clear();
   state.lineage.setPrograms(state.programs);
 }
 
@@ -141,7 +141,12 @@ async function refresh() {
   if (changed) drawIslands(c);
   const delta = await api(campaignPath(`/program-rows?since=${encodeURIComponent(state.cursor)}`));
   if (state.key !== key) return;
-  if (delta.reset) { state.programs.clear(); state.order = []; }
+  if (delta.reset && state.order.length) {          // a restarted server sends everything again
+    state.programs.clear(); state.order = [];
+    const selected = state.lineage.selected;
+    state.lineage.clear({ keepCollapsed: true });
+    state.lineage.selected = selected;
+  }
   applyRows(delta);
   if (delta.rows.length || delta.reset) {
     recomputeBest();
@@ -479,6 +484,7 @@ async function drawCurves() {
 
 // ---- start -----------------------------------------------------------------------------------------------
 function wire() {
+  state.lineage = new Lineage($("lineage"), { onSelect: (id) => selectProgram(id, { reveal: false }), describe: describeNode });
   for (const k of ["status", "island", "origin"]) $(`filter-${k}`).onchange = onFilterChange;
   let typing = null;
   $("filter-q").oninput = () => { clearTimeout(typing); typing = setTimeout(onFilterChange, 200); };
@@ -488,8 +494,8 @@ function wire() {
     if ((state.x === "tokens" || state.x === "dollars") && !state.spend && state.key) await loadSpend();
     drawCharts(); writeUrl();
   };
-  $("collapse-all").onclick = () => state.lineage && state.lineage.collapseAll(false);
-  $("expand-all").onclick = () => state.lineage && state.lineage.collapseAll(true);
+  $("collapse-all").onclick = () => state.lineage.collapseAll(false);
+  $("expand-all").onclick = () => state.lineage.collapseAll(true);
   $("compare-button").onclick = showCompare;
   $("skills-panel").addEventListener("toggle", () => { if ($("skills-panel").open && state.key) loadSkills().catch((e) => { $("skills").innerHTML = `<tr><td class="error">${esc(e.message)}</td></tr>`; }); });
   $("compare-button").hidden = Boolean(snapshot);

@@ -10,14 +10,7 @@ export class Lineage {
     this.container = container;
     this.onSelect = onSelect;
     this.describe = describe;           // program → inner HTML of its row
-    this.children = new Map();          // parent id (0 for roots) → child ids, oldest first
-    this.known = new Set();
-    this.collapsed = new Set();
-    this.visible = [];                  // [{id, depth, kids, dim}]
-    this.indexOf = new Map();
-    this.selected = null;
-    this.match = null;                  // program → bool, or null for no filter
-    this.programs = null;
+    this.clear();
     container.innerHTML = '<div class="spacer"></div>';
     this.spacer = container.firstChild;
     let pending = false;
@@ -34,6 +27,18 @@ export class Lineage {
       if (toggle) { this.toggle(id); return; }
       this.onSelect(id);
     });
+  }
+
+  // Another campaign, or the same one sent again whole: forget the tree, keep what the user collapsed.
+  clear({ keepCollapsed = false } = {}) {
+    this.children = new Map();          // parent id (0 for roots) → child ids, oldest first
+    this.known = new Set();
+    if (!keepCollapsed) this.collapsed = new Set();
+    this.visible = [];                  // [{id, depth, kids, dim}]
+    this.indexOf = new Map();
+    this.selected = null;
+    this.match = null;                  // program → bool, or null for no filter
+    this.programs = this.programs || null;
   }
 
   // New rows (ascending ids) join the tree; rows seen before only change what they show.
