@@ -25,3 +25,32 @@ def test_round_trip_and_queries_on_postgres(postgres_url):
     reopened = ProgramStore(postgres_url, create=False)
     assert reopened.campaign(reopened.campaign_id("pg"))["config"] == {"a": [1, 2]}
     reopened.close()
+
+
+def test_the_viewers_change_probe_and_program_feed_on_postgres(postgres_url):
+    """PostgreSQL has no data_version: the probe reads indexed maxima and the heartbeat, and still sees every
+    change the viewer shows; the feed sends only changed rows."""
+    from evolve.viewer.change_probe import ChangeProbe
+    from evolve.viewer.program_feed import ProgramFeed
+
+    store = ProgramStore(postgres_url)
+    try:
+        campaign = store.create_campaign("probed", "level1/relu", {})
+        seed = store.add_program(campaign, attempt=0, source="# seed", parent_id=None, island=0, generation=0,
+                                 origin="seed")
+        probe, feed = ChangeProbe(store, campaign), ProgramFeed(store, campaign)
+        before = probe.version()
+        assert probe.version() == before, "nothing changed, nothing read as changed"
+        feed.refresh()
+        cursor = feed.since("")["cursor"]
+        store.record_evaluation(seed, {"speedup_vs_eager": 1.2, "stages": []}, objectives=[1.2], features={})
+        after_evaluation = probe.version()
+        assert after_evaluation != before
+        store.save_state(campaign, {"elapsed_s": 3.0})                   # a heartbeat alone
+        assert probe.version() != after_evaluation
+        feed.refresh()
+        [row] = feed.since(cursor)["rows"]
+        assert row[0] == seed and dict(zip(feed.since("")["columns"], row))["score"] == 1.2
+        probe.close()
+    finally:
+        store.close()
