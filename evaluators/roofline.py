@@ -85,7 +85,8 @@ class RooflineReport:
                 + f"; {self.source})")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "limit_us": self.limit_us, "fraction": self.fraction, "suspect": self.suspect}
+        return {**asdict(self), "limit_us": self.limit_us, "fraction": self.fraction, "suspect": self.suspect,
+                "description": self.describe()}
 
     @classmethod
     def from_dict(cls, data: dict) -> RooflineReport:

@@ -92,8 +92,8 @@ def discovery_outcome(run: str, store, campaign_id: int, campaign: dict, config:
     evolved, evolved_holdout = _metrics(latest(best))
     seed_metrics, _ = _metrics(latest(seed))
     problem = load_discovery_problem(campaign["problem_id"].split("/", 1)[1])
-    names = [n for n in getattr(problem, "BASELINES", ()) if metric in problem.evaluate_baseline(n, "train")]
-    train = {n: problem.evaluate_baseline(n, "train")[metric] for n in names}
+    on_train = {n: problem.evaluate_baseline(n, "train") for n in getattr(problem, "BASELINES", ())}   # simulated
+    train = {n: metrics[metric] for n, metrics in on_train.items() if metric in metrics}
     chosen = better(train, key=train.get) if train else ""
     holdout = problem.evaluate_baseline(chosen, "holdout").get(metric) if chosen else None
     return DiscoveryOutcome(run, campaign["problem_id"], metric, label.direction, seed_metrics.get(metric),

@@ -21,15 +21,21 @@ class RunEntry:
         return ProgramStore(self.run_dir.database_target(self.config.campaign.database), create=False, read_only=True)
 
 
-def find_runs(root: str | Path) -> list[RunEntry]:
-    """Every run directory directly under `root` (or `root` itself when it is one)."""
+def run_directories(root: str | Path) -> list[Path]:
+    """Every run directory directly under `root` (or `root` itself when it is one), by name; each has a
+    config.json, which may still be unreadable."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"runs directory not found: {root}")
     candidates = [root] if (root / "config.json").is_file() else sorted(p for p in root.iterdir() if p.is_dir())
-    entries = []
-    for path in candidates:
-        run_dir = RunDir(path)
-        if run_dir.config.is_file():
-            entries.append(RunEntry(path.name, run_dir, build_run_config(run_dir, read_run_config(run_dir))))
-    return entries
+    return [path for path in candidates if RunDir(path).config.is_file()]
+
+
+def run_entry(path: Path) -> RunEntry:
+    """One run directory with its config read (ConfigError: one line naming the file)."""
+    run_dir = RunDir(path)
+    return RunEntry(path.name, run_dir, build_run_config(run_dir, read_run_config(run_dir)))
+
+
+def find_runs(root: str | Path) -> list[RunEntry]:
+    return [run_entry(path) for path in run_directories(root)]

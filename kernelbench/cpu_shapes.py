@@ -23,7 +23,7 @@ import os
 import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from kernelbench.work import build_on_meta, nbytes, tensors
+from kernelbench.work import measure_work
 
 MEMORY_BUDGET = 64 * 1024**2
 """Bytes of the inputs and outputs of one call (what the judge makes afresh and compares every round);
@@ -246,25 +246,12 @@ def _values(entries: list[_Entry], current: dict, original_values: dict) -> dict
 
 
 def _measure(module: types.ModuleType, entries: list[_Entry], current: dict) -> tuple[int, int | None]:
-    """Bytes and FLOPs of one call at these sizes, on the meta device (nothing allocated, nothing computed)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
+    """Bytes (inputs and outputs) and FLOPs of one call at these sizes, on the meta device (nothing allocated,
+    nothing computed)."""
     original_values = {e.name: getattr(module, e.name) for e in entries}
     apply_sizes(module, _values(entries, current, original_values))
     try:
-        with torch.device("meta"), torch.no_grad():
-            init = list(module.get_init_inputs())
-            model = build_on_meta(module, init)
-            inputs = list(module.get_inputs())
-            total = sum(nbytes(t) for t in inputs)
-            try:
-                with FlopCounterMode(display=False) as counter:
-                    outputs = model(*inputs)
-                flops = int(counter.get_total_flops())
-                total += sum(nbytes(t) for t in tensors(outputs))
-            except Exception:  # noqa: BLE001 - some forwards need real data (.item(), CPU constants)
-                flops = None
-        return total, flops
+        work = measure_work(module)
+        return work.input_bytes + work.output_bytes, work.flops
     finally:
         apply_sizes(module, original_values)

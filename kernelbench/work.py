@@ -24,24 +24,30 @@ class Work:
 
 def problem_work(module: types.ModuleType) -> Work | None:
     """At the module's current sizes; None when even the inputs cannot be made on meta."""
+    try:
+        return measure_work(module)
+    except Exception:  # noqa: BLE001 - the problem's own code: no work figures, the judge goes on
+        return None
+
+
+def measure_work(module: types.ModuleType) -> Work:
+    """At the module's current sizes; raises what the problem's constructor or get_inputs raises on meta (the
+    sizing policy reads that as "these sizes are refused")."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    try:
-        with torch.device("meta"), torch.no_grad():
-            model = build_on_meta(module, list(module.get_init_inputs()))
-            inputs = list(module.get_inputs())
-            parameters = sum(nbytes(t) for t in [*model.parameters(), *model.buffers()]) \
-                if isinstance(model, torch.nn.Module) else 0
-            try:
-                with FlopCounterMode(display=False) as counter:
-                    outputs = model(*inputs)
-            except Exception:  # noqa: BLE001 - a forward that needs real data
-                return Work(sum(nbytes(t) for t in inputs), parameters, 0, None)
-            return Work(sum(nbytes(t) for t in inputs), parameters, sum(nbytes(t) for t in tensors(outputs)),
-                        int(counter.get_total_flops()))
-    except Exception:  # noqa: BLE001 - the problem's own code: no work figures, the judge goes on
-        return None
+    with torch.device("meta"), torch.no_grad():
+        model = build_on_meta(module, list(module.get_init_inputs()))
+        inputs = list(module.get_inputs())
+        parameters = sum(nbytes(t) for t in [*model.parameters(), *model.buffers()]) \
+            if isinstance(model, torch.nn.Module) else 0
+        try:
+            with FlopCounterMode(display=False) as counter:
+                outputs = model(*inputs)
+        except Exception:  # noqa: BLE001 - a forward that needs real data
+            return Work(sum(nbytes(t) for t in inputs), parameters, 0, None)
+        return Work(sum(nbytes(t) for t in inputs), parameters, sum(nbytes(t) for t in tensors(outputs)),
+                    int(counter.get_total_flops()))
 
 
 def build_on_meta(module: types.ModuleType, init: list):

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.db.engine import StoreError
-from evolve.run_config import build_run_config, read_run_config
 from evolve.run_dir import RunDir
-from evolve.runs_index import RunEntry
+from evolve.runs_index import RunEntry, run_directories, run_entry
 from evolve.typed_config import ConfigError
 from evolve.viewer import queries
 from evolve.viewer.change_probe import ChangeProbe
@@ -78,24 +77,22 @@ class RunsCatalog:
 
     def scan(self) -> dict[str, RunEntry | str]:
         """key → entry, or the one-line reason the run cannot be read (a broken config.json)."""
-        if not self.root.is_dir():
-            raise CatalogError(404, f"runs directory not found: {self.root}")
-        candidates = ([self.root] if (self.root / "config.json").is_file()
-                      else sorted(p for p in self.root.iterdir() if p.is_dir()))
+        try:
+            paths = run_directories(self.root)
+        except FileNotFoundError as exc:
+            raise CatalogError(404, str(exc)) from None
         found: dict[str, RunEntry | str] = {}
         with self.lock:
-            for path in candidates:
-                run_dir = RunDir(path)
+            for path in paths:
                 try:
-                    stat = run_dir.config.stat()
+                    stat = RunDir(path).config.stat()
                 except OSError:
                     continue
                 stamp = (stat.st_mtime_ns, stat.st_size)
                 cached = self.entries.get(path)
                 if cached is None or cached[0] != stamp:
                     try:
-                        entry: RunEntry | str = RunEntry(path.name, run_dir,
-                                                         build_run_config(run_dir, read_run_config(run_dir)))
+                        entry: RunEntry | str = run_entry(path)
                     except (ConfigError, OSError) as exc:
                         entry = str(exc).splitlines()[0]
                     cached = self.entries[path] = (stamp, entry)

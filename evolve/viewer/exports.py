@@ -102,11 +102,11 @@ def snapshot_responses(opened, key: str) -> dict[str, Any]:
                                  f"{base}/llm": queries.llm_calls(opened.store, opened.campaign_id),
                                  f"{base}/baselines": {"metric": "", "baselines": []},
                                  f"{base}/spend": {"attempts": queries.spend_by_attempt(opened.store, opened.campaign_id)}}
-    best = overview.get("best") or {}
+    detailed = snapshot_ids(feed["rows"], (overview.get("best") or {}).get("id"))
     improvements = [row[0] for row in _improving_rows(feed["rows"])]
     responses[f"{base}/intervals"] = {"intervals": queries.speedup_intervals(
-        opened.store, opened.campaign_id, improvements + snapshot_ids(feed["rows"], best.get("id")))}
-    for program_id in snapshot_ids(feed["rows"], best.get("id")):
+        opened.store, opened.campaign_id, improvements + detailed)}
+    for program_id in detailed:
         responses[f"{base}/programs/{program_id}"] = queries.program_detail(opened.store, program_id,
                                                                             opened.campaign_id)
     return responses

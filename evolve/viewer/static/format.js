@@ -19,11 +19,8 @@ export function ciText(profile) {
   return ` (95% CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)}${noise})`;
 }
 
-// A timed result against the machine's limit (evaluators/roofline.py).
+// A timed result against the machine's limit, as the judge described it (evaluators/roofline.py).
 export function rooflineText(r) {
   if (!r) return "";
-  const bound = r.memory_us >= (r.compute_us || 0) ? "memory" : "compute";
-  const flops = r.flops ? `, ${(r.flops / 1e9).toFixed(3)} GFLOP at ${Math.round(r.peak_gflops)} GFLOP/s` : "";
-  const verdict = r.suspect ? " — faster than this machine can move its data: not believed" : "";
-  return `${(r.fraction * 100).toFixed(1)}% of the roofline (${bound}-bound: ${(r.bytes_moved / 2 ** 20).toFixed(2)} MiB at ${r.peak_gbps.toFixed(1)} GB/s${flops}; ${r.source})${verdict}`;
+  return `${r.description}${r.suspect ? " — faster than this machine can move its data: not believed" : ""}`;
 }
