@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks a lent CUDA machine runs (the `device` tool; CI has no GPU): the GPU-marked tests (CUDA timing,
-# NaN-poisoned allocations, KernelBench's verdicts on CUDA, the L2 flush), `stark eval` of the Triton seeds on the
-# problems' own GPU shapes under both harnesses, and a short offline campaign on the Triton GEMM seed.
+# NaN-poisoned allocations, KernelBench's verdicts on CUDA, the L2 flush), the attention family's Triton seeds
+# (benchmarks/attention_gpu.py), `stark eval` of Triton seeds on the problems' own GPU shapes, and a short offline campaign on the Triton GEMM seed.
 # Usage: benchmarks/gpu_check.sh OUTDIR   (python3 must import torch with CUDA and stark's dependencies)
 set -u
 out=${1:?usage: benchmarks/gpu_check.sh OUTDIR}
@@ -15,18 +15,18 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c 'import torch, triton; print("torch", torch.__version__, "cuda", torch.version.cuda, "triton", triton.__version__)'
 command -v bwrap >/dev/null && echo "bubblewrap: yes" || echo "bubblewrap: no"
 
+step "attention family: Triton seeds, own and held-out sizes, a small tunable grid"
+timeout 170 python3 benchmarks/attention_gpu.py --out "$out/attention_gpu.json" 2>&1 | grep -v Warning
+
 step GPU tests
 STARK_RUNNER_TRACEBACKS=1 timeout 120 python3 -m pytest -q -p no:cacheprovider -m gpu --tb=short \
     tests/evaluators/test_gpu.py tests/evaluators/test_kernelbench_harness.py > "$out/pytest.log" 2>&1
 grep -E "^E |passed|failed|Error" "$out/pytest.log" | cut -c1-400 | head -60
 
-step "stark eval: Triton ReLU, stark harness"
-stark 60 eval level1/relu kernelbench/candidates/relu_triton.py --backend cuda --shapes gpu --json > "$out/relu_triton_stark.json"
-echo "exit $?"; python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); p = r.get("profile") or {}
-print("passed", r.get("passed"), "failure", r.get("failure"), "environment", r.get("environment"))
-print({k: p.get(k) for k in ("candidate", "reference", "compiled", "null_us", "speedup_ci", "statistic", "l2_flushed")})' "$out/relu_triton_stark.json"
-step "stark eval: Triton ReLU, kernelbench harness"
-stark 60 eval level1/relu kernelbench/candidates/relu_triton.py --backend cuda --shapes gpu --harness kernelbench | tail -25
+step "stark eval: Triton attention seed (causal sliding window), stark harness"
+stark 90 eval level3/attention_causal_window kernelbench/seeds/gpu/level3/attention_causal_window.py --backend cuda \
+    --shapes gpu | tail -22
+
 step "stark eval: Triton GEMM seed"
 stark 90 eval level1/matmul_square kernelbench/candidates/matmul_square_triton.py --backend cuda --shapes gpu | tail -25
 

@@ -32,7 +32,7 @@ from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside, unreachable_part)
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
-from kernelbench.problem import load_problem
+from kernelbench.problem import load_problem, shape_overrides
 
 MAX_PROCESSES = 512
 
@@ -254,8 +254,7 @@ class KernelJob:
         except Exception as exc:  # noqa: BLE001 - the problem's own code failed: the reference's failure
             raise ReferenceFailure.from_exception(f"the problem {self.request.problem.problem_id} cannot be loaded",
                                                   exc, self.request.problem.path) from None
-        shapes = {k: getattr(problem, k) for k in (getattr(problem, "CPU_SHAPES", None) or {})} \
-            if self.request.problem.shape_set == "cpu" else {}
+        shapes = shape_overrides(problem, self.request.problem.shape_set)
         self.shapes_note = getattr(problem, "SHAPES_NOTE", "")
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
                                       files={"candidate.py": self.request.candidate_source.encode(), "init.pkl": init})

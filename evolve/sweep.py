@@ -76,7 +76,10 @@ def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, 
               show_progress: bool = True) -> list[SweepOutcome]:
     from evolve.launch import campaign_status, resume_campaign, start_campaign
 
+    from evolve.config import load_config
+
     console = console or Console()
+    backend = load_config(config_path, list(overrides)).evaluator.backend
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     iterations = budget.for_each(len(refs))
@@ -94,7 +97,7 @@ def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, 
             elif state == "resumable":
                 summary = resume_campaign(run_dir, console, show_progress)
             else:
-                seed = Path(seed_file).resolve() if seed_file else (seed_for(ref.problem_id)
+                seed = Path(seed_file).resolve() if seed_file else (seed_for(ref.problem_id, backend)
                                                                      or _reference_seed(ref, out))
                 settings = [*overrides, f"campaign.name={name}", f"campaign.problem={ref.problem_id}",
                             f"campaign.seed_program={seed}", f"budget.iterations={iterations}"]

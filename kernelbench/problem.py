@@ -3,7 +3,8 @@
 A problem file defines `class Model(nn.Module)`, `get_inputs()` and `get_init_inputs()`; its module-level
 size globals are the GPU shape set (as in KernelBench).  Files written here add `CPU_SHAPES`, a dict of the
 same globals sized to evaluate in seconds on two cores; for files without one (KernelBench's own) the CPU
-set is derived by `kernelbench.cpu_shapes`.  Because `get_inputs` reads the globals when called,
+set is derived by `kernelbench.cpu_shapes`.  A file may also add `HELD_OUT_SHAPES` (the `heldout` set): sizes a
+campaign never saw, to check that what it found still holds off the shapes it was tuned on.  Because `get_inputs` reads the globals when called,
 swapping the globals switches the shape set without touching the file's code.
 """
 
@@ -17,7 +18,7 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-SHAPE_SETS = ("cpu", "gpu")
+SHAPE_SETS = ("cpu", "gpu", "heldout")
 _module_counter = itertools.count()
 
 
@@ -84,6 +85,13 @@ def apply_shape_set(module: types.ModuleType, shape_set: str) -> None:
     if shape_set == "gpu":
         module.SHAPES_NOTE = "the file's own sizes"
         return
+    if shape_set == "heldout":
+        sizes = getattr(module, "HELD_OUT_SHAPES", None)
+        if not sizes:
+            raise ProblemError(f"{module.__file__} has no held-out shapes (HELD_OUT_SHAPES)")
+        module.SHAPES_NOTE = "the file's HELD_OUT_SHAPES: " + ", ".join(f"{k}={v}" for k, v in sizes.items())
+        _set_sizes(module, sizes, "HELD_OUT_SHAPES")
+        return
     cpu_shapes = getattr(module, "CPU_SHAPES", None)
     if cpu_shapes is None:   # a file sized for a GPU only (KernelBench's own): the documented scaling policy
         from kernelbench.cpu_shapes import cpu_shapes_for
@@ -93,10 +101,21 @@ def apply_shape_set(module: types.ModuleType, shape_set: str) -> None:
         module.SHAPES_NOTE = policy.describe()
     else:
         module.SHAPES_NOTE = "the file's CPU_SHAPES: " + ", ".join(f"{k}={v}" for k, v in cpu_shapes.items())
-    for key, value in cpu_shapes.items():
+    _set_sizes(module, cpu_shapes, "CPU_SHAPES")
+
+
+def _set_sizes(module: types.ModuleType, sizes: dict, origin: str) -> None:
+    for key, value in sizes.items():
         if not hasattr(module, key):
-            raise ProblemError(f"{module.__file__}: CPU_SHAPES names {key!r}, which the file does not define")
+            raise ProblemError(f"{module.__file__}: {origin} names {key!r}, which the file does not define")
         setattr(module, key, value)
+
+
+def shape_overrides(module: types.ModuleType, shape_set: str) -> dict:
+    """The size globals a shape set changed (nothing for the file's own sizes): what a candidate that copied the
+    problem's globals is given too."""
+    names = {"cpu": "CPU_SHAPES", "heldout": "HELD_OUT_SHAPES"}.get(shape_set)
+    return {k: getattr(module, k) for k in (getattr(module, names, None) or {})} if names else {}
 
 
 def load_problem(ref: ProblemRef) -> types.ModuleType:

@@ -31,8 +31,9 @@ def eval_command(
     candidate: Annotated[Path, typer.Argument(help="Python file defining class ModelNew")],
     backend: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     shapes: Annotated[Optional[str], typer.Option(help="shape set: cpu (the file's CPU_SHAPES, else scaled by the "
-                                                       "documented policy) or gpu (the file's own sizes); default: "
-                                                       "gpu on the cuda backend, else cpu")] = None,
+                                                       "documented policy), gpu (the file's own sizes) or heldout "
+                                                       "(the file's HELD_OUT_SHAPES); default: gpu on the cuda "
+                                                       "backend, else cpu")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result record as JSON")] = False,
     trials: Annotated[int, typer.Option(help="seeded random input sets to verify on")] = 3,
     repeats: Annotated[int, typer.Option(help="timed runs per module")] = 20,
