@@ -3,7 +3,7 @@ check, the evaluation's verdict, repair, re-measurement, and the attempt's end i
 
 A mixin of `Campaign` (evolve/campaign.py), which owns the loop, the workers and the budget; the campaign provides
 `config`, `store`, `campaign_id`, `run_dir`, `state`, `islands`, `problem`, `problem_source`, `score_label`,
-`active`, `profiles`, `eval_config`, `build_cache`, and the methods `view`, `call_agent`, `submit_evaluation`,
+`active`, `profiles`, `eval_config`, `build_cache`, `ranker`, and the methods `view`, `call_agent`, `submit_evaluation`,
 `record_llm_calls`, `llm_budget_left`, `stall` and `save`.
 """
 
@@ -21,6 +21,7 @@ from evolve.features import program_features, program_metrics
 from evolve.normalized_code import fingerprint
 from evolve.novelty import Repeat, find_repeat
 from evolve.population import Individual, oriented_objectives
+from evolve.rank_stage import RankDecision
 from evolve.records import ProgramRecord, Status
 from stark.agents import CodeRequest, PlanRequest, ProgramView, Proposed, RepairRequest
 from stark.edits import unified_diff
@@ -50,6 +51,13 @@ class Attempt:
     remeasured: bool = False
     replans_left: int = 0
     reference_failures: int = 0
+    rank: RankDecision | None = None
+    """The cost model's call on pending_source (None: no rank stage, or a resumed attempt: timed)."""
+    rank_features: dict[str, float] | None = None
+
+    @property
+    def timed(self) -> bool:
+        return self.rank is None or self.rank.timed
 
 
 def profile_line(profile: dict[str, Any] | None) -> str:
@@ -169,7 +177,18 @@ class AttemptSteps:
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
             generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
             known_fingerprint=attempt.fingerprint)
+        self.rank(attempt, source)
         self.submit_evaluation(attempt, source, remeasure=False)
+
+    def rank(self, attempt: Attempt, source: str) -> None:
+        """The rank stage (opt-in): whether this candidate's profile is worth its seconds."""
+        attempt.rank = None
+        if self.ranker is None:
+            return
+        parent = attempt.parent
+        attempt.rank_features = self.ranker.features(source, parent.score if parent.correct else None)
+        rng = random.Random(f"{self.config.campaign.seed}:{attempt.number}:rank:{attempt.program_id}")
+        attempt.rank = self.ranker.decide(attempt.rank_features, self.state.best_score, rng)
 
     def find_repeat(self, attempt: Attempt, source: str) -> Repeat | None:
         novelty = self.config.evolve.novelty
@@ -240,10 +259,16 @@ class AttemptSteps:
             return
         repair = (not result.passed and attempt.repairs_left > 0
                   and result.failure.stage in (Stage.COMPILE, Stage.VERIFY))
+        untimed = result.passed and not attempt.timed
         with self.store.atomic():      # verdict, admission, and the attempt's end: all recorded or none
             score, objectives, features = self.record_result(program_id, source, result,
-                                                             remeasured=attempt.remeasured)
+                                                             remeasured=attempt.remeasured, rank=attempt.rank)
+            if untimed:
+                self.end_attempt(attempt, Status.UNTIMED, program_id)
+                return
             if result.passed:
+                if self.ranker is not None and attempt.rank_features is not None:
+                    self.ranker.learn(attempt.rank_features, result.speedup_vs_eager)
                 resident = Individual(program_id, attempt.island, objectives, features, score, attempt.parent.id,
                                       attempt.fingerprint or fingerprint(source))
                 self.islands.admit(program_id, resident)
@@ -266,18 +291,23 @@ class AttemptSteps:
             self.call_agent("repair", attempt, request)
 
     def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
-                      provisional: bool = False) -> tuple[float, tuple[float, ...], dict[str, Any]]:
+                      provisional: bool = False, rank: RankDecision | None = None
+                      ) -> tuple[float, tuple[float, ...], dict[str, Any]]:
         """Store the verdict; return the program's primary score (0 when it failed), objectives and features.  A
         provisional verdict (awaiting re-measurement) leaves the program's status and score alone; the
-        re-measurement sets them."""
+        re-measurement sets them.  The rank stage's call, when there was one, is kept with the verdict."""
         data = result.to_dict()
         data["remeasured"] = remeasured
+        if rank is not None:
+            data["cost_model"] = rank.to_dict()
+        untimed = result.passed and rank is not None and not rank.timed
         metrics = program_metrics(source, data)
-        objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed else ()
-        score = self.score(result, objectives)
+        objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed and not untimed \
+            else ()
+        score = 0.0 if untimed else self.score(result, objectives)
         features = {**program_features(source), **metrics}
         self.store.record_evaluation(program_id, data, objectives=objectives, features=features, score=score,
-                                     provisional=provisional)
+                                     provisional=provisional, untimed=untimed)
         return score, objectives, features
 
     def score(self, result: EvalResult, objectives: tuple[float, ...]) -> float:

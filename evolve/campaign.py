@@ -33,6 +33,7 @@ from evolve.db.store import ProgramStore
 from evolve.islands import IslandModel
 from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHandling
 from evolve.progress import CampaignProgress
+from evolve.rank_stage import RankStage
 from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
 from evolve.skills import SkillOffer
@@ -90,6 +91,8 @@ class Campaign(OutageHandling, AttemptSteps):
         name of evaluator.forbidden_ops, still read)."""
         self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),),
                                    forbidden_ops=self.forbidden_ops)
+        self.ranker = RankStage(config.cost_model, section.seed) \
+            if config.cost_model.enabled and self.problem.kind != "discovery" else None
 
     def view(self, record: ProgramRecord, outcome: str = "") -> ProgramView:
         """A program as the agents see it, its score in the campaign's own units."""
@@ -123,8 +126,10 @@ class Campaign(OutageHandling, AttemptSteps):
             except Exception:  # noqa: BLE001 - a dead actor must not keep the run from closing
                 pass
 
-    def request(self, source: str) -> EvalRequest:
-        return EvalRequest(self.problem, source, self.eval_config, self.build_cache)
+    def request(self, source: str, timed: bool = True) -> EvalRequest:
+        """The campaign's evaluation; untimed (the rank stage skipped its profile) it is verified only."""
+        config = self.eval_config if timed else replace(self.eval_config, profile=False)
+        return EvalRequest(self.problem, source, config, self.build_cache)
 
     # the loop ---------------------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -133,6 +138,8 @@ class Campaign(OutageHandling, AttemptSteps):
         try:
             self.start_workers()
             self.seed_population()
+            if self.ranker is not None:
+                self.ranker.train_from(self.store.timed_programs(self.campaign_id, self.config.cost_model.history))
             self.resume_unfinished()
             while True:
                 self.tend_outage()
@@ -198,7 +205,7 @@ class Campaign(OutageHandling, AttemptSteps):
 
     def submit_evaluation(self, attempt: Attempt, source: str, remeasure: bool) -> None:
         """To the pool: the plain evaluation, or the longer re-measurement of a would-be best."""
-        request = self.remeasure_request(source) if remeasure else self.request(source)
+        request = self.remeasure_request(source) if remeasure else self.request(source, attempt.timed)
         self.refs[self.dispatch.submit(request)] = ("evaluate", attempt, None)
 
     def call_agent(self, phase: str, attempt: Attempt, request: Any) -> None:

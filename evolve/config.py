@@ -126,6 +126,27 @@ class RemeasureSection:
 
 
 @dataclass(frozen=True, slots=True)
+class CostModelSection:
+    """The evaluator's rank stage (evolve/cost_model.py), opt-in: once `min_samples` programs are timed, a
+    candidate whose predicted upper bound cannot come within `within` of the best so far is only verified, not
+    timed (status `untimed`, kept out of the population), except for an `explore` share of them, timed whatever
+    the prediction so the model keeps seeing what it would skip."""
+
+    enabled: bool = False
+    explore: float = 0.2
+    within: float = 0.05
+    min_samples: int = 12
+    history: int = 2000
+    """The newest this many timed programs train the model when a campaign starts or resumes."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.explore <= 1.0 or self.within < 0:
+            raise ValueError("cost_model.explore must be in [0, 1] and cost_model.within at least 0")
+        if self.min_samples < 2 or self.history < self.min_samples:
+            raise ValueError("cost_model.min_samples must be at least 2 and history at least min_samples")
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignConfig:
     campaign: CampaignSection
     budget: BudgetSection = field(default_factory=BudgetSection)
@@ -134,6 +155,7 @@ class CampaignConfig:
     evaluator: EvalConfig = field(default_factory=lambda: EvalConfig(compare_compile=False))
     agents: AgentSettings = field(default_factory=AgentSettings)
     remeasure: RemeasureSection = field(default_factory=RemeasureSection)
+    cost_model: CostModelSection = field(default_factory=CostModelSection)
 
     @property
     def shape_set(self) -> str:

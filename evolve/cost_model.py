@@ -74,8 +74,8 @@ class Prediction:
 class SpeedupModel:
     """Trained on (features, measured speedup) pairs as they come; refits when enough new ones have arrived."""
 
-    def __init__(self, seed: int = 0, refit_every: int = 4):
-        self.seed, self.refit_every = seed, refit_every
+    def __init__(self, seed: int = 0, refit_every: int = 4, min_samples: int = MIN_SAMPLES):
+        self.seed, self.refit_every, self.min_samples = seed, refit_every, min_samples
         self.samples: list[tuple[dict[str, float], float]] = []
         self.fitted_on = 0
         self.vectorizer = self.forest = None
@@ -86,7 +86,7 @@ class SpeedupModel:
 
     @property
     def ready(self) -> bool:
-        return len(self.samples) >= MIN_SAMPLES
+        return len(self.samples) >= self.min_samples
 
     def _fit(self) -> None:
         from sklearn.ensemble import RandomForestRegressor
@@ -111,9 +111,20 @@ class SpeedupModel:
         return Prediction(math.exp(mean), math.exp(mean + UPPER_Z * spread), spread)
 
 
+def timing_reason(prediction: Prediction | None, best: float | None, rng: random.Random,
+                  explore: float = EXPLORE, within: float = WITHIN) -> str | None:
+    """Why the candidate is timed, or None when the model is sure it cannot reach the best so far (and the coin
+    did not pick it)."""
+    if prediction is None or not best:
+        return "the model is still learning"
+    if prediction.upper >= best * (1 - within):
+        return f"its upper bound {prediction.upper:.3g} reaches the best {best:.3g}"
+    if rng.random() < explore:
+        return "the explore share"
+    return None
+
+
 def worth_timing(prediction: Prediction | None, best: float | None, rng: random.Random,
                  explore: float = EXPLORE, within: float = WITHIN) -> bool:
     """Time it unless the model is sure it cannot reach the best so far (and the coin did not pick it)."""
-    if prediction is None or best is None:
-        return True
-    return prediction.upper >= best * (1 - within) or rng.random() < explore
+    return timing_reason(prediction, best, rng, explore, within) is not None

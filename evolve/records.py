@@ -18,7 +18,9 @@ class Status:
     """Its normalized code is that of a program already evaluated (`duplicate_of`): never evaluated itself."""
     NEAR_DUPLICATE = "near_duplicate"
     """Too similar to a program on its island (`evolve.novelty`): sent back for a new plan, not evaluated."""
-    EVALUATION_BOUND = (PROPOSED, FAILED, EVALUATED)
+    UNTIMED = "untimed"
+    """Verified correct but not timed: the cost model predicted it could not reach the best (`cost_model`)."""
+    EVALUATION_BOUND = (PROPOSED, FAILED, EVALUATED, UNTIMED)
     """Statuses of programs that went to the evaluator (or are there now): what a twin is looked up among."""
 
 

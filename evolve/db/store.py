@@ -231,14 +231,16 @@ class ProgramStore:
             return program_id
 
     def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
-                          features: dict[str, Any], score: float | None = None, provisional: bool = False) -> None:
+                          features: dict[str, Any], score: float | None = None, provisional: bool = False,
+                          untimed: bool = False) -> None:
         """Store the evaluator's verdict and the program's scores in one transaction.
 
         A provisional verdict (a would-be best awaiting re-measurement) is kept as an evaluation row only:
         the program stays `proposed`, so a resume after a kill measures it again.
 
         `programs.score` holds the program's primary score: the speedup over eager for kernels (the default),
-        the campaign's first objective for discovery problems (passed as `score`)."""
+        the campaign's first objective for discovery problems (passed as `score`).  An untimed verdict (verified,
+        not timed: the cost model's call) leaves the program without a score."""
         failure = result.get("failure")
         profile = result.get("profile") or {}
         candidate_timing = profile.get("candidate") or {}
@@ -253,10 +255,12 @@ class ProgramStore:
                 runtime_us=candidate_timing.get("median_us"), stages=result.get("stages", []), result=result))
             if provisional:
                 return
+            passed_status = Status.UNTIMED if untimed else Status.EVALUATED
             s.execute(sql.SCORE_PROGRAM, dict(
-                program=program_id, new_status=Status.EVALUATED if failure is None else Status.FAILED,
+                program=program_id, new_status=passed_status if failure is None else Status.FAILED,
                 new_correct=failure is None,
-                new_score=(result.get("speedup_vs_eager") if score is None else score) if failure is None else None,
+                new_score=(result.get("speedup_vs_eager") if score is None else score)
+                if failure is None and not untimed else None,
                 new_objectives=list(objectives), new_features=features))
 
     def set_status(self, program_id: int, status: str) -> None:
@@ -339,6 +343,18 @@ class ProgramStore:
         with self._read() as s:
             result = s.scalar(sql.LATEST_EVALUATION, {"program": program_id})
         return dict(result or {})
+
+    def timed_programs(self, campaign_id: int, newest: int) -> list[tuple[str, float | None, float]]:
+        """(source, parent's speedup, speedup) of the newest timed correct programs, migrant copies aside: what
+        the cost model learns from when a campaign starts or resumes."""
+        parent = Program.__table__.alias("parent")
+        query = (select(Program.source, parent.c.score, Program.score)
+                 .outerjoin(parent, parent.c.id == Program.parent_id)
+                 .where(Program.campaign_id == campaign_id, Program.status == Status.EVALUATED,
+                        Program.correct.is_(True), Program.score > 0, Program.origin != "migration")
+                 .order_by(Program.id.desc()).limit(newest))
+        with self._read() as s:
+            return [(source, parent_score, score) for source, parent_score, score in s.execute(query)][::-1]
 
     def skill_evidence(self, newest: int = 50_000) -> list[tuple[str, str, bool, str]]:
         """(problem id, strategy, improved on its parent, diff if it did) for the newest programs of every

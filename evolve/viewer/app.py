@@ -141,6 +141,12 @@ def create_app(runs_root: str | Path) -> FastAPI:
         ranked = sorted(records.values(), key=lambda r: (-r.wins, -r.win_rate, r.name))
         return {"skills": [r.as_dict() for r in ranked], "offered": [r.name for r in skills.offered(records, problem)]}
 
+    @app.get("/api/campaigns/{key}/cost-model")
+    def cost_model(key: str) -> dict:
+        """The rank stage's predictions beside the measurements (empty when the campaign has no rank stage)."""
+        opened = catalog.open(key)
+        return queries.cost_model_calls(opened.store, opened.campaign_id)
+
     @app.get("/api/campaigns/{key}/spend")
     def spend(key: str) -> Response:
         opened = catalog.open(key)

@@ -78,6 +78,7 @@ def program_detail(store: ProgramStore, program_id: int, campaign_id: int) -> di
                         "speedup_vs_compile": e.speedup_vs_compile, "runtime_us": e.runtime_us, "stages": e.stages,
                         "profile": (e.result or {}).get("profile"),
                         "remeasured": bool((e.result or {}).get("remeasured")),
+                        "cost_model": (e.result or {}).get("cost_model"),
                         "metrics": (e.result or {}).get("metrics") or {},
                         "holdout_metrics": (e.result or {}).get("holdout_metrics") or {},
                         "output_tail": ((e.result or {}).get("failure") or {}).get("output_tail", ""),
@@ -154,3 +155,32 @@ def speedup_intervals(store: ProgramStore, campaign_id: int, program_ids: list[i
         if interval:
             intervals[program_id] = [float(interval[0]), float(interval[1])]
     return intervals
+
+
+def cost_model_calls(store: ProgramStore, campaign_id: int) -> dict[str, Any]:
+    """The rank stage's calls beside what was measured: each ranked candidate's prediction (and upper bound) with
+    its measured speedup when it was timed; Kendall's tau over those; the profile seconds it skipped, estimated
+    as the untimed count times the mean profile of the timed ones."""
+    from scipy.stats import kendalltau
+
+    query = (select(Evaluation.program_id, Evaluation.result, Evaluation.stages)
+             .join(Program, Program.id == Evaluation.program_id).where(Program.campaign_id == campaign_id)
+             .order_by(Evaluation.id))
+    calls, profile_seconds = {}, []
+    with store.session() as s:
+        for program_id, result, stages in s.execute(query):
+            ranked = (result or {}).get("cost_model")
+            if not ranked:
+                continue
+            measured = (result or {}).get("speedup_vs_eager") if (result or {}).get("profile") else None
+            calls[program_id] = {"id": program_id, **ranked, "measured": measured}
+            if measured is not None:
+                profile_seconds += [st["seconds"] for st in stages or () if st.get("stage") == "profile"]
+    rows = list(calls.values())
+    paired = [(r["predicted"], r["measured"]) for r in rows if r["predicted"] is not None and r["measured"]]
+    tau = float(kendalltau(*zip(*paired)).statistic) if len(paired) >= 3 else None
+    untimed = sum(not r["timed"] for r in rows)
+    mean_profile = sum(profile_seconds) / len(profile_seconds) if profile_seconds else 0.0
+    return {"calls": rows, "summary": {"ranked": len(rows), "untimed": untimed, "paired": len(paired),
+                                       "kendall_tau": tau, "profile_seconds": sum(profile_seconds),
+                                       "skipped_seconds_estimate": untimed * mean_profile}}

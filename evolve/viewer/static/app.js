@@ -1,7 +1,7 @@
 // The stark viewer: polls the read-only JSON API and keeps the page in step with a running campaign. A poll asks
 // only for the program rows changed since the last one, redraws only what those rows touch, and never undoes
 // what the user opened, scrolled, filtered or selected (all of which also lives in the URL).
-import { plot, domain } from "./charts.js";
+import { plot, domain, fmtTick } from "./charts.js";
 import { esc, fmtX, shown, fmtValue, fmtScore, fmtInt, fmtDuration, ciText, rooflineText } from "./format.js";
 import { Lineage } from "./lineage.js";
 
@@ -381,6 +381,7 @@ async function showProgram(id, { keepOpen }) {
     ${e.message ? `<pre>${esc(e.message)}</pre>` : ""}
     <table><tr><th>stage</th><th>ok</th><th>seconds</th></tr>${e.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${s.ok ? "yes" : "no"}</td><td>${Number(s.seconds).toFixed(3)}</td></tr>`).join("")}</table>
     ${e.profile ? `<p>candidate median ${e.profile.candidate.median_us.toFixed(1)} µs (IQR ${e.profile.candidate.iqr_us.toFixed(1)}) · eager ${e.profile.reference.median_us.toFixed(1)} µs · speedup ${fmtX(e.speedup_vs_eager)}${ciText(e.profile)}${e.remeasured ? " · <b>re-measured</b>" : ""}${e.speedup_vs_compile ? ` · vs compile ${fmtX(e.speedup_vs_compile)}` : ""}</p>${e.profile.roofline ? `<p class="roofline${e.profile.roofline.suspect ? " error" : ""}">${esc(rooflineText(e.profile.roofline))}</p>` : ""}` : ""}
+    ${e.cost_model ? `<p class="cost-model">cost model: ${e.cost_model.predicted == null ? "no prediction" : `predicted ${fmtX(e.cost_model.predicted)} (upper ${fmtX(e.cost_model.upper)}, trained on ${fmtInt(e.cost_model.trained_on)})`} → <b>${e.cost_model.timed ? "timed" : "verified, not timed"}</b>: ${esc(e.cost_model.reason)}</p>` : ""}
     ${Object.keys(e.metrics).length ? `<table><tr><th>metric</th><th>train</th><th>holdout</th></tr>${Object.entries(e.metrics).map(([k, v]) =>
       `<tr><td>${esc(k)}</td><td>${Number(v).toPrecision(4)}</td><td>${e.holdout_metrics[k] == null ? "—" : Number(e.holdout_metrics[k]).toPrecision(4)}</td></tr>`).join("")}</table>` : ""}
     ${e.output_tail ? `<details data-key="tail-${k}"><summary>output tail</summary><pre>${esc(e.output_tail)}</pre></details>` : ""}`).join("");
@@ -428,6 +429,29 @@ async function loadSkills() {
     (got.skills.map((k) => `<tr><td>${esc(k.skill)}</td><td>${esc(k.description)}</td><td>${fmtInt(k.tries)}</td><td>${fmtInt(k.wins)}</td>
       <td>${(k.win_rate * 100).toFixed(1)}%</td><td>${esc(Object.entries(k.problems).slice(0, 4).map(([p, n]) => `${p} (${n})`).join(", "))}</td>
       <td>${offered.has(k.skill) ? "yes" : ""}</td></tr>`).join("") || '<tr><td colspan="7" class="muted">no skill recognized yet</td></tr>');
+}
+
+async function loadCostModel() {
+  const got = await api(campaignPath("/cost-model"));
+  const m = got.summary;
+  $("cost-model-summary").textContent = m.ranked === 0 ? "no rank stage in this campaign ([cost_model] enabled = false)" :
+    `${fmtInt(m.ranked)} ranked · ${fmtInt(m.untimed)} verified but not timed (about ${fmtDuration(m.skipped_seconds_estimate)} of profiling skipped; ${fmtDuration(m.profile_seconds)} spent) · ` +
+    (m.kendall_tau == null ? "too few timed predictions for a rank correlation" : `Kendall τ ${m.kendall_tau.toFixed(2)} over ${fmtInt(m.paired)} timed predictions`);
+  const pts = got.calls.filter((c) => c.predicted != null && c.measured);
+  const svg = $("cost-model-chart");
+  if (!pts.length) { svg.innerHTML = ""; $("cost-model-legend").textContent = ""; return; }
+  const all = pts.flatMap((c) => [c.predicted, c.measured]);
+  const dom = domain(all, { include: [1] });
+  const result = plot(svg, {
+    x: { dom, label: "predicted speedup", log: dom[1] / dom[0] > 20, fmt: (v) => `${fmtTick(v)}x` },
+    y: { dom, label: "measured speedup", log: dom[1] / dom[0] > 20, fmt: (v) => `${fmtTick(v)}x` },
+    lines: [{ cls: "parity", d: [[dom[0], dom[0]], [dom[1], dom[1]]] }],
+    points: pts.map((c) => ({ x: c.predicted, y: c.measured, id: c.id, cls: c.reason === "the explore share" ? "explore" : "",
+      title: `#${c.id}: predicted ${fmtX(c.predicted)}, measured ${fmtX(c.measured)} (${c.reason})` })),
+    selected: state.selected,
+  });
+  $("cost-model-legend").textContent = `each dot a timed program the model had predicted (${result.drawn} of ${result.total} drawn); the line is prediction = measurement; untimed programs have no measurement to plot`;
+  svg.querySelectorAll("circle[data-id]").forEach((c) => c.onclick = () => selectProgram(Number(c.dataset.id)));
 }
 
 // ---- comparing campaigns ---------------------------------------------------------------------------------
@@ -497,6 +521,7 @@ function wire() {
   $("collapse-all").onclick = () => state.lineage.collapseAll(false);
   $("expand-all").onclick = () => state.lineage.collapseAll(true);
   $("compare-button").onclick = showCompare;
+  $("cost-model-panel").addEventListener("toggle", () => { if ($("cost-model-panel").open && state.key) loadCostModel().catch((e) => { $("cost-model-summary").textContent = e.message; }); });
   $("skills-panel").addEventListener("toggle", () => { if ($("skills-panel").open && state.key) loadSkills().catch((e) => { $("skills").innerHTML = `<tr><td class="error">${esc(e.message)}</td></tr>`; }); });
   $("compare-button").hidden = Boolean(snapshot);
   $("campaigns").onclick = (e) => { const li = e.target.closest("li[data-key]"); if (li) selectCampaign(li.dataset.key); };
