@@ -9,6 +9,8 @@ import sys
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from kernelbench.problem import ProblemError, load_problem
 from kernelbench.registry import builtin_problems, resolve_problem
@@ -93,6 +95,32 @@ def test_every_shape_set_loads_and_has_tunable_seeds(name):
     for seed in (cpu_seed, gpu_seed):
         names = {t.name for t in tunables(seed.read_text())}
         assert {"BLOCK_KV", "SPLITS", "BLOCK_N"} & names, (seed, names)
+
+
+class _HostOps(TorchDispatchMode):
+    """Names every op that made a tensor on the host."""
+
+    def __init__(self):
+        super().__init__()
+        self.host: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.host += [str(func) for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor) and t.device.type == "cpu"]
+        return out
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_reference_does_all_its_work_on_the_inputs_device(name):
+    """A mask built on the host made the GPU reference CPU-bound (28 ms with one host thread, 6 ms with 16, for
+    ~1 ms of kernels on an H100), so its speed depended on the judge's thread count, not the GPU."""
+    problem = _load(name, "heldout")
+    torch.manual_seed(0)
+    model = problem.Model().to("meta")
+    inputs = [x.to("meta") for x in problem.get_inputs()]
+    with _HostOps() as seen:
+        model(*inputs)
+    assert not seen.host, seen.host
 
 
 def test_heldout_shapes_are_refused_where_a_problem_has_none():

@@ -20,9 +20,10 @@ class Model(nn.Module):
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         s_q, s_k = q.shape[2], k.shape[2]
-        distance = (torch.arange(s_q)[:, None] + (s_k - s_q) - torch.arange(s_k)[None, :]).to(q)
-        bias = -alibi_slopes(q.shape[1]).to(q)[:, None, None] * distance
-        return attend(q, k, v, bias=bias, visible=causal_visible(s_q, s_k).to(q.device))
+        distance = (torch.arange(s_q, device=q.device)[:, None] + (s_k - s_q)
+                    - torch.arange(s_k, device=q.device)[None, :]).to(q.dtype)
+        bias = -alibi_slopes(q.shape[1], q.device).to(q.dtype)[:, None, None] * distance
+        return attend(q, k, v, bias=bias, visible=causal_visible(s_q, s_k, device=q.device))
 
 
 def get_inputs():

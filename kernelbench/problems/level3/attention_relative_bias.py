@@ -21,7 +21,7 @@ class Model(nn.Module):
         self.table = nn.Parameter(torch.randn(heads, 2 * max_distance + 1) * 0.5)
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        positions = relative_positions(q.shape[2], k.shape[2], max_distance).to(q.device)
+        positions = relative_positions(q.shape[2], k.shape[2], max_distance, q.device)
         return attend(q, k, v, bias=self.table[:, positions])
 
 

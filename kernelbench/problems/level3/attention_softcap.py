@@ -20,7 +20,7 @@ class Model(nn.Module):
         super().__init__()
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return attend(q, k, v, softcap=softcap, visible=causal_visible(q.shape[2], k.shape[2]).to(q.device))
+        return attend(q, k, v, softcap=softcap, visible=causal_visible(q.shape[2], k.shape[2], device=q.device))
 
 
 def get_inputs():
