@@ -450,7 +450,7 @@ async function loadCostModel() {
       title: `#${c.id}: predicted ${fmtX(c.predicted)}, measured ${fmtX(c.measured)} (${c.reason})` })),
     selected: state.selected,
   });
-  $("cost-model-legend").textContent = `each dot a timed program the model had predicted (${result.drawn} of ${result.total} drawn); the line is prediction = measurement; untimed programs have no measurement to plot`;
+  $("cost-model-legend").textContent = `each dot a timed program the model had predicted (${result.drawn} of ${result.total} drawn); orange: timed only by the explore share, its prediction below the best; the line is prediction = measurement; untimed programs have no measurement to plot`;
   svg.querySelectorAll("circle[data-id]").forEach((c) => c.onclick = () => selectProgram(Number(c.dataset.id)));
 }
 
