@@ -37,6 +37,7 @@ from evolve.rank_stage import RankStage
 from evolve.records import ProgramRecord, RunStatus, Status
 from evolve.run_dir import RunDir
 from evolve.skills import SkillOffer
+from kernelbench.problem import problem_sizes
 from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
 from stark.agents import ProgramView, start_agents
@@ -91,7 +92,7 @@ class Campaign(OutageHandling, AttemptSteps):
         name of evaluator.forbidden_ops, still read)."""
         self.eval_config = replace(config.evaluator, hidden_paths=(str(run_dir.root.resolve()),),
                                    forbidden_ops=self.forbidden_ops)
-        self.ranker = RankStage(config.cost_model, section.seed) \
+        self.ranker = RankStage(config.cost_model, section.seed, problem_sizes(self.problem)) \
             if config.cost_model.enabled and self.problem.kind != "discovery" else None
 
     def view(self, record: ProgramRecord, outcome: str = "") -> ProgramView:

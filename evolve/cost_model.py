@@ -33,14 +33,22 @@ differ by about this much (the judge's 95% intervals), so the model cannot tell 
 200-attempt matmul campaign, 0 kept the final best in 1 of 5 coin seeds, 0.05 in 5 of 5 (benchmarks/cost_model.py)."""
 _CODE_MARKS = {"pragma_omp": r"#pragma omp", "simd": r"\bsimd\b|_mm256|_mm512", "load_inline": r"load_inline",
                "triton_jit": r"@triton\.jit", "torch_compile": r"torch\.compile", "contiguous": r"\.contiguous\(",
-               "channels_last": r"channels_last", "out_arg": r"\bout="}
+               "channels_last": r"channels_last", "out_arg": r"\bout=",
+               # build metadata: what the compiler is asked for, read from the source before anything is built
+               "flag_O3": r"-O3\b", "flag_fast_math": r"-ffast-math", "flag_march_native": r"-march=native",
+               "flag_unroll": r"-funroll-loops", "cuda_sources": r"cuda_sources\s*="}
 
 
-def candidate_features(source: str, parent_speedup: float | None) -> dict[str, float]:
-    """What the model reads: tunables by name, counts of the code's constructs, and the parent's speedup."""
+def candidate_features(source: str, parent_speedup: float | None, shapes: dict | None = None) -> dict[str, float]:
+    """What the model reads: tunables by name, counts of the code's constructs and build flags, the parent's
+    speedup, and the problem's sizes (constant within one campaign; they tell problems apart when one model is
+    trained on several, as a shared database allows)."""
     features: dict[str, float] = {"code_bytes": float(len(source.encode())),
                                   "parent_log_speedup": math.log(parent_speedup) if parent_speedup else 0.0,
                                   "has_parent_speedup": float(bool(parent_speedup))}
+    for name, value in (shapes or {}).items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            features[f"shape:{name}"] = math.log2(value)
     for tunable in tunables(source):
         value = tunable.value
         if isinstance(value, bool):

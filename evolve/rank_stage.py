@@ -29,17 +29,17 @@ class RankDecision:
 
 
 class RankStage:
-    def __init__(self, section: CostModelSection, seed: int):
-        self.section = section
+    def __init__(self, section: CostModelSection, seed: int, shapes: dict | None = None):
+        self.section, self.shapes = section, dict(shapes or {})
         self.model = SpeedupModel(seed, min_samples=section.min_samples)
 
     def train_from(self, rows: list[tuple[str, float | None, float]]) -> None:
         """(source, parent's speedup, speedup) rows, oldest first: the campaign's timed programs so far."""
         for source, parent_speedup, speedup in rows:
-            self.model.add(candidate_features(source, parent_speedup), speedup)
+            self.model.add(self.features(source, parent_speedup), speedup)
 
     def features(self, source: str, parent_speedup: float | None) -> dict[str, float]:
-        return candidate_features(source, parent_speedup)
+        return candidate_features(source, parent_speedup, self.shapes)
 
     def decide(self, features: dict[str, float], best: float, rng: random.Random) -> RankDecision:
         prediction = self.model.predict(features)

@@ -118,6 +118,20 @@ def shape_overrides(module: types.ModuleType, shape_set: str) -> dict:
     return {k: getattr(module, k) for k in (getattr(module, names, None) or {})} if names else {}
 
 
+def problem_sizes(ref: ProblemRef) -> dict:
+    """The problem's size globals at its shape set (those CPU_SHAPES names; none for a file without them at its
+    own sizes): what a cost model reads of the problem.  A problem that fails to load has none here; the judge
+    reports why."""
+    try:
+        module = load_problem(ref)
+    except Exception:  # noqa: BLE001 - the reference's failure is the judge's to report, not the caller's
+        return {}
+    try:
+        return {k: getattr(module, k) for k in (getattr(module, "CPU_SHAPES", None) or {})}
+    finally:
+        unload_module(module)
+
+
 def load_problem(ref: ProblemRef) -> types.ModuleType:
     module = load_module(ref.path)
     check_problem_module(module, ref.path)

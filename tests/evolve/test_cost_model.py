@@ -38,6 +38,10 @@ def test_features_read_tunables_code_and_lineage():
     assert features["tunable:BLOCK"] == 6.0 and features["tunable:LAYOUT=col"] == 1.0
     assert features["tunable:USE_OUT"] == 1.0 and features["ast:For"] == 1.0
     assert features["parent_log_speedup"] == pytest.approx(0.693, abs=1e-3) and features["has_parent_speedup"] == 1.0
+    with_build = candidate_features('FLAGS = ["-O3", "-march=native"]\nload_inline(extra_cflags=FLAGS)\n', None,
+                                    shapes={"n": 256, "layout": "row"})
+    assert with_build["code:flag_O3"] == 1.0 and with_build["code:flag_march_native"] == 1.0
+    assert with_build["code:flag_fast_math"] == 0.0 and with_build["shape:n"] == 8.0 and "shape:layout" not in with_build
     assert candidate_features("def broken(:", None)["has_parent_speedup"] == 0.0, "unparsable code still has features"
 
 
