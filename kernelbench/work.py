@@ -1,6 +1,11 @@
 """What one forward of a problem must do, worked out on PyTorch's meta device (nothing allocated or computed):
 the bytes of its inputs, parameters and outputs and the FLOPs `torch.utils.flop_counter` counts (matrix products
-and convolutions).  The CPU sizing policy budgets by them; the roofline reads a result against them."""
+and convolutions).  The CPU sizing policy budgets by them; the roofline reads a result against them.
+
+A problem whose kernels need not read all of their inputs (a paged KV pool of which each sequence uses only its
+pages) defines `least_input_bytes()`: the fewest input bytes any correct kernel must read for any input set
+`get_inputs` can draw, at the current sizes.  Counting the whole pool instead would call a kernel that reads only
+what it needs faster than possible."""
 
 from __future__ import annotations
 
@@ -39,15 +44,16 @@ def measure_work(module: types.ModuleType) -> Work:
     with torch.device("meta"), torch.no_grad():
         model = build_on_meta(module, list(module.get_init_inputs()))
         inputs = list(module.get_inputs())
+        least = getattr(module, "least_input_bytes", None)
+        input_bytes = int(least()) if callable(least) else sum(nbytes(t) for t in inputs)
         parameters = sum(nbytes(t) for t in [*model.parameters(), *model.buffers()]) \
             if isinstance(model, torch.nn.Module) else 0
         try:
             with FlopCounterMode(display=False) as counter:
                 outputs = model(*inputs)
         except Exception:  # noqa: BLE001 - a forward that needs real data
-            return Work(sum(nbytes(t) for t in inputs), parameters, 0, None)
-        return Work(sum(nbytes(t) for t in inputs), parameters, sum(nbytes(t) for t in tensors(outputs)),
-                    int(counter.get_total_flops()))
+            return Work(input_bytes, parameters, 0, None)
+        return Work(input_bytes, parameters, sum(nbytes(t) for t in tensors(outputs)), int(counter.get_total_flops()))
 
 
 def build_on_meta(module: types.ModuleType, init: list):

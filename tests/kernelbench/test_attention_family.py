@@ -151,3 +151,17 @@ def test_triton_seeds_compute_the_reference_in_the_interpreter():
 def test_cpu_seeds_compute_the_reference_at_held_out_shapes():
     for line in _run_check("cpu", timeout=900):
         assert line["max_abs_error"] < 1e-4, line
+
+
+def test_the_paged_pool_counts_only_what_a_kernel_must_read():
+    """The roofline flags a result faster than moving its bytes allows; a paged kernel reads only its sequences'
+    pages, so the problem's lower bound — not the whole pool — is what the roofline counts."""
+    from kernelbench.work import measure_work, nbytes
+
+    problem = _load("paged_kv", "gpu")
+    with torch.device("meta"):
+        whole_pool = sum(nbytes(t) for t in problem.get_inputs())
+    work = measure_work(problem)
+    assert work.input_bytes == problem.least_input_bytes() < whole_pool / 100
+    decode = _load("decode", "cpu")
+    assert measure_work(decode).input_bytes == sum(nbytes(t) for t in decode.get_inputs())

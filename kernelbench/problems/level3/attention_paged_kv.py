@@ -42,5 +42,12 @@ def get_inputs():
             block_table, seq_lens]
 
 
+def least_input_bytes():
+    """The roofline's lower bound (kernelbench/work.py): a sequence may be one token long, so a kernel must read q,
+    the tables and only one page of keys and values per sequence; the rest of the pool it may never touch."""
+    one_page = page_size * heads * head_dim * 4
+    return batch_size * heads * head_dim * 4 + batch_size * (pages_per_sequence + 1) * 4 + 2 * batch_size * one_page
+
+
 def get_init_inputs():
     return []
