@@ -20,11 +20,15 @@ class Work:
     output_bytes: int
     flops: int | None
     """None where the forward cannot run on meta (it reads values: `.item()`, CPU constants)."""
+    least_read_bytes: int | None = None
+    """The problem's `least_input_bytes()`, where it declares one; `input_bytes` stays what `get_inputs` makes (what
+    the judge allocates and the CPU sizing budgets)."""
 
     @property
     def bytes_moved(self) -> int:
         """What any program computing these outputs from these inputs and weights must read and write at least."""
-        return self.input_bytes + self.parameter_bytes + self.output_bytes
+        read = self.input_bytes if self.least_read_bytes is None else self.least_read_bytes
+        return read + self.parameter_bytes + self.output_bytes
 
 
 def problem_work(module: types.ModuleType) -> Work | None:
@@ -44,16 +48,18 @@ def measure_work(module: types.ModuleType) -> Work:
     with torch.device("meta"), torch.no_grad():
         model = build_on_meta(module, list(module.get_init_inputs()))
         inputs = list(module.get_inputs())
+        input_bytes = sum(nbytes(t) for t in inputs)
         least = getattr(module, "least_input_bytes", None)
-        input_bytes = int(least()) if callable(least) else sum(nbytes(t) for t in inputs)
+        least_read = int(least()) if callable(least) else None
         parameters = sum(nbytes(t) for t in [*model.parameters(), *model.buffers()]) \
             if isinstance(model, torch.nn.Module) else 0
         try:
             with FlopCounterMode(display=False) as counter:
                 outputs = model(*inputs)
         except Exception:  # noqa: BLE001 - a forward that needs real data
-            return Work(input_bytes, parameters, 0, None)
-        return Work(input_bytes, parameters, sum(nbytes(t) for t in tensors(outputs)), int(counter.get_total_flops()))
+            return Work(input_bytes, parameters, 0, None, least_read)
+        return Work(input_bytes, parameters, sum(nbytes(t) for t in tensors(outputs)), int(counter.get_total_flops()),
+                    least_read)
 
 
 def build_on_meta(module: types.ModuleType, init: list):
