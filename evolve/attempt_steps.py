@@ -267,7 +267,7 @@ class AttemptSteps:
                 self.end_attempt(attempt, Status.UNTIMED, program_id)
                 return
             if result.passed:
-                if self.ranker is not None and attempt.rank_features is not None:
+                if attempt.rank_features is not None:      # set only where there is a rank stage
                     self.ranker.learn(attempt.rank_features, result.speedup_vs_eager)
                 resident = Individual(program_id, attempt.island, objectives, features, score, attempt.parent.id,
                                       attempt.fingerprint or fingerprint(source))

@@ -74,9 +74,8 @@ def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, 
               seed_file: str | Path | None = None, kernelbench_dir: str | None = None,
               overrides: list[str] = (), console: Console | None = None,
               show_progress: bool = True) -> list[SweepOutcome]:
-    from evolve.launch import campaign_status, resume_campaign, start_campaign
-
     from evolve.config import load_config
+    from evolve.launch import campaign_status, resume_campaign, start_campaign
 
     console = console or Console()
     backend = load_config(config_path, list(overrides)).evaluator.backend

@@ -115,7 +115,12 @@ def shape_overrides(module: types.ModuleType, shape_set: str) -> dict:
     """The size globals a shape set changed (nothing for the file's own sizes): what a candidate that copied the
     problem's globals is given too."""
     names = {"cpu": "CPU_SHAPES", "heldout": "HELD_OUT_SHAPES"}.get(shape_set)
-    return {k: getattr(module, k) for k in (getattr(module, names, None) or {})} if names else {}
+    return _current_values(module, names) if names else {}
+
+
+def _current_values(module: types.ModuleType, names: str) -> dict:
+    """The module's current values of the globals a sizes dict (`CPU_SHAPES`, ...) names."""
+    return {k: getattr(module, k) for k in (getattr(module, names, None) or {})}
 
 
 def problem_sizes(ref: ProblemRef) -> dict:
@@ -127,7 +132,7 @@ def problem_sizes(ref: ProblemRef) -> dict:
     except Exception:  # noqa: BLE001 - the reference's failure is the judge's to report, not the caller's
         return {}
     try:
-        return {k: getattr(module, k) for k in (getattr(module, "CPU_SHAPES", None) or {})}
+        return _current_values(module, "CPU_SHAPES")
     finally:
         unload_module(module)
 
