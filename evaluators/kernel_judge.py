@@ -294,19 +294,24 @@ class KernelJudgement:
         candidate_null_ns = min(own_null_ns, null_ns)
         samples: list[tuple[int, int]] = []
         rounds = self.config.warmup + self.config.repeats
+        faults = FaultCount(self.candidate.runner, self.reference.runner)
         for index in range(rounds):
             if index:
                 seed, inputs = self.fresh_inputs()
             timing = self.round(inputs, f"timed call {index + 1} of {rounds}", candidate_first=index % 2 == 0)
+            if index == self.config.warmup - 1:
+                faults = FaultCount(self.candidate.runner, self.reference.runner)
             if index >= self.config.warmup:
                 samples.append(timing)
+        candidate_faults, reference_faults = faults.per_call(self.config.repeats)
         candidate = corrected([s[0] for s in samples], candidate_null_ns)
         reference = corrected([s[1] for s in samples], null_ns)
         compiled = corrected(self.compiled_calls(rounds), null_ns) if self.compiled else None
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2)
+                             speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2,
+                             candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults)
 
     def compiled_calls(self, rounds: int) -> list[int]:
         """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them: it
@@ -339,6 +344,19 @@ class KernelJudgement:
     def close(self) -> None:
         self.candidate.close()
         self.reference.close()
+
+
+class FaultCount:
+    """Both runners' page-fault counters at one moment, to count what the timed rounds after it cost."""
+
+    def __init__(self, candidate: RunnerHandle, reference: RunnerHandle):
+        self.runners = (candidate, reference)
+        self.start = tuple(runner.page_faults() for runner in self.runners)
+
+    def per_call(self, calls: int) -> tuple[float | None, float | None]:
+        now = tuple(runner.page_faults() for runner in self.runners)
+        return tuple(None if a is None or b is None or calls <= 0 else (b - a) / calls
+                     for a, b in zip(self.start, now))
 
 
 def harness_cast(values: list, config: EvalConfig) -> list:

@@ -121,6 +121,10 @@ class ProfileReport:
     """Whether the GPU's L2 cache was overwritten (untimed) before every timed call, as KernelBench's harness does."""
     roofline: dict | None = None
     """The candidate's time against the machine's limit (evaluators/roofline.py: RooflineReport.to_dict())."""
+    candidate_faults_per_call: float | None = None
+    """Page faults per timed round of each side's process (None where the judge cannot read them): memory handed
+    back to the system and faulted in afresh on every call costs time that has nothing to do with the kernel."""
+    reference_faults_per_call: float | None = None
 
     def center(self, stats: TimingStats) -> float:
         return stats.mean_us if self.statistic == "mean" else stats.median_us
@@ -215,4 +219,6 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         statistic=data.get("statistic", "median"),
         l2_flushed=bool(data.get("l2_flushed", False)),
         roofline=data.get("roofline"),
+        candidate_faults_per_call=data.get("candidate_faults_per_call"),
+        reference_faults_per_call=data.get("reference_faults_per_call"),
     )

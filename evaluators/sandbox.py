@@ -34,6 +34,14 @@ INDUCTOR_INSIDE = f"{INSIDE}/inductor"
 _MASKED = ("/tmp", "/root")
 
 
+ALLOCATOR_TUNABLES = "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=9223372036854775807"
+"""One malloc policy for every runner, whatever its history: allocations up to 1 GiB come from the heap and the heap
+is never handed back, as PyTorch's caching allocator keeps GPU memory.  glibc's default adapts its thresholds to
+what a process freed before, so whether a 16 MiB temporary is trimmed and faulted in afresh on every call (8,192
+page faults, ~6 ms on this machine) depended on the process's past: the reference, which had also compiled
+torch.compile's baseline, measured 2.3-3.8x slower than the same code as the candidate in 5 of 8 campaigns."""
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxSpec:
     backend: str
@@ -50,6 +58,7 @@ class SandboxSpec:
                    OMP_WAIT_POLICY="PASSIVE")
         # Runners are stopped between calls; OpenMP threads stopped mid-spin made two-thread timings swing 5x from
         # one evaluation to the next (benchmarks/speedup_stability.py).  Sleeping idle threads make them repeatable.
+        env["GLIBC_TUNABLES"] = ALLOCATOR_TUNABLES
         if self.backend == "cpu":
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""

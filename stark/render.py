@@ -43,19 +43,21 @@ def timing_table(result: EvalResult) -> Table | None:
         return None
     table = Table(title=f"Timing by the judge ({profile.threads} threads, {profile.input_sets} fresh input sets, "
                         f"every output checked; {profile.null_us:.0f} µs round trip subtracted)", title_justify="left")
-    for column in ("module", "median µs", "mean µs", "IQR µs", "min µs", "runs", f"candidate speedup ({profile.statistic}s)"):
+    for column in ("module", "median µs", "mean µs", "IQR µs", "min µs", "runs", "page faults/call",
+                   f"candidate speedup ({profile.statistic}s)"):
         table.add_column(column, justify="left" if column == "module" else "right")
-    rows: list[tuple[str, TimingStats | None, float | None]] = [
-        ("candidate", profile.candidate, None),
-        ("reference (eager)", profile.reference, profile.speedup_vs_eager),
-        ("reference (torch.compile)", profile.compiled, profile.speedup_vs_compile),
+    rows: list[tuple[str, TimingStats | None, float | None, float | None]] = [
+        ("candidate", profile.candidate, None, profile.candidate_faults_per_call),
+        ("reference (eager)", profile.reference, profile.speedup_vs_eager, profile.reference_faults_per_call),
+        ("reference (torch.compile)", profile.compiled, profile.speedup_vs_compile, None),
     ]
-    for name, stats, speedup in rows:
+    for name, stats, speedup, faults in rows:
         if stats is None:
-            table.add_row(name, "-", "-", "-", "-", "-", profile.compiled_note)
+            table.add_row(name, "-", "-", "-", "-", "-", "-", profile.compiled_note)
             continue
         table.add_row(name, f"{stats.median_us:.1f}", f"{stats.mean_us:.1f}", f"{stats.iqr_us:.1f}", f"{stats.min_us:.1f}",
-                      str(stats.runs), "" if speedup is None else f"{speedup:.2f}x")
+                      str(stats.runs), "-" if faults is None else f"{faults:.0f}",
+                      "" if speedup is None else f"{speedup:.2f}x")
     return table
 
 
