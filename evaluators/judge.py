@@ -1,7 +1,8 @@
 """The judge: the trusted process that decides a candidate's verdict and score.
 
 It never imports candidate code.  For each job it asks its zygote for fresh runner processes (one hosting
-the candidate, one hosting the problem's reference, each with its own uid, CPU set and seccomp filter),
+the candidate, one hosting the problem's reference and, for torch.compile's baseline, another, each with its own
+uid, CPU set and seccomp filter),
 serves their C++ builds through the trusted build step, and runs the rounds of `KernelJudgement` itself:
 its clock, its comparisons, its statistics.  The runners are killed when the job ends, so nothing a
 candidate did survives into the next job.  See docs/judge.md for the threat model.
@@ -51,6 +52,8 @@ class Judge:
         self.inside: dict[str, str] = {}
         """Where the jobs directory, the build cache and the reference's inductor cache appear to runners."""
         self.reference: RunnerHandle | None = None
+        self.compiled_reference: RunnerHandle | None = None
+        """torch.compile's baseline in a process of its own (see reference_runners)."""
         self.reference_key: tuple | None = None
         self.output_layouts: dict = {}
 
@@ -61,7 +64,7 @@ class Judge:
 
     def sandbox_processes(self) -> list[int]:
         """Processes left in the sandbox besides the zygote and the kept reference runner (none, between jobs)."""
-        kept = {self.reference.host_pid} if self.reference is not None else set()
+        kept = {runner.host_pid for runner in (self.reference, self.compiled_reference) if runner is not None}
         return [] if self.zygote is None else [pid for pid in self.zygote.processes() if pid not in kept]
 
     def _ensure_zygote(self, request: EvalRequest) -> ExtensionCache:
@@ -129,34 +132,51 @@ class Judge:
                                                      **extra)
         return RunnerHandle(role, channel, inner, host_pid, host)
 
-    def reference_runner(self, request: EvalRequest, init: bytes, shapes: dict, deadline: float) -> RunnerHandle:
-        """A reference runner set up for this problem, reused across jobs: it hosts only the problem's code
-        (trusted), under a uid no candidate can signal or trace, so reuse carries nothing of a candidate's;
-        it saves a process, the model's construction and torch.compile's tracing on every job."""
+    def reference_runners(self, request: EvalRequest, init: bytes, shapes: dict,
+                          deadline: float) -> tuple[RunnerHandle, RunnerHandle | None]:
+        """The reference runner set up for this problem and, when asked for, torch.compile's baseline in a second
+        process; both reused across jobs.  They host only the problem's code (trusted), under a uid no candidate
+        can signal or trace, so reuse carries nothing of a candidate's; it saves processes, the model's
+        construction and torch.compile's tracing on every job.  The compiled baseline never shares the eager
+        reference's process: compiling there changed how fast the eager reference ran (the problem's own Model
+        as candidate measured 0.70x on a max reduction, 2.3-3.8x on others), so the eager reference lives
+        exactly as the candidate's process does."""
         config = request.config
         problem = Path(request.problem.path).read_bytes()
         key = (problem, request.problem.shape_set, init, json.dumps(shapes, sort_keys=True), config.seed,
                config.compare_compile, config.threads, config.backend, config.harness, config.precision)
-        if self.reference is not None and self.reference_key == key and not self.reference.dead:
-            return self.reference
+        if self.reference_key == key and not any(runner.dead for runner in self.references()):
+            return self.reference, self.compiled_reference
         self.drop_reference()
+        self.reference = self._reference_runner(request, problem, init, shapes, False, deadline)
+        if config.compare_compile:
+            self.compiled_reference = self._reference_runner(request, problem, init, shapes, True, deadline)
+        self.reference_key = key
+        return self.reference, self.compiled_reference
+
+    def _reference_runner(self, request: EvalRequest, problem: bytes, init: bytes, shapes: dict, compiled: bool,
+                          deadline: float) -> RunnerHandle:
+        config = request.config
         job = next(self.job_ids)
         runner = self._spawn(request, job, "reference", REFERENCE_UID, allow_processes=True,
-                             files={"problem.py": problem, "init.pkl": init}, directory=f"reference-{job}")
+                             files={"problem.py": problem, "init.pkl": init},
+                             directory=f"{'compiled' if compiled else 'reference'}-{job}")
         ready = runner.ask({"type": "setup", "role": "reference", "module_path": "problem.py", "init_path": "init.pkl",
-                            "seed": config.seed, "globals": shapes, "compile": config.compare_compile,
-                            **mode_of(config)}, deadline)
+                            "seed": config.seed, "globals": shapes, "compile": compiled, **mode_of(config)}, deadline)
         if ready["type"] != "ready":
             runner.kill()
+            self.drop_reference()
             raise ReferenceFailure.from_reply("the reference failed to build", ready)
-        self.reference, self.reference_key = runner, key
         return runner
 
+    def references(self) -> list[RunnerHandle]:
+        return [runner for runner in (self.reference, self.compiled_reference) if runner is not None]
+
     def drop_reference(self) -> None:
-        if self.reference is not None:
-            self.reference.kill()
-            shutil.rmtree(self.reference.job_dir, ignore_errors=True)
-        self.reference, self.reference_key = None, None
+        for runner in self.references():
+            runner.kill()
+            shutil.rmtree(runner.job_dir, ignore_errors=True)
+        self.reference, self.compiled_reference, self.reference_key = None, None, None
         self.output_layouts = {}
 
     # -- a job -------------------------------------------------------------------------------------------
@@ -198,7 +218,6 @@ class KernelJob:
         self.stages: list[StageReport] = []
         self.runners: list[RunnerHandle] = []
         """Runners that end with this job (the candidate's, builders); the reference may serve the next job."""
-        self.reference: RunnerHandle | None = None
         self.verify = self.profile = None
         self.shapes_note = ""
 
@@ -206,8 +225,8 @@ class KernelJob:
         judgement = None
         stage, started = Stage.COMPILE, time.monotonic()
         try:
-            problem, candidate, reference = self.compile(started + self.config.timeouts.compile)
-            judgement = KernelJudgement(self.config, problem, candidate, reference, self.config.compare_compile,
+            problem, candidate, reference, compiled = self.compile(started + self.config.timeouts.compile)
+            judgement = KernelJudgement(self.config, problem, candidate, reference, compiled,
                                         self.judge.output_layouts)
             self._passed(stage, started)
             stage, started = Stage.VERIFY, time.monotonic()
@@ -241,7 +260,7 @@ class KernelJob:
                 judgement.close()
             for runner in self.runners:
                 runner.kill()
-            if self.reference is not None and self.reference.dead:
+            if any(runner.dead for runner in self.judge.references()):
                 self.judge.drop_reference()
 
     def compile(self, deadline: float):
@@ -259,7 +278,7 @@ class KernelJob:
         candidate = self.judge._spawn(self.request, self.job, "candidate", CANDIDATE_UID,
                                       files={"candidate.py": self.request.candidate_source.encode(), "init.pkl": init})
         self.runners.append(candidate)
-        self.reference = reference = self.judge.reference_runner(self.request, init, shapes, deadline)
+        reference, compiled = self.judge.reference_runners(self.request, init, shapes, deadline)
         ready = candidate.ask({"type": "setup", "role": "candidate", "module_path": "candidate.py",
                                "init_path": "init.pkl", "seed": self.config.seed, "globals": shapes,
                                "forbidden_ops": list(self.config.forbidden_ops),
@@ -267,7 +286,7 @@ class KernelJob:
                               deadline, on_build=lambda message: self.build(message, deadline))
         if ready["type"] != "ready":
             raise failure_from(ready)
-        return problem, candidate, reference
+        return problem, candidate, reference, compiled
 
     def build(self, message: dict, deadline: float) -> dict:
         """Serve a candidate's load_inline: from the cache when intact, else from a fresh builder process."""
@@ -320,7 +339,7 @@ class KernelJob:
             raise failure_from(reply)
 
     def _death(self) -> tuple[FailureKind, str, str]:
-        for runner in [*self.runners, *([self.reference] if self.reference else [])]:
+        for runner in [*self.runners, *self.judge.references()]:
             code = self.judge.zygote.exit_code(runner.inner_pid, wait_s=3.0) if not runner.dead else None
             if code == SETUP_FAILED:
                 raise EvaluatorError(f"a {runner.role} runner could not be confined: {self.judge.zygote.last_log_line()}")

@@ -74,10 +74,11 @@ class Side:
 
 class KernelJudgement:
     def __init__(self, config: EvalConfig, problem: types.ModuleType, candidate: RunnerHandle,
-                 reference: RunnerHandle, compiled: bool, output_layouts: dict | None = None):
+                 reference: RunnerHandle, compiled: RunnerHandle | None, output_layouts: dict | None = None):
         self.config, self.problem = config, problem
         self.candidate, self.reference = Side(candidate), Side(reference)
-        self.compiled = compiled
+        self.baseline = None if compiled is None else Side(compiled)
+        """torch.compile's baseline, in its own process: timed after the rounds, bound to the same inputs."""
         self.compiled_note = "not requested"
         self.output_layouts: dict[str, Layout] = {} if output_layouts is None else output_layouts
         """Output layout the reference gave for each input layout; kept by the judge with its reference runner."""
@@ -116,7 +117,7 @@ class KernelJudgement:
             if specs["type"] != "specs":
                 raise ReferenceFailure.from_reply("the reference failed on these inputs", specs)
             outputs = self.output_layouts[key] = Layout.of([(tuple(s), dtype) for s, dtype in specs["outputs"]])
-        for side in (self.reference, self.candidate):
+        for side in (self.reference, self.candidate, *([self.baseline] if self.baseline else [])):
             self._bind_side(side, layout, args, outputs)
 
     def _bind_side(self, side: Side, layout: Layout, args: list, outputs: Layout | None) -> None:
@@ -142,7 +143,7 @@ class KernelJudgement:
     def _expect(self, side: Side, reply: dict, kind: str) -> None:
         if reply["type"] == kind:
             return
-        if side is self.reference:
+        if side is self.reference or side is self.baseline:
             raise ReferenceFailure.from_reply("the reference failed", reply)
         raise failure_from(reply)
 
@@ -288,7 +289,7 @@ class KernelJudgement:
         self.deadline = deadline
         seed, inputs = self.fresh_inputs()
         self.bind(inputs)
-        self.warm_compiled()
+        self.warm_compiled(inputs)
         null_ns = statistics.median(self.timed_call(self.reference, -1) for _ in range(NULL_CALLS))
         own_null_ns = statistics.median(self.timed_call(self.candidate, -1) for _ in range(NULL_CALLS))
         candidate_null_ns = min(own_null_ns, null_ns)
@@ -306,44 +307,47 @@ class KernelJudgement:
         candidate_faults, reference_faults = faults.per_call(self.config.repeats)
         candidate = corrected([s[0] for s in samples], candidate_null_ns)
         reference = corrected([s[1] for s in samples], null_ns)
-        compiled = corrected(self.compiled_calls(rounds), null_ns) if self.compiled else None
+        compiled = self.compiled_calls(rounds) if self.baseline is not None else None
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
                              speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2,
                              candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults)
 
-    def compiled_calls(self, rounds: int) -> list[int]:
-        """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them: it
-        lives in the reference's process and shares its weights and allocator, so a compiled call inside a round
-        left the next eager reference call warm caches the candidate never got (the problem's own Model as
-        candidate measured 0.73x against itself on level2/gemm_sigmoid_sum, 0.91x without the baseline)."""
+    def compiled_calls(self, rounds: int) -> list[float]:
+        """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them, on
+        inputs of its own, against its own null round trip."""
+        null_ns = statistics.median(self.timed_call(self.baseline, -1) for _ in range(NULL_CALLS))
         samples = []
         for index in range(rounds):
             _, inputs = self.fresh_inputs()
-            self.write(inputs, sides=(self.reference,))
-            elapsed = self.timed_call(self.reference, 1)
+            self.write(inputs, sides=(self.baseline,))
+            elapsed = self.timed_call(self.baseline, 1)
             if index >= self.config.warmup:
                 samples.append(elapsed)
-        return samples
+        return corrected(samples, null_ns)
 
     @property
     def flushes_l2(self) -> bool:
         return self.config.kernelbench and self.config.backend == "cuda"
 
-    def warm_compiled(self) -> None:
-        if not self.compiled:
+    def warm_compiled(self, inputs: list) -> None:
+        """Compile (or load from inductor's cache) before anything is timed; a failure only drops the baseline."""
+        if self.baseline is None:
             return
-        reply = self.reference.runner.ask({"type": "call", "module": 1}, self.deadline)
+        self.write(inputs, sides=(self.baseline,))
+        reply = self.baseline.runner.ask({"type": "call", "module": 1}, self.deadline)
         if reply["type"] == "done":
             self.compiled_note = "torch.compile (inductor, default mode)"
         else:
-            self.compiled = False
+            self.baseline.close()
+            self.baseline = None
             self.compiled_note = f"torch.compile failed: {str(reply.get('message', ''))[:200]}"
 
     def close(self) -> None:
-        self.candidate.close()
-        self.reference.close()
+        for side in (self.candidate, self.reference, self.baseline):
+            if side is not None:
+                side.close()
 
 
 class FaultCount:
