@@ -42,37 +42,44 @@ torch.testing.assert_close(candidate.ModelNew()(*x), problem.Model()(*x))
 """
 
 
-def process_cpu_s(pid: int, with_reaped: bool = False) -> float:
-    """utime + stime of a process (and of the children it reaped), from /proc."""
+def process_cpu_s(pid: int, reaped: bool | None = False) -> float:
+    """utime + stime of a process (reaped=None: only of the children it reaped; True: both), from /proc."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    ticks = int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if with_reaped else 0)
+    own = int(fields[11]) + int(fields[12])
+    children = int(fields[13]) + int(fields[14])
+    ticks = children if reaped is None else own + (children if reaped else 0)
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def judge_cpu_s(judge: Judge) -> float:
-    """This process (the judge) and the sandbox: the zygote with every runner it reaped, and the live ones."""
-    own = time.process_time()
-    if judge.pid is None:
-        return own
-    return own + process_cpu_s(judge.pid, with_reaped=True) + sum(
-        process_cpu_s(pid) for pid in judge.zygote.processes())
+def cpu_by_part(judge: Judge) -> dict[str, float]:
+    """CPU so far of this process (the judge), the zygote (its forks), the runners it reaped (candidates,
+    builders) and the live ones (the kept reference)."""
+    parts = {"judge": time.process_time(), "zygote": 0.0, "reaped runners": 0.0, "live runners": 0.0}
+    if judge.pid is not None:
+        parts["zygote"] = process_cpu_s(judge.pid)
+        parts["reaped runners"] = process_cpu_s(judge.pid, reaped=None)
+        parts["live runners"] = sum(process_cpu_s(pid) for pid in judge.zygote.processes())
+    return parts
 
 
-def judge_arm(count: int, request: EvalRequest) -> tuple[list[float], list[float]]:
+def judge_arm(count: int, request: EvalRequest) -> tuple[list[float], list[float], dict[str, list[float]]]:
     judge = Judge(tempfile.mkdtemp(prefix="stark-bench-"))
     judge.evaluate(request)
-    walls, cpus = [], []
+    walls, cpus, parts = [], [], {}
     for _ in track(range(count), description="judge (fresh runners per job)"):
-        start, cpu = time.perf_counter(), judge_cpu_s(judge)
+        start, before = time.perf_counter(), cpu_by_part(judge)
         result = judge.evaluate(request)
         walls.append(time.perf_counter() - start)
-        cpus.append(judge_cpu_s(judge) - cpu)
+        after = cpu_by_part(judge)
+        for name in after:
+            parts.setdefault(name, []).append(after[name] - before[name])
+        cpus.append(sum(after.values()) - sum(before.values()))
         assert result.passed, result.failure
     judge.close()
-    return walls, cpus
+    return walls, cpus, parts
 
 
 def fresh_interpreter_arm(count: int, request: EvalRequest) -> list[float]:
@@ -91,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     config = EvalConfig(trials=1, profile=False, threads=1)
     request = EvalRequest(resolve_problem("level1/relu"), CANDIDATE.read_text(), config)
-    judged, judged_cpu = judge_arm(args.candidates, request)
+    judged, judged_cpu, parts = judge_arm(args.candidates, request)
     fresh = fresh_interpreter_arm(args.candidates, request)
     table = Table(title=f"evaluator overhead per candidate ({args.candidates} candidates, level1/relu, one round)")
     for column in ("arm", "median ms", "min ms", "max ms"):
@@ -104,6 +111,9 @@ def main() -> None:
     console.print(f"judge CPU per candidate, all its processes: median {statistics.median(judged_cpu) * 1e3:.1f} ms "
                   f"(min {min(judged_cpu) * 1e3:.1f}, max {max(judged_cpu) * 1e3:.1f}); "
                   f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    console.print(f"judge CPU per candidate, mean {statistics.fmean(judged_cpu) * 1e3:.1f} ms (CPU is counted in "
+                  f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms ticks: the mean over many is the figure); by part: "
+                  + ", ".join(f"{name} {statistics.fmean(values) * 1e3:.1f}" for name, values in parts.items()))
     console.print(f"fresh interpreter / judge median ratio: {statistics.median(fresh) / statistics.median(judged):.1f}x")
 
 

@@ -10,6 +10,7 @@ candidate did survives into the next job.  See docs/judge.md for the threat mode
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import itertools
 import json
@@ -32,14 +33,45 @@ from evaluators.roofline import RooflineCheck
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside, unreachable_part)
+from evaluators.shared_memory import RegionPool
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
 from kernelbench.problem import load_problem, shape_overrides
 
 MAX_PROCESSES = 512
 
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3     # mallopt's parameter numbers (malloc.h)
+JUDGE_MMAP_THRESHOLD = 32 * 2**20
+JUDGE_TRIM_THRESHOLD = 128 * 2**20
+
+
+def keep_scratch_memory() -> None:
+    """The judge makes and frees the same megabyte-sized temporaries every round (inputs, comparisons); glibc
+    served them from fresh mappings or trimmed them back, so each was faulted in again (about a tenth of
+    judging a trivial candidate).  Up to 128 MiB of freed heap now stays with the process; glibc only."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, JUDGE_MMAP_THRESHOLD)
+    libc.mallopt(M_TRIM_THRESHOLD, JUDGE_TRIM_THRESHOLD)
+
+
+
+def judge_on_one_thread() -> None:
+    """On the CPU the judge's own tensor work (inputs, poisoning, comparisons) runs on one thread: OpenMP's
+    idle workers spin after every parallel op, and they spun on the runners' CPUs as the next timed call began
+    (more often before the reference's, which follows the judge's input check in half the rounds), besides
+    costing about 24 ms of CPU per trivial candidate."""
+    import torch
+
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
 class Judge:
     def __init__(self, scratch_root: str | Path | None = None, max_jobs: int = 500, cpu_offset: int = 0):
+        keep_scratch_memory()
         self.scratch_root = Path(scratch_root or tempfile.gettempdir())
         self.max_jobs, self.cpu_offset = max_jobs, cpu_offset
         self.zygote: ZygoteClient | None = None
@@ -56,6 +88,8 @@ class Judge:
         """torch.compile's baseline in a process of its own (see reference_runners)."""
         self.reference_key: tuple | None = None
         self.output_layouts: dict = {}
+        self.regions = RegionPool()
+        """Shared-memory regions kept between jobs (evaluators/shared_memory.py)."""
 
     # -- the sandbox ---------------------------------------------------------------------------------------
     @property
@@ -181,6 +215,8 @@ class Judge:
 
     # -- a job -------------------------------------------------------------------------------------------
     def evaluate(self, request: EvalRequest) -> EvalResult:
+        if request.config.backend == "cpu":
+            judge_on_one_thread()
         cache = self._ensure_zygote(request)
         job = next(self.job_ids)
         self.jobs_done += 1
@@ -201,6 +237,7 @@ class Judge:
 
     def close(self) -> None:
         self.drop_reference()
+        self.regions.close()
         if self.zygote is not None:
             self.zygote.close()
             self.zygote = None
@@ -227,7 +264,7 @@ class KernelJob:
         try:
             problem, candidate, reference, compiled = self.compile(started + self.config.timeouts.compile)
             judgement = KernelJudgement(self.config, problem, candidate, reference, compiled,
-                                        self.judge.output_layouts)
+                                        self.judge.output_layouts, self.judge.regions)
             self._passed(stage, started)
             stage, started = Stage.VERIFY, time.monotonic()
             self.verify = judgement.verify(started + self.config.timeouts.verify)

@@ -25,7 +25,7 @@ from evaluators.errors import classify_exception, problem_error
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
 from evaluators.runner_handle import RunnerHandle
-from evaluators.shared_memory import Layout, SharedRegion, dtype_name
+from evaluators.shared_memory import Layout, RegionPool, SharedRegion, dtype_name
 from kernelbench.problem import ProblemError
 
 POISON_BYTE = 0xFF
@@ -60,24 +60,32 @@ class ReferenceFailure(Exception):
 
 
 class Side:
-    def __init__(self, runner: RunnerHandle):
-        self.runner = runner
+    def __init__(self, role: str, runner: RunnerHandle, regions: RegionPool):
+        self.role, self.runner, self.regions = role, runner, regions
         self.inputs: SharedRegion | None = None
         self.outputs: SharedRegion | None = None
 
+    def bind(self, inputs: Layout, outputs: Layout | None) -> None:
+        self.close()
+        self.inputs = self.regions.take(self.role, inputs)
+        self.outputs = None if outputs is None else self.regions.take(self.role, outputs)
+
     def close(self) -> None:
+        """Hand the regions back for the next runner of this role."""
         for region in (self.inputs, self.outputs):
             if region is not None:
-                region.close()
+                self.regions.give(self.role, region)
         self.inputs = self.outputs = None
 
 
 class KernelJudgement:
     def __init__(self, config: EvalConfig, problem: types.ModuleType, candidate: RunnerHandle,
-                 reference: RunnerHandle, compiled: RunnerHandle | None, output_layouts: dict | None = None):
+                 reference: RunnerHandle, compiled: RunnerHandle | None, output_layouts: dict | None = None,
+                 regions: RegionPool | None = None):
         self.config, self.problem = config, problem
-        self.candidate, self.reference = Side(candidate), Side(reference)
-        self.baseline = None if compiled is None else Side(compiled)
+        regions = RegionPool() if regions is None else regions
+        self.candidate, self.reference = Side("candidate", candidate, regions), Side("reference", reference, regions)
+        self.baseline = None if compiled is None else Side("compiled", compiled, regions)
         """torch.compile's baseline, in its own process: timed after the rounds, bound to the same inputs."""
         self.compiled_note = "not requested"
         self.output_layouts: dict[str, Layout] = {} if output_layouts is None else output_layouts
@@ -94,7 +102,10 @@ class KernelJudgement:
     # -- inputs and outputs ----------------------------------------------------------------------------
     def fresh_inputs(self) -> tuple[int, list]:
         seed = self.random.randrange(2**31)
-        torch.manual_seed(seed)
+        if self.config.backend == "cpu":
+            torch.random.default_generator.manual_seed(seed)   # torch.manual_seed also queues every
+        else:                                                  # accelerator's seeding, with a stack trace each
+            torch.manual_seed(seed)
         try:
             made = self.problem.get_inputs()
         except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
@@ -122,8 +133,7 @@ class KernelJudgement:
 
     def _bind_side(self, side: Side, layout: Layout, args: list, outputs: Layout | None) -> None:
         """One message per runner: its input region and (once known) its output region."""
-        side.close()
-        side.inputs, side.outputs = SharedRegion(layout), None if outputs is None else SharedRegion(outputs)
+        side.bind(layout, outputs)
         message = {"type": "bind_inputs", "layout": layout.to_dict(), "args": args}
         fds = (side.inputs.fd,)
         if outputs is not None:

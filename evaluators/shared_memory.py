@@ -105,3 +105,41 @@ class SharedRegion:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+class RegionPool:
+    """Regions a finished job handed back, for the next job's runner of the same role to reuse.
+
+    A new memfd is zero pages until first touched: every job paid for faulting in each region it made (a
+    tenth of a trivial candidate's judging).  Reuse is safe because a region only ever goes back to a runner
+    of the role it served (a candidate's region to the next candidate, whose predecessor is dead), every input
+    is written and every output poisoned before each call, and nothing a runner left there is read before that.
+    """
+
+    def __init__(self, keep_bytes: int = 256 * 2**20):
+        self.keep_bytes = keep_bytes
+        self.free: dict[tuple[str, Layout], list[SharedRegion]] = {}
+
+    def take(self, role: str, layout: Layout) -> SharedRegion:
+        regions = self.free.get((role, layout))
+        return regions.pop() if regions else SharedRegion(layout)
+
+    def give(self, role: str, region: SharedRegion) -> None:
+        self.free.setdefault((role, region.layout), []).append(region)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Past the byte budget, the oldest layouts go first (dicts keep insertion order)."""
+        held = sum(region.layout.size for regions in self.free.values() for region in regions)
+        for key in list(self.free):
+            if held <= self.keep_bytes:
+                break
+            for region in self.free.pop(key):
+                held -= region.layout.size
+                region.close()
+
+    def close(self) -> None:
+        for regions in self.free.values():
+            for region in regions:
+                region.close()
+        self.free = {}
