@@ -60,9 +60,9 @@ def keep_scratch_memory() -> None:
 
 def judge_on_one_thread() -> None:
     """On the CPU the judge's own tensor work (inputs, poisoning, comparisons) runs on one thread: OpenMP's
-    idle workers spin after every parallel op, and they spun on the runners' CPUs as the next timed call began
-    (more often before the reference's, which follows the judge's input check in half the rounds), besides
-    costing about 24 ms of CPU per trivial candidate."""
+    idle workers spin after every parallel op (about 24 ms of CPU per trivial candidate, measured), and they
+    spin on any CPU, the runners' included, just as a timed call begins.  (Ray's workers already default to
+    one OpenMP thread; `stark eval` and an in-process Judge did not.)"""
     import torch
 
     if torch.get_num_threads() != 1:
