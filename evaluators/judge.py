@@ -57,7 +57,6 @@ def keep_scratch_memory() -> None:
     libc.mallopt(M_TRIM_THRESHOLD, JUDGE_TRIM_THRESHOLD)
 
 
-
 def judge_on_one_thread() -> None:
     """On the CPU the judge's own tensor work (inputs, poisoning, comparisons) runs on one thread: OpenMP's
     idle workers spin after every parallel op (about 24 ms of CPU per trivial candidate, measured), and they

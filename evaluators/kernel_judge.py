@@ -305,16 +305,16 @@ class KernelJudgement:
         candidate_null_ns = min(own_null_ns, null_ns)
         samples: list[tuple[int, int]] = []
         rounds = self.config.warmup + self.config.repeats
-        faults = FaultCount(self.candidate.runner, self.reference.runner)
+        faults: FaultCount | None = None
         for index in range(rounds):
             if index:
                 seed, inputs = self.fresh_inputs()
-            timing = self.round(inputs, f"timed call {index + 1} of {rounds}", candidate_first=index % 2 == 0)
-            if index == self.config.warmup - 1:
+            if index == self.config.warmup:
                 faults = FaultCount(self.candidate.runner, self.reference.runner)
+            timing = self.round(inputs, f"timed call {index + 1} of {rounds}", candidate_first=index % 2 == 0)
             if index >= self.config.warmup:
                 samples.append(timing)
-        candidate_faults, reference_faults = faults.per_call(self.config.repeats)
+        candidate_faults, reference_faults = faults.per_call(self.config.repeats) if faults else (None, None)
         candidate = corrected([s[0] for s in samples], candidate_null_ns)
         reference = corrected([s[1] for s in samples], null_ns)
         compiled = self.compiled_calls(rounds) if self.baseline is not None else None

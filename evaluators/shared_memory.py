@@ -122,14 +122,20 @@ class RegionPool:
 
     def take(self, role: str, layout: Layout) -> SharedRegion:
         regions = self.free.get((role, layout))
-        return regions.pop() if regions else SharedRegion(layout)
+        if not regions:
+            return SharedRegion(layout)
+        region = regions.pop()
+        if not regions:
+            del self.free[(role, layout)]
+        return region
 
     def give(self, role: str, region: SharedRegion) -> None:
-        self.free.setdefault((role, region.layout), []).append(region)
+        key = (role, region.layout)
+        self.free[key] = [*self.free.pop(key, []), region]     # to the end: the most recently given back
         self._trim()
 
     def _trim(self) -> None:
-        """Past the byte budget, the oldest layouts go first (dicts keep insertion order)."""
+        """Past the byte budget, the layouts given back longest ago go first (dicts keep insertion order)."""
         held = sum(region.layout.size for regions in self.free.values() for region in regions)
         for key in list(self.free):
             if held <= self.keep_bytes:

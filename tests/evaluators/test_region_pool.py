@@ -36,3 +36,15 @@ def test_past_the_budget_the_oldest_regions_are_closed():
     assert all(region.fd >= 0 for region in new[1:])
     pool.close()
     assert all(region.fd == -1 for region in new)
+
+
+def test_a_layout_given_back_again_is_kept_before_older_ones():
+    pool = RegionPool(keep_bytes=2 * 4096 * 4 + 64)
+    first, second = pool.take("candidate", layout(4096)), pool.take("candidate", layout(4097))
+    pool.give("candidate", first)
+    pool.give("candidate", second)
+    pool.give("candidate", pool.take("candidate", layout(4096)))   # reused: now the most recent
+    third = pool.take("candidate", layout(4098))
+    pool.give("candidate", third)
+    assert second.fd == -1 and first.fd >= 0 and third.fd >= 0
+    pool.close()
