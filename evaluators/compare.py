@@ -59,8 +59,8 @@ def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: s
                                f"{name} has shape {tuple(got.shape)}, expected {tuple(want.shape)}")
     if got.dtype != want.dtype:
         raise CandidateFailure(FailureKind.DTYPE_MISMATCH, f"{name} has dtype {got.dtype}, expected {want.dtype}")
-    got = got.detach().to("cpu")
-    want = want.detach().to("cpu")
+    got = got.detach()      # compared where the judge holds them: host memory, or its own device copy on a GPU
+    want = want.detach().to(got.device)
     if (got.is_floating_point() or got.is_complex()) and not bool(torch.isfinite(got).all()):
         bad = (~torch.isfinite(got)).sum().item()
         raise CandidateFailure(FailureKind.NONFINITE, f"{name} has {bad} NaN/Inf values of {got.numel()}")

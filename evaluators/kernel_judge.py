@@ -21,6 +21,7 @@ import torch
 
 from evaluators.compare import CandidateFailure, Closeness, compare_outputs
 from evaluators.config import EvalConfig
+from evaluators.device_outputs import DeviceHandoffUnavailable, ExportedBuffer, MappedBuffer
 from evaluators.errors import classify_exception, problem_error
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
@@ -64,14 +65,26 @@ class Side:
         self.role, self.runner, self.regions = role, runner, regions
         self.inputs: SharedRegion | None = None
         self.outputs: SharedRegion | None = None
+        self.device: MappedBuffer | None = None
+        """On a GPU, the runner's device buffer for its outputs, mapped here (evaluators/device_outputs.py)."""
 
     def bind(self, inputs: Layout, outputs: Layout | None) -> None:
         self.close()
         self.inputs = self.regions.take(self.role, inputs)
         self.outputs = None if outputs is None else self.regions.take(self.role, outputs)
 
+    def output_tensors(self) -> list[torch.Tensor]:
+        """What the judge compares: its own device copy where outputs came over on the GPU, else shared memory."""
+        return self.device.views if self.device is not None else list(self.outputs.tensors)
+
+    def output_bytes(self) -> torch.Tensor:
+        return self.device.snapshot if self.device is not None else self.outputs.raw
+
     def close(self) -> None:
         """Hand the regions back for the next runner of this role."""
+        if self.device is not None:
+            self.device.close()
+            self.device = None
         for region in (self.inputs, self.outputs):
             if region is not None:
                 self.regions.give(self.role, region)
@@ -98,6 +111,10 @@ class KernelJudgement:
         self.deadline = 0.0
         self.checked = 0
         self.worst = Closeness(0.0, 0.0)
+        self.device_handoff = config.backend == "cuda"
+        """Outputs handed over in device memory and the clock stopped at the judge's own copy of them; off (the
+        host round trip, as on the CPU) where CUDA IPC fails here, for every side alike."""
+        self.clock_note = "host round trip" if config.backend == "cuda" else "host round trip (CPU)"
 
     # -- inputs and outputs ----------------------------------------------------------------------------
     def fresh_inputs(self) -> tuple[int, list]:
@@ -107,12 +124,23 @@ class KernelJudgement:
         else:                                                  # accelerator's seeding, with a stack trace each
             torch.manual_seed(seed)
         try:
-            made = self.problem.get_inputs()
+            made = self._made_inputs()
         except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
             raise ReferenceFailure.from_exception("the problem's get_inputs() failed", exc,
                                                   self.problem.__file__) from None
         values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
         return seed, harness_cast(values, self.config)
+
+    def _made_inputs(self) -> list:
+        """On a GPU the problem's random tensors are drawn there (a 4096x4096 fp32 input took a tenth of a second
+        on one host thread, every round); a get_inputs that only works on the host is run there."""
+        if self.config.backend != "cuda":
+            return list(self.problem.get_inputs())
+        try:
+            with torch.device("cuda"):
+                return list(self.problem.get_inputs())
+        except Exception:  # noqa: BLE001 - e.g. a get_inputs that calls .numpy(): the host way, as written
+            return list(self.problem.get_inputs())
 
     def bind(self, inputs: list) -> None:
         """Give both runners regions shaped like `inputs`, then learn the output shapes from the reference."""
@@ -138,7 +166,27 @@ class KernelJudgement:
         fds = (side.inputs.fd,)
         if outputs is not None:
             message["outputs"], fds = outputs.to_dict(), (side.inputs.fd, side.outputs.fd)
-        self._expect(side, side.runner.ask(message, self.deadline, fds=fds), "bound")
+        reply = side.runner.ask(message, self.deadline, fds=fds)
+        self._expect(side, reply, "bound")
+        if outputs is not None and self.device_handoff:
+            self._map_device_outputs(side, reply, outputs)
+
+    def _map_device_outputs(self, side: Side, reply: dict, outputs: Layout) -> None:
+        try:
+            if "device_outputs" not in reply:
+                raise DeviceHandoffUnavailable(str(reply.get("device_outputs_error", "the runner exported no buffer")))
+            exported = ExportedBuffer.from_dict(reply["device_outputs"])
+            if exported.nbytes != outputs.size:
+                raise DeviceHandoffUnavailable("the runner's buffer does not match the output layout")
+            side.device = MappedBuffer(exported, torch.device("cuda"), outputs)
+            self.clock_note = "device copy (CUDA IPC): stopped at the judge's own copy of the outputs"
+        except (DeviceHandoffUnavailable, KeyError, TypeError, ValueError) as exc:
+            self.device_handoff = False
+            self.clock_note = f"host round trip (CUDA IPC unavailable: {str(exc)[:160]})"
+            for other in (self.candidate, self.reference, self.baseline):
+                if other is not None and other.device is not None:
+                    other.device.close()
+                    other.device = None
 
     def write(self, inputs: list, sides: tuple[Side, ...] = ()) -> None:
         tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
@@ -163,10 +211,13 @@ class KernelJudgement:
         if self.flushes_l2 and module >= 0:
             self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
         nonce = secrets.token_hex(8)
+        device = side.device if self.device_handoff else None
         start = time.perf_counter_ns()
         runner.resume()
-        runner.send({"type": "call", "module": module, "nonce": nonce})
+        runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host"})
         reply = runner.reply(self.deadline, nonce=nonce)
+        if device is not None and reply["type"] == "done":
+            device.take()
         elapsed = time.perf_counter_ns() - start
         runner.pause()
         self._expect(side, reply, "done")
@@ -179,7 +230,10 @@ class KernelJudgement:
         "faster" than their reference)."""
         order = (self.reference, self.candidate) if candidate_first else (self.candidate, self.reference)
         for side in order:
-            side.outputs.fill(POISON_BYTE)
+            if self.device_handoff and side.device is not None:
+                side.device.poison(POISON_BYTE)
+            else:
+                side.outputs.fill(POISON_BYTE)
         self.write(inputs, sides=order)
         if candidate_first:
             candidate_ns = self.candidate_call(label)
@@ -206,9 +260,9 @@ class KernelJudgement:
                 raise CandidateFailure(FailureKind.INPUT_MUTATION, f"{label}: the candidate modified its input tensors")
 
     def compare(self, label: str) -> None:
-        expected, actual = self.reference.outputs.tensors, self.candidate.outputs.tensors
+        expected, actual = self.reference.output_tensors(), self.candidate.output_tensors()
         try:
-            closeness = compare_outputs(list(expected), list(actual), self.config.tolerance,
+            closeness = compare_outputs(expected, actual, self.config.tolerance,
                                         relative_to_candidate=self.config.kernelbench)
         except CandidateFailure as failure:
             kind = self.diagnose(failure.kind)
@@ -226,15 +280,15 @@ class KernelJudgement:
     def _digest(self, side: Side) -> bytes:
         """A fingerprint of the outputs at byte positions drawn secretly per layout: an earlier answer handed back
         matches everywhere, a new one almost surely does not.  (It only names a failure; it decides nothing.)"""
-        raw = side.outputs.raw
+        raw = side.output_bytes()
         if raw.numel() <= DIGEST_SAMPLES:
-            return hashlib.blake2b(memoryview(side.outputs.map)).digest()
+            return hashlib.blake2b(raw.cpu().numpy().tobytes()).digest()
         positions = self.sample_positions.get(raw.numel())
         if positions is None:
             generator = torch.Generator().manual_seed(self.random.randrange(2**62))
             positions = self.sample_positions[raw.numel()] = torch.randint(0, raw.numel(), (DIGEST_SAMPLES,),
-                                                                           generator=generator)
-        return hashlib.blake2b(raw[positions].numpy().tobytes()).digest()
+                                                                           generator=generator).to(raw.device)
+        return hashlib.blake2b(raw[positions.to(raw.device)].cpu().numpy().tobytes()).digest()
 
     def diagnose(self, kind: FailureKind) -> FailureKind:
         """Name the way of being wrong where we can: an earlier call's output again, or work finished later."""
@@ -247,10 +301,13 @@ class KernelJudgement:
         runner.resume()
         time.sleep(SETTLE_S)
         runner.pause()
-        reply = runner.ask({"type": "recopy"}, time.monotonic() + 10)
+        device = self.candidate.device if self.device_handoff else None
+        reply = runner.ask({"type": "recopy", "to": "device" if device else "host"}, time.monotonic() + 10)
+        if reply["type"] == "done" and device is not None:
+            device.take()
         if reply["type"] == "done":
             try:
-                compare_outputs(list(self.reference.outputs.tensors), list(self.candidate.outputs.tensors),
+                compare_outputs(self.reference.output_tensors(), self.candidate.output_tensors(),
                                 self.config.tolerance, relative_to_candidate=self.config.kernelbench)
                 return FailureKind.DEFERRED_WORK
             except CandidateFailure:
@@ -322,7 +379,8 @@ class KernelJudgement:
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
                              speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2,
-                             candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults)
+                             candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults,
+                             clock=self.clock_note)
 
     def compiled_calls(self, rounds: int) -> list[float]:
         """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them, on

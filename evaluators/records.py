@@ -125,6 +125,9 @@ class ProfileReport:
     """Page faults per timed round of each side's process (None where the judge cannot read them): memory handed
     back to the system and faulted in afresh on every call costs time that has nothing to do with the kernel."""
     reference_faults_per_call: float | None = None
+    clock: str = ""
+    """Where the judge's clock stopped: the host round trip (the runner's copy into shared memory, CPU), or on a
+    GPU the judge's own device copy of the outputs (CUDA IPC), with why not where that was unavailable."""
 
     def center(self, stats: TimingStats) -> float:
         return stats.mean_us if self.statistic == "mean" else stats.median_us
@@ -221,4 +224,5 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         roofline=data.get("roofline"),
         candidate_faults_per_call=data.get("candidate_faults_per_call"),
         reference_faults_per_call=data.get("reference_faults_per_call"),
+        clock=str(data.get("clock", "")),
     )

@@ -21,7 +21,7 @@ from evaluators.channel import Channel, ChannelClosed
 from evaluators.compare import CandidateFailure, flatten_outputs
 from evaluators.errors import classify_exception, where_raised
 from evaluators.records import FailureKind
-from evaluators.shared_memory import Layout, SharedRegion, dtype_name
+from evaluators.shared_memory import Layout, SharedRegion, dtype_name, dtype_of
 
 
 class Runner:
@@ -38,6 +38,9 @@ class Runner:
         self.protected: dict = {}
         self.keep_alive: object = None
         self.l2_buffer: torch.Tensor | None = None
+        self.device_outputs: list[torch.Tensor] = []
+        """On a GPU, the outputs' slots in the device buffer the judge has mapped (evaluators/device_outputs.py)."""
+        self.device_buffer: torch.Tensor | None = None
 
     def serve(self) -> None:
         while True:
@@ -115,9 +118,29 @@ class Runner:
             self.inputs.close()
         self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
         self.arg_specs = message["args"]
-        if "outputs" in message:
-            self._bind_outputs(Layout.from_dict(message["outputs"]), fds[1])
-        return {"type": "bound"}
+        if "outputs" not in message:
+            return {"type": "bound"}
+        layout = Layout.from_dict(message["outputs"])
+        self._bind_outputs(layout, fds[1])
+        return {"type": "bound", **self._export_device_outputs(layout)}
+
+    def _export_device_outputs(self, layout: Layout) -> dict:
+        """On a GPU, a device buffer for the outputs that the judge maps by CUDA IPC (or why there is none)."""
+        self.device_buffer, self.device_outputs = None, []
+        if self.device.type != "cuda":
+            return {}
+        from evaluators.device_outputs import DeviceHandoffUnavailable, export_buffer
+
+        buffer = torch.empty(layout.size, dtype=torch.uint8, device=self.device)
+        try:
+            exported = export_buffer(buffer)
+        except DeviceHandoffUnavailable as exc:
+            return {"device_outputs_error": str(exc)}
+        self.device_buffer = buffer
+        self.device_outputs = [buffer[slot.offset:slot.offset + slot.nbytes].view(dtype_of(slot.dtype)).view(slot.shape)
+                               if slot.nbytes else torch.empty(slot.shape, dtype=dtype_of(slot.dtype), device=self.device)
+                               for slot in layout.slots]
+        return {"device_outputs": exported.to_dict()}
 
     def _fresh_args(self) -> list:
         """New tensor objects over the region for every call, so metadata a module changed on its inputs
@@ -155,7 +178,7 @@ class Runner:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         self.last = flatten_outputs(result)
-        return self._copy_out()
+        return self._copy_out(message.get("to") == "device")
 
     def on_flush_l2(self, message: dict, fds: list[int]) -> dict:
         """KernelBench's harness clears the GPU's L2 cache before every timed call (untimed): overwrite a buffer
@@ -168,10 +191,14 @@ class Runner:
         return {"type": "flushed"}
 
     def on_recopy(self, message: dict, fds: list[int]) -> dict:
-        return self._copy_out()
+        return self._copy_out(message.get("to") == "device")
 
-    def _copy_out(self) -> dict:
+    def _copy_out(self, to_device: bool = False) -> dict:
+        """Into host shared memory, or on a GPU into the device buffer the judge maps (then synchronized: the
+        judge copies that buffer as soon as this answer arrives)."""
         slots = self.outputs.tensors
+        if to_device and not self.device_outputs and slots:
+            raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, "no device buffer for the outputs")
         if len(self.last) != len(slots):
             raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, f"returned {len(self.last)} tensors, expected {len(slots)}")
         for index, (got, region) in enumerate(zip(self.last, slots)):
@@ -183,7 +210,9 @@ class Runner:
                 raise CandidateFailure(FailureKind.DTYPE_MISMATCH, f"{name} has dtype {got.dtype}, expected {region.dtype}")
             if self._aliases_input(got):
                 raise CandidateFailure(FailureKind.OUTPUT_ALIASES_INPUT, "an output shares memory with an input tensor")
-            region.copy_(got)
+            (self.device_outputs[index] if to_device else region).copy_(got)
+        if to_device:
+            torch.cuda.synchronize()
         return {"type": "done"}
 
     def _aliases_input(self, tensor: torch.Tensor) -> bool:
