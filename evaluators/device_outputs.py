@@ -34,7 +34,8 @@ class DeviceHandoffUnavailable(Exception):
 
 
 class _IpcHandle(ctypes.Structure):
-    _fields_ = [("reserved", ctypes.c_char * IPC_HANDLE_BYTES)]
+    _fields_ = [("reserved", ctypes.c_ubyte * IPC_HANDLE_BYTES)]   # bytes, not c_char: a c_char field reads
+                                                                      # as a copy cut at its first zero byte
 
 
 _driver: ctypes.CDLL | None = None
@@ -44,9 +45,18 @@ def _cuda() -> ctypes.CDLL:
     global _driver
     if _driver is None:
         try:
-            _driver = ctypes.CDLL("libcuda.so.1")
+            driver = ctypes.CDLL("libcuda.so.1")
         except OSError as exc:
             raise DeviceHandoffUnavailable(f"no CUDA driver library: {exc}") from None
+        pointer, size = ctypes.c_uint64, ctypes.c_size_t
+        for name, argtypes in (("cuMemGetAddressRange_v2", [ctypes.POINTER(pointer), ctypes.POINTER(size), pointer]),
+                               ("cuIpcGetMemHandle", [ctypes.POINTER(_IpcHandle), pointer]),
+                               ("cuIpcOpenMemHandle_v2", [ctypes.POINTER(pointer), _IpcHandle, ctypes.c_uint]),
+                               ("cuIpcCloseMemHandle", [pointer]),
+                               ("cuGetErrorName", [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)])):
+            function = getattr(driver, name)
+            function.argtypes, function.restype = argtypes, ctypes.c_int
+        _driver = driver
     return _driver
 
 
@@ -81,7 +91,7 @@ def export_buffer(buffer: torch.Tensor) -> ExportedBuffer:
            "cuMemGetAddressRange")
     handle = _IpcHandle()
     _check(_cuda().cuIpcGetMemHandle(ctypes.byref(handle), base), "cuIpcGetMemHandle")
-    return ExportedBuffer(base64.b64encode(bytes(handle.reserved.ljust(IPC_HANDLE_BYTES, b"\0"))).decode(),
+    return ExportedBuffer(base64.b64encode(bytes(handle)).decode(),
                           buffer.data_ptr() - base.value, buffer.numel() * buffer.element_size())
 
 
@@ -106,8 +116,7 @@ class MappedBuffer:
         if len(raw) != IPC_HANDLE_BYTES or exported.offset < 0 or exported.nbytes < 0:
             raise DeviceHandoffUnavailable("the runner sent a malformed IPC handle")
         torch.cuda.synchronize(device)
-        handle = _IpcHandle()
-        ctypes.memmove(handle.reserved, raw, IPC_HANDLE_BYTES)
+        handle = _IpcHandle.from_buffer_copy(raw)
         pointer = ctypes.c_uint64()
         _check(_cuda().cuIpcOpenMemHandle_v2(ctypes.byref(pointer), handle, CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS),
                "cuIpcOpenMemHandle")
