@@ -61,7 +61,10 @@ def judge_on_one_thread() -> None:
     """On the CPU the judge's own tensor work (inputs, poisoning, comparisons) runs on one thread: OpenMP's
     idle workers spin after every parallel op (about 24 ms of CPU per trivial candidate, measured), and they
     spin on any CPU, the runners' included, just as a timed call begins.  (Ray's workers already default to
-    one OpenMP thread; `stark eval` and an in-process Judge did not.)"""
+    one OpenMP thread; `stark eval` and an in-process Judge did not.)  On a GPU too: on an H100 the eager
+    reference's calls had a heavy tail (IQR 3.4 ms of a 4.4 ms median; its identical candidate 0.12 ms) under
+    `stark eval` and pytest, whose judge had a thread per core, and none in a campaign's Ray-hosted judge (IQR
+    0.17-0.22 ms); the judge's host work between the two calls of a round is the likely cause."""
     import torch
 
     if torch.get_num_threads() != 1:
@@ -214,8 +217,7 @@ class Judge:
 
     # -- a job -------------------------------------------------------------------------------------------
     def evaluate(self, request: EvalRequest) -> EvalResult:
-        if request.config.backend == "cpu":
-            judge_on_one_thread()
+        judge_on_one_thread()
         cache = self._ensure_zygote(request)
         job = next(self.job_ids)
         self.jobs_done += 1
