@@ -87,7 +87,7 @@ class Runner:
             if message.get("compile"):
                 self.modules.append(torch.compile(model))
             return {"type": "ready"}
-        self.protected = integrity.protected_objects()
+        self.protected = integrity.ZYGOTE_SNAPSHOT or integrity.protected_objects()
         from evaluators.extension_client import install_build_client
         from evaluators.forbidden import block_in_dispatcher, block_library_routes
 
@@ -254,7 +254,10 @@ def _construct(model_class, init_inputs: list, seed: int, device: torch.device, 
     """Build a module from the shared seed.  stark puts it in eval mode (BatchNorm's running statistics, no
     dropout); KernelBench's harness leaves it in train mode and casts it to its precision."""
     try:
-        torch.manual_seed(seed)
+        if device.type == "cpu":     # torch.manual_seed also queues every accelerator's seeding, a stack trace each
+            torch.random.default_generator.manual_seed(seed)
+        else:
+            torch.manual_seed(seed)
         model = model_class(*init_inputs)
         if isinstance(model, torch.nn.Module):
             model = model.to(device) if dtype is None else model.to(device=device, dtype=dtype)

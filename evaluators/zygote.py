@@ -205,6 +205,7 @@ def main(argv: list[str]) -> None:
         import pyseccomp  # noqa: F401
     if len(argv) > 2:
         route_around_spaces(argv[2])
+    evaluators.integrity.snapshot_before_fork()
     Zygote(channel).serve()
 
 
