@@ -203,6 +203,8 @@ def main(argv: list[str]) -> None:
 
     if evaluators.confinement.seccomp_available():
         import pyseccomp  # noqa: F401
+
+        evaluators.confinement.prebuild_filters()
     if len(argv) > 2:
         route_around_spaces(argv[2])
     evaluators.integrity.snapshot_before_fork()
