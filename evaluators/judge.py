@@ -33,6 +33,7 @@ from evaluators.roofline import RooflineCheck
 from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside, unreachable_part)
+from evaluators.seeding import seed_torch
 from evaluators.shared_memory import RegionPool
 from evaluators.zygote_client import EvaluatorError, ZygoteClient
 from kernelbench.problem import load_problem, shape_overrides
@@ -302,11 +303,9 @@ class KernelJob:
                 self.judge.drop_reference()
 
     def compile(self, deadline: float):
-        import torch
-
         try:
             problem = load_problem(self.request.problem)
-            torch.manual_seed(self.config.seed)
+            seed_torch(self.config.seed, self.config.backend)
             init = pickle.dumps(harness_cast(list(problem.get_init_inputs()), self.config))
         except Exception as exc:  # noqa: BLE001 - the problem's own code failed: the reference's failure
             raise ReferenceFailure.from_exception(f"the problem {self.request.problem.problem_id} cannot be loaded",

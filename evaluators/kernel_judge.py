@@ -26,6 +26,7 @@ from evaluators.errors import classify_exception, problem_error
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
 from evaluators.runner_handle import RunnerHandle
+from evaluators.seeding import seed_torch
 from evaluators.shared_memory import Layout, RegionPool, SharedRegion, dtype_name
 from kernelbench.problem import ProblemError
 
@@ -119,10 +120,7 @@ class KernelJudgement:
     # -- inputs and outputs ----------------------------------------------------------------------------
     def fresh_inputs(self) -> tuple[int, list]:
         seed = self.random.randrange(2**31)
-        if self.config.backend == "cpu":
-            torch.random.default_generator.manual_seed(seed)   # torch.manual_seed also queues every
-        else:                                                  # accelerator's seeding, with a stack trace each
-            torch.manual_seed(seed)
+        seed_torch(seed, self.config.backend)
         try:
             made = self._made_inputs()
         except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
@@ -378,7 +376,7 @@ class KernelJudgement:
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate), self.checked, statistic, self.flushes_l2,
+                             speedup_interval(reference, candidate, process_spread=self.config.process_spread), self.checked, statistic, self.flushes_l2,
                              candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults,
                              clock=self.clock_note)
 

@@ -21,6 +21,7 @@ from evaluators.channel import Channel, ChannelClosed
 from evaluators.compare import CandidateFailure, flatten_outputs
 from evaluators.errors import classify_exception, where_raised
 from evaluators.records import FailureKind
+from evaluators.seeding import seed_torch
 from evaluators.shared_memory import Layout, SharedRegion, dtype_name, dtype_of
 
 
@@ -254,10 +255,7 @@ def _construct(model_class, init_inputs: list, seed: int, device: torch.device, 
     """Build a module from the shared seed.  stark puts it in eval mode (BatchNorm's running statistics, no
     dropout); KernelBench's harness leaves it in train mode and casts it to its precision."""
     try:
-        if device.type == "cpu":     # torch.manual_seed also queues every accelerator's seeding, a stack trace each
-            torch.random.default_generator.manual_seed(seed)
-        else:
-            torch.manual_seed(seed)
+        seed_torch(seed, device.type)
         model = model_class(*init_inputs)
         if isinstance(model, torch.nn.Module):
             model = model.to(device) if dtype is None else model.to(device=device, dtype=dtype)
