@@ -32,6 +32,8 @@ GAINS_NOTHING = None
 """Expected 'kind' of an attack that cannot fail by itself: it must pass with no more than MAX_HONEST_SPEEDUP.
 An attack whose outcome depends on what stale memory holds lists both (a failure kind, GAINS_NOTHING)."""
 MAX_HONEST_SPEEDUP = 5.0
+UNWRITTEN = (K.MISMATCH, K.NONFINITE)
+"""An output left as whatever memory held: wrong values, or NaN bit patterns, depending on what was there."""
 RELU, MATMUL = "level1/relu", "level1/matmul_square"
 
 # (class, candidate, problem, stages, kind, needs the sandbox, config)
@@ -47,9 +49,9 @@ ATTACKS = [
     ("crash", "redteam/disk_fill.py", RELU, V, K.SANDBOX_VIOLATION, False, CONFIG),
     # 1. telling checked calls from timed ones, or reusing work across calls
     ("profile", "redteam/profile_call_counter.py", RELU, P, K.MISMATCH, False, CONFIG),
-    ("profile", "redteam/profile_mode_stack.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/profile_mode_stack.py", RELU, ANY_CALL, UNWRITTEN, False, CONFIG),
     ("profile", "redteam/profile_stack_walk.py", RELU, ANY_CALL, K.MISMATCH, False, CONFIG),
-    ("profile", "redteam/profile_poison_sniff.py", RELU, ANY_CALL, (K.MISMATCH, GAINS_NOTHING), False, TIMED),
+    ("profile", "redteam/profile_poison_sniff.py", RELU, ANY_CALL, (*UNWRITTEN, GAINS_NOTHING), False, TIMED),
     ("profile", "redteam/profile_stale_output.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
     ("profile", "redteam/profile_resize_inputs.py", RELU, None, GAINS_NOTHING, False, TIMED),
     ("profile", "redteam/caches_result.py", RELU, V, K.RESULT_CACHING, False, CONFIG),
@@ -61,13 +63,13 @@ ATTACKS = [
     ("profile", "redteam/predict_inputs.py", RELU, V, K.MISMATCH, False, CONFIG),
     ("profile", "redteam/deferred_thread.py", RELU, V, K.DEFERRED_WORK, False, CONFIG),
     ("profile", "redteam/late_region_write.py", RELU, V, K.DEFERRED_WORK, False, CONFIG),
-    ("profile", "redteam/steals_reference_output.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("profile", "redteam/steals_reference_output.py", RELU, V, UNWRITTEN, False, CONFIG),
     ("profile", "redteam/calls_reference.py", RELU, V, K.RUNTIME_ERROR, False, CONFIG),
     # 2. the clock, the statistics and the checker (all outside the candidate's process now)
     ("clock", "redteam/patches_timer_on_import.py", RELU, C, K.TAMPERING, False, CONFIG),
     ("clock", "redteam/patches_timer_in_forward.py", RELU, P, K.TAMPERING, False, CONFIG),
     ("clock", "redteam/patches_checker.py", RELU, V, K.MISMATCH, False, CONFIG),
-    ("clock", "redteam/clock_via_sys_modules.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("clock", "redteam/clock_via_sys_modules.py", RELU, V, UNWRITTEN, False, CONFIG),
     ("clock", "redteam/clock_via_builtins.py", RELU, V, K.MISMATCH, False, CONFIG),
     ("clock", "redteam/clock_via_subclasses.py", RELU, V, K.MISMATCH, False, CONFIG),
     ("clock", "redteam/statistics_patch.py", RELU, V, K.MISMATCH, False, CONFIG),
@@ -87,7 +89,7 @@ ATTACKS = [
     ("lying output", "redteam/hardcoded_batch.py", RELU, V, K.SHAPE_MISMATCH, False, CONFIG),
     ("lying output", "redteam/wrong_dtype.py", RELU, V, K.DTYPE_MISMATCH, False, CONFIG),
     ("lying output", "redteam/zero_output.py", RELU, V, K.MISMATCH, False, CONFIG),
-    ("lying output", "relu_unwritten.py", RELU, V, K.MISMATCH, False, CONFIG),
+    ("lying output", "relu_unwritten.py", RELU, V, UNWRITTEN, False, CONFIG),
     ("lying output", "relu_nan.py", RELU, V, K.NONFINITE, False, CONFIG),
     ("lying output", "returns_none.py", RELU, V, K.OUTPUT_STRUCTURE, False, CONFIG),
     # 4. state that outlives a job: processes (patches are tested in test_pool)
