@@ -1,7 +1,8 @@
 """Per-candidate overhead of the judge (fresh runner processes per job, forked from a warm zygote) against a
 fresh Python interpreter per candidate (the cost any design that starts clean without a zygote pays).
 
-Run: .venv/bin/python benchmarks/eval_overhead.py [--candidates 10]
+Run: .venv/bin/python benchmarks/eval_overhead.py [--candidates 10] [--baseline REV]
+(--baseline: the judge's CPU per candidate of this checkout against a git revision's, alternating blocks.)
 Both arms evaluate the same trivial candidate on level1/relu at its CPU shapes (the judge: one verification
 round and the second-shape round
 (no profile), so what is measured is the framework (the kernel itself takes well under a millisecond).
@@ -13,6 +14,7 @@ time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -65,11 +67,12 @@ def cpu_by_part(judge: Judge) -> dict[str, float]:
     return parts
 
 
-def judge_arm(count: int, request: EvalRequest) -> tuple[list[float], list[float], dict[str, list[float]]]:
+def judge_arm(count: int, request: EvalRequest,
+              quiet: bool = False) -> tuple[list[float], list[float], dict[str, list[float]]]:
     judge = Judge(tempfile.mkdtemp(prefix="stark-bench-"))
     judge.evaluate(request)
     walls, cpus, parts = [], [], {}
-    for _ in track(range(count), description="judge (fresh runners per job)"):
+    for _ in (range(count) if quiet else track(range(count), description="judge (fresh runners per job)")):
         start, before = time.perf_counter(), cpu_by_part(judge)
         result = judge.evaluate(request)
         walls.append(time.perf_counter() - start)
@@ -92,12 +95,54 @@ def fresh_interpreter_arm(count: int, request: EvalRequest) -> list[float]:
     return samples
 
 
+def judge_arm_in(tree: Path, count: int) -> tuple[list[float], dict[str, list[float]]]:
+    """The judge arm with the code of another checkout (this script, that tree's packages), in a process of its
+    own: CPU per candidate and by part."""
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--judge-arm-json", str(count)], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return data["cpus"], data["parts"]
+
+
+def baseline_comparison(rev: str, count: int, blocks: int = 4) -> None:
+    """This checkout against `rev` (a git worktree), judge arm only, in alternating blocks: the machine's drift
+    falls on both alike."""
+    repo = Path(__file__).resolve().parent.parent
+    tree = Path(tempfile.gettempdir()) / f"stark-overhead-{rev}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(tree), rev], check=True,
+                       capture_output=True)
+    results: dict[str, tuple[list[float], dict[str, list[float]]]] = {"now": ([], {}), rev: ([], {})}
+    for block in track(range(blocks), description=f"judge CPU: this checkout vs {rev}"):
+        order = [("now", repo), (rev, tree)] if block % 2 == 0 else [(rev, tree), ("now", repo)]
+        for name, root in order:
+            cpus, parts = judge_arm_in(root, max(1, count // blocks))
+            results[name][0].extend(cpus)
+            for part, values in parts.items():
+                results[name][1].setdefault(part, []).extend(values)
+    console = Console()
+    for name, (cpus, parts) in results.items():
+        console.print(f"{name}: judge CPU per candidate, mean {statistics.fmean(cpus) * 1e3:.1f} ms over {len(cpus)}; "
+                      + ", ".join(f"{part} {statistics.fmean(v) * 1e3:.1f}" for part, v in parts.items()))
+    console.print(f"this checkout / {rev}: {statistics.fmean(results['now'][0]) / statistics.fmean(results[rev][0]):.2f}"
+                  f" (2 cores, load {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=10)
+    parser.add_argument("--baseline", help="also compare the judge's CPU with this git revision's, in the same run")
+    parser.add_argument("--judge-arm-json", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     config = EvalConfig(trials=1, profile=False, threads=1)
     request = EvalRequest(resolve_problem("level1/relu"), CANDIDATE.read_text(), config)
+    if args.judge_arm_json:
+        _, cpus, parts = judge_arm(args.judge_arm_json, request, quiet=True)
+        print(json.dumps({"cpus": cpus, "parts": parts}))
+        return
+    if args.baseline:
+        baseline_comparison(args.baseline, args.candidates)
+        return
     judged, judged_cpu, parts = judge_arm(args.candidates, request)
     fresh = fresh_interpreter_arm(args.candidates, request)
     table = Table(title=f"evaluator overhead per candidate ({args.candidates} candidates, level1/relu, one round)")
