@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from evaluators.shared_memory import Layout, dtype_of
+from evaluators.shared_memory import Layout, slot_views
 
 IPC_HANDLE_BYTES = 64
 CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS = 1
@@ -132,9 +132,7 @@ class MappedBuffer:
             self.close()
             raise
         self.snapshot = torch.empty(exported.nbytes, dtype=torch.uint8, device=device)
-        self.views = [self.snapshot[slot.offset:slot.offset + slot.nbytes].view(dtype_of(slot.dtype)).view(slot.shape)
-                      if slot.nbytes else torch.empty(slot.shape, dtype=dtype_of(slot.dtype), device=device)
-                      for slot in layout.slots]
+        self.views = slot_views(self.snapshot, layout)
         """The snapshot as the output tensors, compared on the device (no copy to the host)."""
 
     def poison(self, byte: int) -> None:

@@ -114,7 +114,8 @@ class KernelJudgement:
         self.worst = Closeness(0.0, 0.0)
         self.device_handoff = config.backend == "cuda"
         """Outputs handed over in device memory and the clock stopped at the judge's own copy of them; off (the
-        host round trip, as on the CPU) where CUDA IPC fails here, for every side alike."""
+        host round trip, as on the CPU) where CUDA IPC fails here, for every side alike (each side's `device` is
+        then None)."""
         self.clock_note = "host round trip" if config.backend == "cuda" else "host round trip (CPU)"
 
     # -- inputs and outputs ----------------------------------------------------------------------------
@@ -209,7 +210,7 @@ class KernelJudgement:
         if self.flushes_l2 and module >= 0:
             self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
         nonce = secrets.token_hex(8)
-        device = side.device if self.device_handoff else None
+        device = side.device
         start = time.perf_counter_ns()
         runner.resume()
         runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host"})
@@ -228,7 +229,7 @@ class KernelJudgement:
         "faster" than their reference)."""
         order = (self.reference, self.candidate) if candidate_first else (self.candidate, self.reference)
         for side in order:
-            if self.device_handoff and side.device is not None:
+            if side.device is not None:
                 side.device.poison(POISON_BYTE)
             else:
                 side.outputs.fill(POISON_BYTE)
@@ -285,7 +286,7 @@ class KernelJudgement:
         if positions is None:
             generator = torch.Generator().manual_seed(self.random.randrange(2**62))
             positions = self.sample_positions[raw.numel()] = torch.randint(0, raw.numel(), (DIGEST_SAMPLES,),
-                                                                           generator=generator).to(raw.device)
+                                                                           generator=generator)
         return hashlib.blake2b(raw[positions.to(raw.device)].cpu().numpy().tobytes()).digest()
 
     def diagnose(self, kind: FailureKind) -> FailureKind:
@@ -299,7 +300,7 @@ class KernelJudgement:
         runner.resume()
         time.sleep(SETTLE_S)
         runner.pause()
-        device = self.candidate.device if self.device_handoff else None
+        device = self.candidate.device
         reply = runner.ask({"type": "recopy", "to": "device" if device else "host"}, time.monotonic() + 10)
         if reply["type"] == "done" and device is not None:
             device.take()
@@ -376,7 +377,8 @@ class KernelJudgement:
         statistic = "mean" if self.config.kernelbench else "median"
         return ProfileReport(summarize(candidate), summarize(reference), summarize(compiled) if compiled else None,
                              self.compiled_note, self.config.threads, rounds, null_ns / 1000.0,
-                             speedup_interval(reference, candidate, process_spread=self.config.process_spread), self.checked, statistic, self.flushes_l2,
+                             speedup_interval(reference, candidate, process_spread=self.config.process_spread),
+                             self.checked, statistic, self.flushes_l2,
                              candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults,
                              clock=self.clock_note)
 

@@ -22,7 +22,7 @@ from evaluators.compare import CandidateFailure, flatten_outputs
 from evaluators.errors import classify_exception, where_raised
 from evaluators.records import FailureKind
 from evaluators.seeding import seed_torch
-from evaluators.shared_memory import Layout, SharedRegion, dtype_name, dtype_of
+from evaluators.shared_memory import Layout, SharedRegion, dtype_name, slot_views
 
 
 class Runner:
@@ -41,7 +41,6 @@ class Runner:
         self.l2_buffer: torch.Tensor | None = None
         self.device_outputs: list[torch.Tensor] = []
         """On a GPU, the outputs' slots in the device buffer the judge has mapped (evaluators/device_outputs.py)."""
-        self.device_buffer: torch.Tensor | None = None
 
     def serve(self) -> None:
         while True:
@@ -127,7 +126,7 @@ class Runner:
 
     def _export_device_outputs(self, layout: Layout) -> dict:
         """On a GPU, a device buffer for the outputs that the judge maps by CUDA IPC (or why there is none)."""
-        self.device_buffer, self.device_outputs = None, []
+        self.device_outputs = []
         if self.device.type != "cuda":
             return {}
         from evaluators.device_outputs import DeviceHandoffUnavailable, export_buffer
@@ -137,10 +136,7 @@ class Runner:
             exported = export_buffer(buffer)
         except DeviceHandoffUnavailable as exc:
             return {"device_outputs_error": str(exc)}
-        self.device_buffer = buffer
-        self.device_outputs = [buffer[slot.offset:slot.offset + slot.nbytes].view(dtype_of(slot.dtype)).view(slot.shape)
-                               if slot.nbytes else torch.empty(slot.shape, dtype=dtype_of(slot.dtype), device=self.device)
-                               for slot in layout.slots]
+        self.device_outputs = slot_views(buffer, layout)     # they keep the buffer alive
         return {"device_outputs": exported.to_dict()}
 
     def _fresh_args(self) -> list:

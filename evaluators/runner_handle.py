@@ -103,12 +103,8 @@ class RunnerHandle:
         """Page faults the runner's process has taken so far, as the kernel counts them (the candidate cannot
         make this number up): the judge reports them per timed call, where memory handed back and faulted in
         again on every call shows."""
-        try:
-            with open(f"/proc/{self.host_pid}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError, TypeError):
-            return None
-        return int(fields[7]) + int(fields[9])    # minflt, majflt
+        fields = _stat_fields(f"/proc/{self.host_pid}/stat")
+        return None if fields is None else int(fields[7]) + int(fields[9])    # minflt, majflt
 
     def _all_stopped(self) -> bool:
         if not self._task_stopped(str(self.host_pid)):     # the main thread first: one read, not one per thread
@@ -120,12 +116,8 @@ class RunnerHandle:
         return all(self._task_stopped(task) for task in tasks if task != str(self.host_pid))
 
     def _task_stopped(self, task: str) -> bool:
-        try:
-            with open(f"/proc/{self.host_pid}/task/{task}/stat", "rb") as handle:
-                state = handle.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        return state in (b"T", b"t", b"Z", b"X")
+        fields = _stat_fields(f"/proc/{self.host_pid}/task/{task}/stat")
+        return fields is None or fields[0] in (b"T", b"t", b"Z", b"X")     # gone counts as stopped
 
     def kill(self) -> None:
         if not self.dead:
@@ -142,3 +134,14 @@ class RunnerHandle:
         except OSError:
             return ""
         return data.decode(errors="replace")[-OUTPUT_TAIL_CHARS:]
+
+
+def _stat_fields(path: str) -> list[bytes] | None:
+    """The fields of a /proc stat file after the command name (which may hold spaces and parentheses), from the
+    state on; None when the process or thread is gone."""
+    try:
+        with open(path, "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields or None

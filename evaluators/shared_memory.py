@@ -47,6 +47,13 @@ class Layout:
                          for shape, dtype, offset, nbytes in data["slots"]), int(data["size"]))
 
 
+def slot_views(flat: torch.Tensor, layout: Layout) -> list[torch.Tensor]:
+    """A flat byte tensor (a device buffer) viewed as the layout's tensors, sharing its memory.  (Shared-memory
+    regions make a fresh storage per view instead: see SharedRegion.fresh_views.)"""
+    return [flat[slot.offset:slot.offset + slot.nbytes].view(dtype_of(slot.dtype)).view(slot.shape) if slot.nbytes
+            else torch.empty(slot.shape, dtype=dtype_of(slot.dtype), device=flat.device) for slot in layout.slots]
+
+
 def dtype_of(name: str) -> torch.dtype:
     dtype = getattr(torch, name, None)
     if not isinstance(dtype, torch.dtype):

@@ -43,8 +43,8 @@ def timing_table(result: EvalResult) -> Table | None:
         return None
     table = Table(title=f"Timing by the judge ({profile.threads} threads, {profile.input_sets} fresh input sets, "
                         f"every output checked; {profile.null_us:.0f} µs round trip subtracted"
-                        + (f"; clock: {profile.clock}" if profile.clock.startswith(("device", "host round trip (CUDA"))
-                           else "") + ")", title_justify="left")
+                        + (f"; clock: {profile.clock}" if result.backend == "cuda" and profile.clock else "") + ")",
+                  title_justify="left")
     for column in ("module", "median µs", "mean µs", "IQR µs", "min µs", "runs", "page faults/call",
                    f"candidate speedup ({profile.statistic}s)"):
         table.add_column(column, justify="left" if column == "module" else "right")
