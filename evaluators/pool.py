@@ -38,21 +38,24 @@ class EvaluatorActor:
 
 class EvaluatorPool:
     def __init__(self, size: int, scratch_root: str | None = None, num_gpus_per_worker: float = 0,
-                 max_jobs_per_worker: int = 500, resource: str = ""):
+                 max_jobs_per_worker: int = 500, resource: str = "", first_block: int = 0):
         """`resource` names a custom Ray resource each actor takes one unit of (to pin evaluators to
         evaluator nodes of a cluster).  Actors are spread over nodes; an actor lost with its node is
-        restarted elsewhere by Ray and its in-flight evaluations are retried there."""
+        restarted elsewhere by Ray and its in-flight evaluations are retried there.
+        `first_block`: the CPU block of the first actor; pools that run at the same time on one machine (a
+        sweep's concurrent campaigns) start at different blocks so their evaluations do not share cores."""
         if size < 1:
             raise ValueError(f"pool size must be at least 1, got {size}")
         self._actor_class = ray.remote(num_cpus=0, num_gpus=num_gpus_per_worker, max_restarts=-1, max_task_retries=-1,
                                        resources={resource: 1} if resource else None,
                                        scheduling_strategy="SPREAD")(EvaluatorActor)
         self._actor_args = (scratch_root, max_jobs_per_worker)
+        self.first_block = first_block
         self.actors = [self._new_actor(index) for index in range(size)]
 
     def _new_actor(self, index: int):
         """Actor `index` pins its runners to its own block of CPUs, so concurrent evaluations do not share cores."""
-        return self._actor_class.remote(*self._actor_args, index)
+        return self._actor_class.remote(*self._actor_args, self.first_block + index)
 
     def evaluate(self, request: EvalRequest, timeout: float | None = None) -> EvalResult:
         return next(self.map([request], timeout=timeout))[1]

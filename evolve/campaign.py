@@ -35,6 +35,7 @@ from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHand
 from evolve.progress import CampaignProgress
 from evolve.rank_stage import RankStage
 from evolve.records import ProgramRecord, RunStatus, Status
+from evolve.run_control import RunControl
 from evolve.run_dir import RunDir
 from evolve.skills import SkillOffer
 from kernelbench.problem import problem_sizes
@@ -59,9 +60,10 @@ class LoopState:
 
 class Campaign(OutageHandling, AttemptSteps):
     def __init__(self, config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
-                 progress: CampaignProgress):
+                 progress: CampaignProgress, control: RunControl | None = None):
         self.config, self.run_dir, self.store, self.campaign_id = config, run_dir, store, campaign_id
         self.progress = progress
+        self.control = control or RunControl()
         section = config.campaign
         self.problem = resolve_problem(section.problem, section.kernelbench_dir or None, config.shape_set)
         self.problem_source = Path(self.problem.path).read_text()
@@ -115,8 +117,9 @@ class Campaign(OutageHandling, AttemptSteps):
         pipeline = self.config.pipeline
         self.pool = EvaluatorPool(pipeline.evaluators, scratch_root=None,
                                   num_gpus_per_worker=pipeline.gpus_per_evaluator(self.config.evaluator.backend),
-                                  resource=pipeline.evaluator_resource)
+                                  resource=pipeline.evaluator_resource, first_block=self.control.evaluator_block)
         self.dispatch = PoolDispatcher(self.pool)
+        self._log_quietly("evaluators", count=pipeline.evaluators, first_cpu_block=self.control.evaluator_block)
 
     def shutdown(self) -> None:
         for handle in [*self.agents.values(), *self.gates]:
@@ -143,6 +146,7 @@ class Campaign(OutageHandling, AttemptSteps):
                 self.ranker.train_from(self.store.timed_programs(self.campaign_id, self.config.cost_model.history))
             self.resume_unfinished()
             while True:
+                self.control.check()
                 self.tend_outage()
                 while self.outage is None and len(self.active) < self.config.pipeline.proposals_in_flight and (
                         self.restarts or self.may_start()):
@@ -276,7 +280,8 @@ class Campaign(OutageHandling, AttemptSteps):
     def evaluate_now(self, source: str) -> EvalResult:
         while True:
             ref = self.dispatch.submit(self.request(source))
-            ray.wait([ref])
+            while not ray.wait([ref], timeout=1.0)[0]:
+                self.control.check()
             result = self.dispatch.finish(ref)
             if result is not None:
                 return result

@@ -26,6 +26,7 @@ from evolve.db.engine import database_errors_as_one_line
 from evolve.db.store import ProgramStore
 from evolve.progress import CampaignProgress
 from evolve.records import RunStatus
+from evolve.run_control import RunControl
 from evolve.run_dir import RunDir
 from evolve.run_config import build_run_config, check_compatible, read_run_config
 from evolve.run_lock import RunLock, held_since, holder_of, live_elapsed, live_status, refuse_if_held
@@ -155,7 +156,8 @@ def check_prompt_room(config: CampaignConfig) -> None:
 
 # starting and resuming ----------------------------------------------------------------------------------------
 def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root: str | Path = "runs",
-                   console: Console | None = None, show_progress: bool = True) -> CampaignSummary:
+                   console: Console | None = None, show_progress: bool = True,
+                   control: RunControl | None = None) -> CampaignSummary:
     config = load_config(config_path, list(overrides))
     check_startable(config)
     run_dir = run_dir_for(config, runs_root)
@@ -179,7 +181,7 @@ def start_campaign(config_path: str | Path, overrides: list[str] = (), runs_root
         try:
             lock.hold_database(store.engine, config.campaign.name)
             campaign_id = store.create_campaign(config.campaign.name, config.campaign.problem, to_data(config))
-            return _drive(config, run_dir, store, campaign_id, console, show_progress)
+            return _drive(config, run_dir, store, campaign_id, console, show_progress, control)
         finally:
             store.close()
     finally:
@@ -222,7 +224,8 @@ def clear_failed_start(run_dir: RunDir) -> None:
 
 
 def resume_campaign(run_root: str | Path, console: Console | None = None, show_progress: bool = True,
-                    extra_iterations: int = 0, overrides: list[str] = ()) -> CampaignSummary:
+                    extra_iterations: int = 0, overrides: list[str] = (),
+                    control: RunControl | None = None) -> CampaignSummary:
     """`overrides` (`--set key=value`) change the saved config before the run goes on, e.g. a moved LLM
     endpoint; keys that define what the run's scores mean are refused (FIXED_AT_START)."""
     if extra_iterations < 0:
@@ -250,7 +253,7 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
             check_startable(config)
             ensure_ray()
             run_dir.append_log("resume", more=extra_iterations, set=list(overrides))
-            return _drive(config, run_dir, store, campaign_id, console, show_progress)
+            return _drive(config, run_dir, store, campaign_id, console, show_progress, control)
         finally:
             store.close()
 
@@ -286,14 +289,14 @@ def graceful_sigterm() -> Iterator[None]:
 
 
 def _drive(config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
-           console: Console | None, show_progress: bool) -> CampaignSummary:
+           console: Console | None, show_progress: bool, control: RunControl | None = None) -> CampaignSummary:
     label = score_label(config.campaign.problem, config.evolve.objectives)
     with database_errors_as_one_line(store.url):
         with graceful_sigterm(), CampaignProgress(config.budget.iterations, console, show_progress, label) as progress:
             from evolve.campaign import Campaign       # torch, Ray and the evaluators: not for `stark status`
 
             try:
-                campaign = Campaign(config, run_dir, store, campaign_id, progress)
+                campaign = Campaign(config, run_dir, store, campaign_id, progress, control)
             except Exception as exc:
                 store.save_state(campaign_id, status=RunStatus.FAILED)
                 run_dir.append_log(RunStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:500])

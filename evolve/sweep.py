@@ -4,7 +4,8 @@
 The config is a template: each campaign gets its problem, its seed (the given seed file, else the shipped seed
 with tunables for a shipped problem, else the problem's own `Model` renamed `ModelNew`, written beside the runs),
 its name (the problem id) and its share of the budget.
-Campaigns run one after another on one Ray session; each spreads its candidates over the evaluator pool.  The
+Campaigns run one after another on one Ray session, or `parallel` at once (threads of the sweep's process, each
+campaign's evaluators pinned to CPU blocks of their own); each spreads its candidates over its evaluators.  The
 sweep is resumable as a whole: run the same command again and finished campaigns are kept, interrupted ones
 resumed, and ones not started yet started.  A campaign that cannot start (its reference fails here, say) is
 recorded with its one-line reason and the sweep goes on.  `sweep.json` in the runs directory lists them all.
@@ -13,8 +14,12 @@ recorded with its one-line reason and the sweep goes on.  `sweep.json` in the ru
 from __future__ import annotations
 
 import json
+import os
+import queue
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,6 +27,7 @@ from rich.console import Console
 
 from evolve.campaign_error import CampaignError
 from evolve.records import RunStatus
+from evolve.run_control import RunControl
 from kernelbench.problem import ProblemError, ProblemRef, reference_as_candidate
 from kernelbench.seeds import seed_for
 
@@ -73,45 +79,126 @@ def slug(problem_id: str) -> str:
 def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, budget: SweepBudget,
               seed_file: str | Path | None = None, kernelbench_dir: str | None = None,
               overrides: list[str] = (), console: Console | None = None,
-              show_progress: bool = True) -> list[SweepOutcome]:
+              show_progress: bool = True, parallel: int = 1) -> list[SweepOutcome]:
+    """`parallel` campaigns at once (threads of this process on one Ray session, each with its own evaluators
+    pinned to their own CPU blocks); 1 runs them one after another with each campaign's progress bar."""
     from evolve.config import load_config
-    from evolve.launch import campaign_status, resume_campaign, start_campaign
 
+    if parallel < 1:
+        raise CampaignError(f"--parallel must be at least 1, got {parallel}")
     console = console or Console()
-    backend = load_config(config_path, list(overrides)).evaluator.backend
+    template = load_config(config_path, list(overrides))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    iterations = budget.for_each(len(refs))
-    outcomes: list[SweepOutcome] = []
-    for index, ref in enumerate(refs, 1):
+    job = _SweepJob(Path(config_path), out, budget.for_each(len(refs)), seed_file, kernelbench_dir, list(overrides),
+                    template.evaluator.backend)
+    finished: dict[str, SweepOutcome] = {}
+
+    def record(outcome: SweepOutcome) -> None:
+        finished[outcome.problem_id] = outcome
+        _write_manifest(out, config_path, budget, job.iterations, [finished[r.problem_id] for r in refs
+                                                                   if r.problem_id in finished], refs, parallel)
+
+    if parallel == 1:
+        for index, ref in enumerate(refs, 1):
+            console.rule(f"[{index}/{len(refs)}] {ref.problem_id}")
+            outcome = job.run(ref, console, show_progress, RunControl())
+            if outcome.status == "not_started":
+                console.print(f"[red]not started[/red]: {outcome.reason}")
+            record(outcome)
+    else:
+        _run_concurrently(job, refs, parallel, template.pipeline.evaluators * template.evaluator.threads,
+                          template.pipeline.evaluators, console, record)
+    return [finished[r.problem_id] for r in refs]
+
+
+@dataclass(frozen=True)
+class _SweepJob:
+    """One problem's campaign of the sweep: started, resumed or kept as it stands."""
+
+    config_path: Path
+    out: Path
+    iterations: int
+    seed_file: str | Path | None
+    kernelbench_dir: str | None
+    overrides: list[str]
+    backend: str
+
+    def run(self, ref: ProblemRef, console: Console, show_progress: bool, control: RunControl,
+            chatty: bool = True) -> SweepOutcome:
+        from evolve.launch import campaign_status, resume_campaign, start_campaign
+
         name = slug(ref.problem_id)
-        run_dir = out / name
-        console.rule(f"[{index}/{len(refs)}] {ref.problem_id}")
+        run_dir = self.out / name
         started = time.monotonic()
         try:
             state = _state(run_dir)
             if state == "finished":
                 summary = campaign_status(run_dir)
-                console.print(f"already finished: {summary.best_text()}")
+                if chatty:
+                    console.print(f"already finished: {summary.best_text()}")
             elif state == "resumable":
-                summary = resume_campaign(run_dir, console, show_progress)
+                summary = resume_campaign(run_dir, console, show_progress, control=control)
             else:
-                seed = Path(seed_file).resolve() if seed_file else (seed_for(ref.problem_id, backend)
-                                                                     or _reference_seed(ref, out))
-                settings = [*overrides, f"campaign.name={name}", f"campaign.problem={ref.problem_id}",
-                            f"campaign.seed_program={seed}", f"budget.iterations={iterations}"]
-                if kernelbench_dir:
-                    settings.append(f"campaign.kernelbench_dir={Path(kernelbench_dir).resolve()}")
-                summary = start_campaign(config_path, settings, out, console, show_progress)
-            outcome = SweepOutcome(ref.problem_id, str(run_dir), summary.status, summary.best_text(),
-                                   seconds=round(time.monotonic() - started, 1))
+                seed = Path(self.seed_file).resolve() if self.seed_file else (
+                    seed_for(ref.problem_id, self.backend) or _reference_seed(ref, self.out))
+                settings = [*self.overrides, f"campaign.name={name}", f"campaign.problem={ref.problem_id}",
+                            f"campaign.seed_program={seed}", f"budget.iterations={self.iterations}"]
+                if self.kernelbench_dir:
+                    settings.append(f"campaign.kernelbench_dir={Path(self.kernelbench_dir).resolve()}")
+                summary = start_campaign(self.config_path, settings, self.out, console, show_progress,
+                                         control=control)
+            return SweepOutcome(ref.problem_id, str(run_dir), summary.status, summary.best_text(),
+                                seconds=round(time.monotonic() - started, 1))
         except (CampaignError, ProblemError) as exc:
-            outcome = SweepOutcome(ref.problem_id, str(run_dir), "not_started", reason=str(exc).splitlines()[0],
-                                   seconds=round(time.monotonic() - started, 1))
-            console.print(f"[red]not started[/red]: {outcome.reason}")
-        outcomes.append(outcome)
-        _write_manifest(out, config_path, budget, iterations, outcomes, refs)
-    return outcomes
+            return SweepOutcome(ref.problem_id, str(run_dir), "not_started", reason=str(exc).splitlines()[0],
+                                seconds=round(time.monotonic() - started, 1))
+
+
+def _run_concurrently(job: _SweepJob, refs: list[ProblemRef], parallel: int, cpus_per_campaign: int,
+                      evaluators: int, console: Console, record) -> None:
+    """A thread per campaign in flight; Ctrl-C or SIGTERM (main thread only) asks every running campaign to stop
+    through its RunControl, waits for each to save, and goes up as an interrupt (run again to go on)."""
+    from evolve.launch import ensure_ray, graceful_sigterm
+
+    available = len(os.sched_getaffinity(0))
+    if parallel * cpus_per_campaign >= available:
+        console.print(f"[yellow]{parallel} campaigns at once x {cpus_per_campaign} evaluator CPU(s) each leave none of "
+                      f"the {available} CPUs here to the judges, agents and Ray: expect noisier timings[/yellow]")
+    ensure_ray()                       # once, here: campaign threads must find it started
+    stop = threading.Event()
+    blocks: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for slot in range(parallel):
+        blocks.put(slot * evaluators)
+
+    def one(ref: ProblemRef) -> SweepOutcome:
+        block = blocks.get()
+        try:
+            return job.run(ref, console, False, RunControl(stop, block), chatty=False)
+        finally:
+            blocks.put(block)
+
+    with ThreadPoolExecutor(parallel, thread_name_prefix="sweep-campaign") as executor:
+        futures = {executor.submit(one, ref): ref for ref in refs}
+        done = 0
+        try:
+            with graceful_sigterm():
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    done += 1
+                    record(outcome)
+                    text = outcome.reason if outcome.status == "not_started" else outcome.best
+                    console.print(f"[{done}/{len(refs)}] {outcome.problem_id}: {outcome.status} {text} "
+                                  f"({outcome.seconds:.0f} s)")
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            wait(list(futures))
+            for future in futures:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    record(future.result())
+            raise
 
 
 def _state(run_dir: Path) -> str:
@@ -139,10 +226,10 @@ def _reference_seed(ref: ProblemRef, out: Path) -> Path:
 
 
 def _write_manifest(out: Path, config_path: str | Path, budget: SweepBudget, iterations: int,
-                    outcomes: list[SweepOutcome], refs: list[ProblemRef]) -> None:
+                    outcomes: list[SweepOutcome], refs: list[ProblemRef], parallel: int = 1) -> None:
     done = {o.problem_id for o in outcomes}
     manifest = {"config": str(Path(config_path).resolve()), "budget": asdict(budget),
-                "iterations_per_problem": iterations, "problems": [r.problem_id for r in refs],
+                "iterations_per_problem": iterations, "campaigns_at_once": parallel, "problems": [r.problem_id for r in refs],
                 "outcomes": [asdict(o) for o in outcomes], "pending": [r.problem_id for r in refs if r.problem_id not in done]}
     temporary = out / "sweep.json.tmp"
     temporary.write_text(json.dumps(manifest, indent=1))

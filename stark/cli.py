@@ -169,6 +169,8 @@ def sweep_command(
                                                       "own Model as ModelNew)")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="override a config key for every campaign")] = None,
     progress: Annotated[bool, typer.Option(help="show each campaign's progress bar")] = True,
+    parallel: Annotated[int, typer.Option(help="campaigns at once, each with the config's evaluators on CPUs "
+                                               "of its own (1: one after another, with progress bars)")] = 1,
     address: Annotated[Optional[str], typer.Option(help="join an existing Ray cluster (`ray start --head`)")] = None,
 ) -> None:
     """One campaign per problem of a level (or a list), resumable as a whole: run it again to go on.
@@ -181,6 +183,8 @@ def sweep_command(
 
     if iterations < 0 or total_iterations < 0:
         _fail("--iterations and --total-iterations must be 0 or positive")
+    if parallel < 1:
+        _fail(f"--parallel must be at least 1, got {parallel}")
     if seed is not None and not seed.is_file():
         _fail(f"seed program not found: {seed}")
     try:
@@ -195,7 +199,7 @@ def sweep_command(
     console = Console()
     try:
         outcomes = run_sweep(config, refs, out, budget, seed, str(kernelbench_dir) if kernelbench_dir else None,
-                             list(set_ or []), console, progress)
+                             list(set_ or []), console, progress, parallel)
     except KeyboardInterrupt:
         Console(stderr=True).print(f"interrupted; run the same command again to go on ({out}/sweep.json lists where "
                                    "each problem stands)")

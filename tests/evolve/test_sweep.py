@@ -2,8 +2,10 @@
 Model, a problem that cannot run recorded and skipped, resumable as a whole, and reported as one leaderboard."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from evolve.db.store import ProgramStore
@@ -23,8 +25,8 @@ class Model(nn.Module):
         return x * {factor}
 
 
-batch_size = 4096
-dim = 8192
+batch_size = 64
+dim = 1024
 
 
 def get_inputs():
@@ -129,3 +131,50 @@ def test_the_cli_refuses_a_sweep_without_problems_in_one_line(tmp_path):
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 2
     assert "--level N" in result.stderr + result.stdout
+
+
+def log_events(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "campaign.log").read_text().splitlines()]
+
+
+def test_campaigns_run_at_once_on_cpu_blocks_of_their_own_and_an_interrupt_leaves_them_resumable(tmp_path):
+    """`--parallel 2`: two campaigns at a time in one process and one Ray; Ctrl-C stops every one of them saved,
+    and the same command again finishes them with exactly their budget of attempts."""
+    level1 = tmp_path / "kb" / "KernelBench" / "level1"
+    level1.mkdir(parents=True)
+    for index, factor in enumerate(("2.0", "0.5", "3.0"), 1):
+        (level1 / f"{index}_Scale{index}.py").write_text(SCALE.format(factor=factor))
+    (tmp_path / "sweep.toml").write_text(CONFIG.replace("trials = 2", "trials = 1").replace(
+        "repeats = 3", "repeats = 200"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "stark.cli", "sweep", str(tmp_path / "sweep.toml"), "--level", "1",
+               "--kernelbench-dir", str(tmp_path / "kb"), "--iterations", "30", "--parallel", "2", "--out", str(out)]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    runs = [out / f"kb-level1-{i}_Scale{i}" for i in (1, 2, 3)]
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and not all(evaluators_started(run) for run in runs[:2]):
+        time.sleep(0.5)
+    first.send_signal(signal.SIGINT)
+    output = first.communicate(timeout=120)[0]
+    assert first.returncode == 130, output
+    assert "run the same command again" in output
+    started = [run for run in runs if (run / "campaign.log").exists()]
+    assert len(started) >= 2, output
+    blocks = {next(e["first_cpu_block"] for e in log_events(run) if e["event"] == "evaluators") for run in runs[:2]}
+    assert blocks == {0, 1}, "the two campaigns at once pin their evaluators to different CPU blocks"
+    for run in runs[:2]:
+        assert log_events(run)[-1]["event"] == "interrupted", run
+
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert [attempts(run) for run in runs] == [30, 30, 30], "resumed campaigns make exactly their budget"
+    manifest = json.loads((out / "sweep.json").read_text())
+    assert manifest["campaigns_at_once"] == 2 and manifest["pending"] == []
+    assert [o["status"] for o in manifest["outcomes"]] == ["finished"] * 3
+
+
+def evaluators_started(run_dir: Path) -> bool:
+    try:
+        return any(e["event"] == "evaluators" for e in log_events(run_dir))
+    except (OSError, ValueError):
+        return False
