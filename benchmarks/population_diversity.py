@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from evolve.normalized_code import fingerprint  # noqa: E402
+from stark.edits.normalized_code import fingerprint  # noqa: E402
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
 SEED = ROOT / "tests" / "candidates" / "relu_evolvable_seed.py"

@@ -13,12 +13,10 @@ import time
 from evaluators.config import EvalRequest
 from evaluators.confinement import CANDIDATE_UID
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
-from evaluators.runner_handle import RunnerGone, RunnerTimeout
+from evaluators.runner_handle import RunnerGone, RunnerTimeout, describe_exit
 
 
 def judge_discovery(judge, request: EvalRequest, job: int) -> EvalResult:
-    from evaluators.judge import describe_exit
-
     runner = judge._spawn(request, job, "discovery", CANDIDATE_UID, files={"candidate.py": request.candidate_source.encode()},
                           problem=dataclasses.asdict(request.problem), module_path="candidate.py")
     stage, started = Stage.COMPILE, time.monotonic()

@@ -30,7 +30,7 @@ from evaluators.extension_builder import ExtensionCache, build_key
 from evaluators.kernel_judge import KernelJudgement, ReferenceFailure, failure_from, harness_cast
 from evaluators.records import EvalResult, Failure, FailureKind, Stage, StageReport
 from evaluators.roofline import RooflineCheck
-from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout
+from evaluators.runner_handle import RunnerGone, RunnerHandle, RunnerTimeout, describe_exit
 from evaluators.sandbox import (CACHE_INSIDE, INDUCTOR_INSIDE, JOBS_INSIDE, SandboxSpec, drops_privileges,
                                 isolation_summary, mounts_inside, unreachable_part)
 from evaluators.seeding import seed_torch
@@ -417,21 +417,6 @@ def _inductor_cache(cache_root: Path) -> Path:
                 os.chown(name, REFERENCE_UID, REFERENCE_UID, follow_symlinks=False)
     path.chmod(0o700)
     return path
-
-
-def describe_exit(code: int) -> tuple[FailureKind, str]:
-    import signal
-
-    if code < 0:
-        name = signal.Signals(-code).name
-        if -code == signal.SIGXCPU:
-            return FailureKind.TIMEOUT, f"exceeded its CPU-time limit ({name})"
-        if -code == signal.SIGKILL:
-            return FailureKind.OUT_OF_MEMORY, "was killed by SIGKILL (likely the kernel's OOM killer)"
-        if -code == signal.SIGSYS:
-            return FailureKind.SANDBOX_VIOLATION, "was killed for a forbidden system call (SIGSYS)"
-        return FailureKind.CRASH, f"died with {name}"
-    return FailureKind.CRASH, f"exited with status {code} mid-evaluation"
 
 
 def _with_environment(result: EvalResult, environment: dict[str, str]) -> EvalResult:

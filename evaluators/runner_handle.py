@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evaluators.channel import Channel, ChannelClosed
+from evaluators.records import FailureKind
 
 OUTPUT_TAIL_CHARS = 4000
 STOP_WAIT_S = 2.0
@@ -145,3 +146,17 @@ def _stat_fields(path: str) -> list[bytes] | None:
     except (OSError, IndexError):
         return None
     return fields or None
+
+
+def describe_exit(code: int) -> tuple[FailureKind, str]:
+    """What a runner's exit status says happened to it, as the failure a candidate is charged with."""
+    if code < 0:
+        name = signal.Signals(-code).name
+        if -code == signal.SIGXCPU:
+            return FailureKind.TIMEOUT, f"exceeded its CPU-time limit ({name})"
+        if -code == signal.SIGKILL:
+            return FailureKind.OUT_OF_MEMORY, "was killed by SIGKILL (likely the kernel's OOM killer)"
+        if -code == signal.SIGSYS:
+            return FailureKind.SANDBOX_VIOLATION, "was killed for a forbidden system call (SIGSYS)"
+        return FailureKind.CRASH, f"died with {name}"
+    return FailureKind.CRASH, f"exited with status {code} mid-evaluation"

@@ -18,7 +18,7 @@ from evaluators.config import EvalRequest
 from evaluators.records import EvalResult, Stage
 from evolve.campaign_error import CampaignError
 from evolve.features import program_features, program_metrics
-from evolve.normalized_code import fingerprint
+from stark.edits.normalized_code import fingerprint
 from evolve.novelty import Repeat, find_repeat
 from evolve.population import Individual, oriented_objectives
 from evolve.rank_stage import RankDecision

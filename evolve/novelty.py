@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evolve.db.store import ProgramStore
-from evolve.normalized_code import similarity, tokens
+from stark.edits.normalized_code import similarity, tokens
 from evolve.records import ProgramRecord, Status
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from evolve.db.models import SCHEMA_VERSION, AttemptRow, Base, SchemaInfo
-from evolve.normalized_code import fingerprint
+from stark.edits.normalized_code import fingerprint
 
 
 def _create_attempt_ledger(conn: Connection) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from evolve.db import statements as sql
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
-from evolve.normalized_code import fingerprint
+from stark.edits.normalized_code import fingerprint
 from evolve.population import Individual
 from evolve.records import ProgramRecord, Status
 

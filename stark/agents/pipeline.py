@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ray
 
-from evolve.normalized_code import fingerprint
+from stark.edits.normalized_code import fingerprint
 from stark.agents.records import CodeRequest, PlanRequest, Proposed
 
 

@@ -93,7 +93,7 @@ class Proposed:
     proposal: Proposal | None = None
     verdict: Verdict | None = None
     fingerprint: str = ""
-    """Of the proposal's normal form (evolve.normalized_code), worked out here rather than in the campaign's
+    """Of the proposal's normal form (stark.edits.normalized_code), worked out here rather than in the campaign's
     driver, which looks twins up by it."""
 
     @property

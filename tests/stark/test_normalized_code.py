@@ -3,7 +3,7 @@
 import pytest
 
 from evolve.db.store import ProgramStore
-from evolve.normalized_code import fingerprint, normalize_c, similarity, tokens
+from stark.edits.normalized_code import fingerprint, normalize_c, similarity, tokens
 from evolve.novelty import find_repeat
 from evolve.records import Status
 from tests.conftest import REPO
