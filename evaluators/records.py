@@ -169,7 +169,7 @@ class EvalResult:
         return None if self.profile is None else self.profile.speedup_vs_compile
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = plain_data(self)
         data["passed"] = self.passed
         data["speedup_vs_eager"] = self.speedup_vs_eager
         data["speedup_vs_compile"] = self.speedup_vs_compile
@@ -226,3 +226,34 @@ def _profile_from_dict(data: dict[str, Any]) -> ProfileReport:
         reference_faults_per_call=data.get("reference_faults_per_call"),
         clock=str(data.get("clock", "")),
     )
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def plain_data(value: Any) -> Any:
+    """`dataclasses.asdict` without its deep copy of every leaf: a campaign converts each verdict once per
+    attempt, and asdict's copying was a twentieth of the loop's CPU.  Containers are rebuilt (the caller may
+    change them), leaves (numbers, strings, enums) are shared (immutable)."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is not None:
+        return {name: plain_data(getattr(value, name)) for name in names}
+    if kind is list or kind is tuple:
+        return kind(plain_data(item) for item in value)
+    if kind is dict:
+        return {plain_data(key): plain_data(item) for key, item in value.items()}
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else _copy(value)
+
+
+_LEAVES = frozenset({int, float, str, bool, type(None), Stage, FailureKind})
+
+
+def _copy(value: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(value)

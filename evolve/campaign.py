@@ -71,6 +71,7 @@ class Campaign(OutageHandling, AttemptSteps):
         self.islands = IslandModel(store, campaign_id, config.evolve)
         saved = store.campaign(campaign_id)["state"]
         self.state = LoopState(**saved) if saved else LoopState()
+        self.state.next_attempt = max(self.state.next_attempt, store.last_attempt(campaign_id) + 1)
         self.refs: dict[Any, tuple[str, Attempt, Any]] = {}
         self.active: set[int] = set()
         self.restarts: list[int] = []
@@ -317,7 +318,7 @@ class Campaign(OutageHandling, AttemptSteps):
         if number is None:
             number = self.state.next_attempt
             self.state.next_attempt += 1
-            self.store.begin_attempt(self.campaign_id, number, self.state_data())
+            self.store.begin_attempt(self.campaign_id, number)
         rng = random.Random(f"{self.config.campaign.seed}:{number}")
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,

@@ -249,7 +249,8 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
                 config = build_run_config(run_dir, data)
                 run_dir.write_config(data)
                 store.update_config(campaign_id, to_data(config))
-            check_budget_left(config, campaign, store.unfinished_attempts(campaign_id), run_dir)
+            check_budget_left(config, campaign, store.unfinished_attempts(campaign_id), run_dir,
+                              store.last_attempt(campaign_id))
             check_startable(config)
             ensure_ray()
             run_dir.append_log("resume", more=extra_iterations, set=list(overrides))
@@ -258,11 +259,12 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
             store.close()
 
 
-def check_budget_left(config: CampaignConfig, campaign: dict[str, Any], unfinished: list[int], run_dir: RunDir) -> None:
+def check_budget_left(config: CampaignConfig, campaign: dict[str, Any], unfinished: list[int], run_dir: RunDir,
+                      last_attempt: int = 0) -> None:
     if unfinished or campaign["status"] == RunStatus.FAILED:
         return
     state, budget = campaign["state"], config.budget
-    done = max(0, state.get("next_attempt", 1) - 1)
+    done = max(0, state.get("next_attempt", 1) - 1, last_attempt)
     if budget.iterations and done >= budget.iterations:
         raise CampaignError(f"campaign {config.campaign.name} already made all {budget.iterations} attempts of its "
                             f"budget; `stark resume {run_dir.root} --more N` adds N more")

@@ -516,11 +516,17 @@ class ProgramStore:
         return {"calls": row[0], "prompt_tokens": row[1], "completion_tokens": row[2], "cost_usd": float(row[3])}
 
     # the attempt ledger --------------------------------------------------------------------------------------
-    def begin_attempt(self, campaign_id: int, number: int, state: dict[str, Any]) -> None:
-        """Hand out attempt `number`: its ledger row and the advanced counter commit together."""
+    def begin_attempt(self, campaign_id: int, number: int) -> None:
+        """Hand out attempt `number`: its ledger row is the record that the number was taken (the loop's saved
+        counter may lag it; `last_attempt` is read at start)."""
         with self._write() as s:
             s.execute(sql.INSERT_ATTEMPT, {"campaign_id": campaign_id, "number": number, "status": "running"})
-            s.execute(sql.SAVE_STATE, {"campaign": campaign_id, "new_state": state, "at": utcnow()})
+
+    def last_attempt(self, campaign_id: int) -> int:
+        """The highest attempt number ever handed out (0: none)."""
+        with self._read() as s:
+            return s.scalar(select(func.coalesce(func.max(AttemptRow.number), 0))
+                            .where(AttemptRow.campaign_id == campaign_id))
 
     def end_attempt(self, campaign_id: int, number: int, outcome: str, program_id: int | None) -> None:
         with self._write() as s:

@@ -1,5 +1,6 @@
 """Result records survive the JSON round trip that carries them out of the worker."""
 
+import dataclasses
 import statistics
 
 import pytest
@@ -18,6 +19,12 @@ def test_passed_result_round_trips():
                         {"torch": "2.13.0"})
     again = EvalResult.from_json(result.to_json())
     assert again == result
+    assert result.to_dict() == {**dataclasses.asdict(result), "passed": True, "speedup_vs_eager": 2.0,
+                                "speedup_vs_compile": None}
+    data = result.to_dict()
+    data["environment"]["torch"] = "changed"
+    data["profile"]["candidate"]["median_us"] = -1.0
+    assert result.environment["torch"] == "2.13.0" and result.profile.candidate.median_us == 10.0, "the caller's own"
     assert again.speedup_vs_eager == 2.0
     assert again.speedup_vs_compile is None
 

@@ -178,13 +178,13 @@ def test_atomic_commits_all_or_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         with store.atomic():
             program = add(store, campaign, 0)
-            store.begin_attempt(campaign, 1, {"next_attempt": 2})
+            store.begin_attempt(campaign, 1)
             assert store.program(program).source          # visible inside the transaction
             raise RuntimeError("disk full, say")
     assert store.programs(campaign) == [] and store.unfinished_attempts(campaign) == []
     with store.atomic():
         add(store, campaign, 0)
-        store.begin_attempt(campaign, 1, {"next_attempt": 2})
+        store.begin_attempt(campaign, 1)
     assert len(store.programs(campaign)) == 1 and store.unfinished_attempts(campaign) == [1]
     store.close()
 
