@@ -314,11 +314,11 @@ class Campaign(OutageHandling, AttemptSteps):
 
     # stages of an attempt ---------------------------------------------------------------------------------------
     def start_attempt(self, number: int | None = None) -> None:
-        """A new attempt number (ledger row and counter in one transaction), or an unfinished one started over."""
+        """A new attempt number (its ledger row committed before the counter moves), or an unfinished one started over."""
         if number is None:
             number = self.state.next_attempt
-            self.state.next_attempt += 1
             self.store.begin_attempt(self.campaign_id, number)
+            self.state.next_attempt += 1      # only once its row is in: a failed start must not skip a number
         rng = random.Random(f"{self.config.campaign.seed}:{number}")
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
