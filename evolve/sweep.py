@@ -19,11 +19,12 @@ import queue
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from evolve.campaign_error import CampaignError
 from evolve.records import RunStatus
@@ -108,7 +109,7 @@ def run_sweep(config_path: str | Path, refs: list[ProblemRef], out: str | Path, 
             record(outcome)
     else:
         _run_concurrently(job, refs, parallel, template.pipeline.evaluators * template.evaluator.threads,
-                          template.pipeline.evaluators, console, record)
+                          template.pipeline.evaluators, console, record, show_progress)
     return [finished[r.problem_id] for r in refs]
 
 
@@ -156,8 +157,8 @@ class _SweepJob:
 
 
 def _run_concurrently(job: _SweepJob, refs: list[ProblemRef], parallel: int, cpus_per_campaign: int,
-                      evaluators: int, console: Console, record) -> None:
-    """A thread per campaign in flight; Ctrl-C or SIGTERM (main thread only) asks every running campaign to stop
+                      evaluators: int, console: Console, record, show_progress: bool) -> None:
+    """A thread per campaign in flight, one progress bar for the sweep (problems done; those running, for how long); Ctrl-C or SIGTERM (main thread only) asks every running campaign to stop
     through its RunControl, waits for each to save, and goes up as an interrupt (run again to go on)."""
     from evolve.launch import ensure_ray, graceful_sigterm
 
@@ -171,25 +172,39 @@ def _run_concurrently(job: _SweepJob, refs: list[ProblemRef], parallel: int, cpu
     for slot in range(parallel):
         blocks.put(slot * evaluators)
 
+    running: dict[str, float] = {}           # problem id -> when its campaign started (for the progress line)
+
     def one(ref: ProblemRef) -> SweepOutcome:
         block = blocks.get()
+        running[ref.problem_id] = time.monotonic()
         try:
             return job.run(ref, console, False, RunControl(stop, block), chatty=False)
         finally:
+            running.pop(ref.problem_id, None)
             blocks.put(block)
 
-    with ThreadPoolExecutor(parallel, thread_name_prefix="sweep-campaign") as executor:
+    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with ThreadPoolExecutor(parallel, thread_name_prefix="sweep-campaign") as executor, \
+            Progress(*columns, console=console, disable=not show_progress) as bar:
         futures = {executor.submit(one, ref): ref for ref in refs}
-        done = 0
+        task = bar.add_task("", total=len(refs))
+        pending, done = set(futures), 0
         try:
             with graceful_sigterm():
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    done += 1
-                    record(outcome)
-                    text = outcome.reason if outcome.status == "not_started" else outcome.best
-                    console.print(f"[{done}/{len(refs)}] {outcome.problem_id}: {outcome.status} {text} "
-                                  f"({outcome.seconds:.0f} s)")
+                while pending:
+                    finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcome = future.result()
+                        done += 1
+                        record(outcome)
+                        text = outcome.reason if outcome.status == "not_started" else outcome.best
+                        bar.console.print(f"[{done}/{len(refs)}] {outcome.problem_id}: {outcome.status} {text} "
+                                          f"({outcome.seconds:.0f} s)")
+                        bar.advance(task)
+                    now, current = time.monotonic(), sorted(dict(running).items())
+                    bar.update(task, description="running: " + ", ".join(
+                        f"{problem} {now - since:.0f} s" for problem, since in current) if current else "")
         except BaseException:
             stop.set()
             for future in futures:
