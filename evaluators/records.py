@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import json
@@ -247,13 +248,7 @@ def plain_data(value: Any) -> Any:
         return kind(plain_data(item) for item in value)
     if kind is dict:
         return {plain_data(key): plain_data(item) for key, item in value.items()}
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else _copy(value)
+    return copy.deepcopy(value)       # anything else, copied as asdict would
 
 
 _LEAVES = frozenset({int, float, str, bool, type(None), Stage, FailureKind})
-
-
-def _copy(value: Any) -> Any:
-    import copy
-
-    return copy.deepcopy(value)

@@ -18,13 +18,13 @@ from evaluators.config import EvalRequest
 from evaluators.records import EvalResult, Stage
 from evolve.campaign_error import CampaignError
 from evolve.features import program_features, program_metrics
-from stark.edits.normalized_code import fingerprint
 from evolve.novelty import Repeat, find_repeat
 from evolve.population import Individual, oriented_objectives
 from evolve.rank_stage import RankDecision
 from evolve.records import ProgramRecord, Status
 from stark.agents import CodeRequest, PlanRequest, ProgramView, Proposed, RepairRequest
 from stark.edits import unified_diff
+from stark.edits.normalized_code import fingerprint
 
 SIBLINGS_SHOWN = 32
 """The planner sees the newest this many children of its parent: more would not fit a prompt, and reading them

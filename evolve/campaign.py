@@ -314,7 +314,8 @@ class Campaign(OutageHandling, AttemptSteps):
 
     # stages of an attempt ---------------------------------------------------------------------------------------
     def start_attempt(self, number: int | None = None) -> None:
-        """A new attempt number (its ledger row committed before the counter moves), or an unfinished one started over."""
+        """A new attempt number (its ledger row committed before the counter moves), or an unfinished one started
+        over."""
         if number is None:
             number = self.state.next_attempt
             self.store.begin_attempt(self.campaign_id, number)

@@ -260,7 +260,7 @@ def resume_campaign(run_root: str | Path, console: Console | None = None, show_p
 
 
 def check_budget_left(config: CampaignConfig, campaign: dict[str, Any], unfinished: list[int], run_dir: RunDir,
-                      last_attempt: int = 0) -> None:
+                      last_attempt: int) -> None:
     if unfinished or campaign["status"] == RunStatus.FAILED:
         return
     state, budget = campaign["state"], config.budget

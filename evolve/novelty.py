@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evolve.db.store import ProgramStore
-from stark.edits.normalized_code import similarity, tokens
 from evolve.records import ProgramRecord, Status
+from stark.edits.normalized_code import similarity, tokens
 
 
 @dataclass(frozen=True, slots=True)

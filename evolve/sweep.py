@@ -158,8 +158,9 @@ class _SweepJob:
 
 def _run_concurrently(job: _SweepJob, refs: list[ProblemRef], parallel: int, cpus_per_campaign: int,
                       evaluators: int, console: Console, record, show_progress: bool) -> None:
-    """A thread per campaign in flight, one progress bar for the sweep (problems done; those running, for how long); Ctrl-C or SIGTERM (main thread only) asks every running campaign to stop
-    through its RunControl, waits for each to save, and goes up as an interrupt (run again to go on)."""
+    """A thread per campaign in flight and one progress bar for the sweep (problems done; those running, for how
+    long).  Ctrl-C or SIGTERM (main thread only) asks every running campaign to stop through its RunControl, waits
+    for each to save, and goes up as an interrupt (run again to go on)."""
     from evolve.launch import ensure_ray, graceful_sigterm
 
     available = len(os.sched_getaffinity(0))
@@ -244,7 +245,8 @@ def _write_manifest(out: Path, config_path: str | Path, budget: SweepBudget, ite
                     outcomes: list[SweepOutcome], refs: list[ProblemRef], parallel: int = 1) -> None:
     done = {o.problem_id for o in outcomes}
     manifest = {"config": str(Path(config_path).resolve()), "budget": asdict(budget),
-                "iterations_per_problem": iterations, "campaigns_at_once": parallel, "problems": [r.problem_id for r in refs],
+                "iterations_per_problem": iterations, "campaigns_at_once": parallel,
+                "problems": [r.problem_id for r in refs],
                 "outcomes": [asdict(o) for o in outcomes], "pending": [r.problem_id for r in refs if r.problem_id not in done]}
     temporary = out / "sweep.json.tmp"
     temporary.write_text(json.dumps(manifest, indent=1))

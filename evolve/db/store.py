@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from evolve.db import statements as sql
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
-from stark.edits.normalized_code import fingerprint
 from evolve.population import Individual
 from evolve.records import ProgramRecord, Status
+from stark.edits.normalized_code import fingerprint
 
 
 def to_record(row: Program) -> ProgramRecord:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ray
 
-from stark.edits.normalized_code import fingerprint
 from stark.agents.records import CodeRequest, PlanRequest, Proposed
+from stark.edits.normalized_code import fingerprint
 
 
 class ProposalPipeline:

@@ -10,7 +10,7 @@ from evolve.campaign_error import CampaignError
 from evolve.db.store import ProgramStore
 from evolve.launch import resume_campaign, start_campaign
 from evolve.records import Status
-from tests.faults.harness import RunDatabase, assert_exactly_once
+from tests.faults.harness import RunDatabase, assert_exactly_once, log_events
 
 PROBLEM = '''import torch
 import torch.nn as nn
@@ -70,10 +70,6 @@ def campaign(tmp_path: Path, fail_from: int, fail_until: int) -> Path:
                       '[agents.planner]\nkind = "offline"\n[agents.coder]\nkind = "offline"\n'
                       '[agents.reviewer]\nkind = "offline"\n')
     return config
-
-
-def log_events(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "campaign.log").read_text().splitlines()]
 
 
 def test_a_one_off_reference_failure_is_evaluated_again_and_charged_to_nobody(ray_session, tmp_path):

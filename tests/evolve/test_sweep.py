@@ -12,6 +12,7 @@ from evolve.db.store import ProgramStore
 from evolve.leaderboard_runs import run_column
 from evolve.sweep import SweepBudget, run_sweep, select_problems
 from tests.conftest import REPO
+from tests.faults.harness import log_events
 
 SCALE = '''import torch
 import torch.nn as nn
@@ -131,10 +132,6 @@ def test_the_cli_refuses_a_sweep_without_problems_in_one_line(tmp_path):
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 2
     assert "--level N" in result.stderr + result.stdout
-
-
-def log_events(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "campaign.log").read_text().splitlines()]
 
 
 def test_campaigns_run_at_once_on_cpu_blocks_of_their_own_and_an_interrupt_leaves_them_resumable(tmp_path):

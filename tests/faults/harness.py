@@ -149,3 +149,8 @@ def status_json(run_dir: Path, **kwargs) -> dict:
     code, out, err = run_cli("status", str(run_dir), "--json", timeout=60, **kwargs)
     assert code == 0, err
     return json.loads(out)
+
+
+def log_events(run_dir: Path) -> list[dict]:
+    """The run's campaign.log, one dict per event."""
+    return [json.loads(line) for line in (run_dir / "campaign.log").read_text().splitlines()]

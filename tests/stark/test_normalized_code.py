@@ -3,9 +3,9 @@
 import pytest
 
 from evolve.db.store import ProgramStore
-from stark.edits.normalized_code import fingerprint, normalize_c, similarity, tokens
 from evolve.novelty import find_repeat
 from evolve.records import Status
+from stark.edits.normalized_code import fingerprint, normalize_c, similarity, tokens
 from tests.conftest import REPO
 
 CPP_PROGRAM = '''import torch
