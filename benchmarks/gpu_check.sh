@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks a lent CUDA machine runs (the `device` tool; CI has no GPU): the GPU-marked tests (CUDA timing,
 # NaN-poisoned allocations, KernelBench's verdicts on CUDA, the L2 flush), the attention family's Triton seeds
-# (benchmarks/attention_gpu.py), `stark eval` of Triton seeds on the problems' own GPU shapes, and a short offline campaign on the Triton GEMM seed.
+# (benchmarks/attention_gpu.py), the judge's idle probe (benchmarks/gpu_idle_probe.py), `stark eval` of Triton seeds on the problems' own GPU shapes, and a short offline campaign on the Triton GEMM seed.
 # Usage: benchmarks/gpu_check.sh OUTDIR   (python3 must import torch with CUDA and stark's dependencies)
 set -u
 out=${1:?usage: benchmarks/gpu_check.sh OUTDIR}
@@ -19,6 +19,9 @@ if [ "${GPU_CHECK_ATTENTION:-1}" = 1 ]; then
     step "attention family: Triton seeds, own and held-out sizes, a small tunable grid"
     timeout 170 python3 benchmarks/attention_gpu.py --out "$out/attention_gpu.json" 2>&1 | grep -v Warning
 fi
+
+step "the judge's device idle probe: idle, behind another process's kernels, after killing it"
+timeout 60 python3 benchmarks/gpu_idle_probe.py 2>&1 | tail -8
 
 step GPU tests
 STARK_RUNNER_TRACEBACKS=1 timeout 300 python3 -m pytest -q -p no:cacheprovider -m gpu --tb=short --durations=0 \

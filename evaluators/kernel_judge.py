@@ -21,6 +21,8 @@ import torch
 
 from evaluators.compare import CandidateFailure, Closeness, compare_outputs
 from evaluators.config import EvalConfig
+from evaluators import device_idle
+from evaluators.device_idle import DeviceProbe
 from evaluators.device_outputs import DeviceHandoffUnavailable, ExportedBuffer, MappedBuffer
 from evaluators.errors import classify_exception, problem_error
 from evaluators.measurement import corrected, speedup_interval, summarize
@@ -117,6 +119,8 @@ class KernelJudgement:
         host round trip, as on the CPU) where CUDA IPC fails here, for every side alike (each side's `device` is
         then None)."""
         self.clock_note = "host round trip" if config.backend == "cuda" else "host round trip (CPU)"
+        self.idle_probe: DeviceProbe | None = None
+        """On a GPU, the judge's check that nothing runs on the device before each timed call."""
 
     # -- inputs and outputs ----------------------------------------------------------------------------
     def fresh_inputs(self) -> tuple[int, list]:
@@ -209,6 +213,8 @@ class KernelJudgement:
         runner = side.runner
         if self.flushes_l2 and module >= 0:
             self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
+        if self.config.backend == "cuda":
+            self.require_idle_device()
         nonce = secrets.token_hex(8)
         device = side.device
         start = time.perf_counter_ns()
@@ -221,6 +227,22 @@ class KernelJudgement:
         runner.pause()
         self._expect(side, reply, "done")
         return elapsed
+
+    def require_idle_device(self) -> None:
+        """Every runner is stopped here, so a busy device is work left running across a stop (docs/judge.md):
+        the candidate's if killing its runner frees the device, else another process's (nothing is timed)."""
+        if self.idle_probe is None:
+            self.idle_probe = DeviceProbe(torch.device("cuda"))
+        if not self.idle_probe.busy():
+            return
+        waits = ", ".join(f"{ns / 1000:.0f}" for ns in self.idle_probe.latest_ns)
+        self.candidate.runner.kill()
+        if self.idle_probe.idle_after(device_idle.SETTLE_S):
+            raise CandidateFailure(FailureKind.DEFERRED_WORK,
+                                   f"the GPU was busy while its runner was stopped (the judge's probe kernel waited "
+                                   f"{waits} us) and idle once the runner was killed: work left running on the device")
+        raise ReferenceFailure(f"the GPU stayed busy with another process's work (probe waits {waits} us) after the "
+                               "candidate's runner was killed: nothing can be timed on it now")
 
     def round(self, inputs: list, label: str, candidate_first: bool) -> tuple[int, int]:
         """Both modules on the same fresh inputs, in the given order.  The judge's own writes leave data in the
@@ -380,7 +402,8 @@ class KernelJudgement:
                              speedup_interval(reference, candidate, process_spread=self.config.process_spread),
                              self.checked, statistic, self.flushes_l2,
                              candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults,
-                             clock=self.clock_note)
+                             clock=self.clock_note if self.idle_probe is None
+                             else f"{self.clock_note}; {self.idle_probe.note()}")
 
     def compiled_calls(self, rounds: int) -> list[float]:
         """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them, on

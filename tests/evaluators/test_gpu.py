@@ -28,6 +28,7 @@ def test_reference_as_candidate_passes_on_gpu_shapes(worker):
 def test_compiled_triton_candidate_passes(worker):
     result = worker.evaluate(make_request("level1/relu", "relu_triton.py", CUDA))
     assert result.passed, result.failure
+    assert "device idle before each timed call" in result.profile.clock, result.profile.clock
 
 
 def test_unwritten_output_fails_on_gpu(worker):
@@ -61,3 +62,12 @@ def test_work_finished_after_the_call_returned_does_not_count_on_gpu(worker):
     result = worker.evaluate(make_request("level1/relu", "relu_gpu_after_return.py", CUDA))
     assert result.failure is not None
     assert result.failure.kind in (FailureKind.MISMATCH, FailureKind.DEFERRED_WORK, FailureKind.NONFINITE)
+
+
+def test_a_kernel_left_running_between_calls_is_caught_on_gpu(worker):
+    """A child process's kernels keep the device busy while the runner is stopped: the judge's idle probe sees
+    it before a timed call, and killing the candidate's runner frees the device, so the candidate is blamed."""
+    result = worker.evaluate(make_request("level1/relu", "relu_gpu_kernel_left_running.py", CUDA))
+    assert result.failure is not None
+    assert result.failure.kind is FailureKind.DEFERRED_WORK, result.failure
+    assert "busy while its runner was stopped" in result.failure.message

@@ -15,7 +15,7 @@ BAD_CANDIDATES = [
     ("relu_wrong.py", Stage.VERIFY, FailureKind.MISMATCH),
     ("relu_nan.py", Stage.VERIFY, FailureKind.NONFINITE),
     ("relu_wrong_shape.py", Stage.VERIFY, FailureKind.SHAPE_MISMATCH),
-    ("relu_unwritten.py", Stage.VERIFY, FailureKind.MISMATCH),
+    ("relu_unwritten.py", Stage.VERIFY, (FailureKind.MISMATCH, FailureKind.NONFINITE)),   # torch.empty's bytes
     ("returns_none.py", Stage.VERIFY, FailureKind.OUTPUT_STRUCTURE),
     ("segfault.py", Stage.VERIFY, FailureKind.CRASH),
     ("exits.py", Stage.VERIFY, FailureKind.CRASH),
@@ -44,7 +44,8 @@ def assert_pool_still_serves(pool):
 def test_bad_candidate_fails_in_right_stage_and_pool_survives(pool, candidate, stage, kind):
     result = pool.evaluate(make_request("level1/relu", candidate, config_for(candidate)), timeout=TIMEOUT)
     assert not result.passed
-    assert (result.failure.stage, result.failure.kind) == (stage, kind), result.failure
+    assert result.failure.stage == stage and result.failure.kind in (kind if isinstance(kind, tuple) else (kind,)), \
+        result.failure
     assert [s.stage for s in result.stages][-1] == stage and not result.stages[-1].ok
     assert result.profile is None
     assert_pool_still_serves(pool)
