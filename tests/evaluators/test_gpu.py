@@ -70,6 +70,6 @@ def test_a_kernel_left_running_between_calls_is_caught_on_gpu(worker, candidate)
     the runner is stopped: the judge's idle probe sees it before a timed call, and killing the candidate's runner
     frees the device, so the candidate is blamed."""
     result = worker.evaluate(make_request("level1/relu", candidate, CUDA))
-    assert result.failure is not None
+    assert result.failure is not None, result.profile
     assert result.failure.kind is FailureKind.DEFERRED_WORK, (result.failure, result.profile)
     assert "busy while its runner was stopped" in result.failure.message
