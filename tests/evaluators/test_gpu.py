@@ -44,9 +44,8 @@ def test_wrong_candidate_fails_in_verify_on_gpu(worker):
 def test_the_clock_stops_at_the_judges_own_device_copy(worker):
     """Outputs come over in device memory the judge maps (CUDA IPC), so the round trip subtracted is no longer a
     5 ms copy to the host, and identical code at KernelBench's GEMM size scores 1.0x with a narrow interval
-    (the host copy's jitter gave 0.50-1.33 on an H100).  Last run (H100, 2026-11-26): the clock and round trip
-    held, the interval did not (1.02-1.44: the eager reference's heavy tail while this judge ran a thread per
-    core; the judge now runs on one thread on every backend, not yet run on a GPU)."""
+    (the host copy's jitter gave 0.50-1.33 on an H100).  With the judge on a thread per core the eager reference
+    had a heavy tail (1.02-1.44 on 2026-11-26); on one thread it passed (H100, 2026-11-27)."""
     ref = resolve_problem("level1/matmul_square", shape_set="gpu")
     config = dataclasses.replace(CUDA, compare_compile=False, repeats=30)
     result = worker.evaluate(EvalRequest(ref, reference_as_candidate(Path(ref.path).read_text()), config))
