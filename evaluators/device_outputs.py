@@ -1,4 +1,5 @@
-"""Outputs handed over in GPU memory, so the judge's clock on a GPU stops at the kernel, not at a host copy.
+"""Outputs (and inputs) handed over in GPU memory, so the judge's clock on a GPU stops at the kernel, not at a host
+copy, and no runner of the candidate's runs while a round's inputs are put on the device.
 
 On the CPU a runner copies its outputs into host shared memory inside the timed call, and the copy is cheap.  On
 a GPU that copy (device to pageable host memory) was as long as the kernel it followed (5 ms for a 4096x4096 fp32
@@ -10,6 +11,11 @@ runner's device-to-device copy of its outputs into that buffer and, in the judge
 of the buffer into memory only the judge holds.  The clock stops when the judge's copy is complete: whatever
 work made the outputs the judge holds was done inside the timed window, whichever process or stream did it.
 The judge compares its snapshot with the reference's on the device (untimed).
+
+Inputs go the other way for the same reason the CPU's go through shared memory the judge writes: each runner
+exports an input buffer too, and the judge writes every round's inputs into it while the runner is stopped.  When
+the runner copied them to the device itself (an untimed "load" before each timed call), its threads ran with this
+round's inputs already on the device and could compute the answer before the clock started.
 
 The CUDA driver API is reached through ctypes (libcuda comes with the driver): PyTorch's own IPC sharing keeps
 reference counts in files under /dev/shm and sends pickles, neither of which the sandbox or the judge allows.
@@ -106,7 +112,7 @@ class _DeviceArray:
 class MappedBuffer:
     """In the judge: a runner's exported buffer mapped into this process, and the judge's private snapshot."""
 
-    def __init__(self, exported: ExportedBuffer, device: torch.device, layout: Layout):
+    def __init__(self, exported: ExportedBuffer, device: torch.device, layout: Layout, snapshot: bool = True):
         import binascii
 
         try:
@@ -131,9 +137,11 @@ class MappedBuffer:
         except BaseException:
             self.close()
             raise
-        self.snapshot = torch.empty(exported.nbytes, dtype=torch.uint8, device=device)
-        self.views = slot_views(self.snapshot, layout)
+        self.snapshot = torch.empty(exported.nbytes, dtype=torch.uint8, device=device) if snapshot else None
+        self.views = slot_views(self.snapshot, layout) if snapshot else []
         """The snapshot as the output tensors, compared on the device (no copy to the host)."""
+        self.shared_views = [] if snapshot else slot_views(self.shared, layout)
+        """Without a snapshot (a runner's input buffer): the runner's memory itself as the layout's tensors."""
 
     def poison(self, byte: int) -> None:
         """Fill the runner's buffer before a call, so an output the call did not write cannot pass."""
@@ -149,6 +157,6 @@ class MappedBuffer:
     def close(self) -> None:
         if self.base:
             self.shared = self.snapshot = None
-            self.views = []
+            self.views = self.shared_views = []
             _cuda().cuIpcCloseMemHandle(ctypes.c_uint64(self.base))
             self.base = 0

@@ -37,6 +37,7 @@ NULL_CALLS = 15
 SETTLE_S = 0.25
 DIGEST_SAMPLES = 4096
 DIAGNOSED = (FailureKind.MISMATCH, FailureKind.NONFINITE)
+CUDA = torch.device("cuda")
 
 
 class ReferenceFailure(Exception):
@@ -70,6 +71,8 @@ class Side:
         self.outputs: SharedRegion | None = None
         self.device: MappedBuffer | None = None
         """On a GPU, the runner's device buffer for its outputs, mapped here (evaluators/device_outputs.py)."""
+        self.device_inputs: MappedBuffer | None = None
+        """On a GPU, the runner's device buffer for its inputs, which the judge writes while the runner is stopped."""
 
     def bind(self, inputs: Layout, outputs: Layout | None) -> None:
         self.close()
@@ -85,9 +88,10 @@ class Side:
 
     def close(self) -> None:
         """Hand the regions back for the next runner of this role."""
-        if self.device is not None:
-            self.device.close()
-            self.device = None
+        for mapped in (self.device, self.device_inputs):
+            if mapped is not None:
+                mapped.close()
+        self.device = self.device_inputs = None
         for region in (self.inputs, self.outputs):
             if region is not None:
                 self.regions.give(self.role, region)
@@ -121,6 +125,10 @@ class KernelJudgement:
         self.clock_note = "host round trip" if config.backend == "cuda" else "host round trip (CPU)"
         self.idle_probe: DeviceProbe | None = None
         """On a GPU, the judge's check that nothing runs on the device before each timed call."""
+        self.l2_scratch: torch.Tensor | None = None
+        self.inputs_on_device: list[torch.Tensor] = []
+        """The last write's inputs as the judge holds them on the GPU (what the candidate's buffer must still hold)."""
+        self.inputs_note = ""
 
     # -- inputs and outputs ----------------------------------------------------------------------------
     def fresh_inputs(self) -> tuple[int, list]:
@@ -140,7 +148,7 @@ class KernelJudgement:
         if self.config.backend != "cuda":
             return list(self.problem.get_inputs())
         try:
-            with torch.device("cuda"):
+            with CUDA:
                 return list(self.problem.get_inputs())
         except Exception:  # noqa: BLE001 - e.g. a get_inputs that calls .numpy(): the host way, as written
             return list(self.problem.get_inputs())
@@ -173,6 +181,8 @@ class KernelJudgement:
         self._expect(side, reply, "bound")
         if outputs is not None and self.device_handoff:
             self._map_device_outputs(side, reply, outputs)
+        if outputs is not None and self.config.backend == "cuda":
+            self._map_device_inputs(side, reply, layout)
 
     def _map_device_outputs(self, side: Side, reply: dict, outputs: Layout) -> None:
         try:
@@ -181,7 +191,7 @@ class KernelJudgement:
             exported = ExportedBuffer.from_dict(reply["device_outputs"])
             if exported.nbytes != outputs.size:
                 raise DeviceHandoffUnavailable("the runner's buffer does not match the output layout")
-            side.device = MappedBuffer(exported, torch.device("cuda"), outputs)
+            side.device = MappedBuffer(exported, CUDA, outputs)
             self.clock_note = "device copy (CUDA IPC): stopped at the judge's own copy of the outputs"
         except (DeviceHandoffUnavailable, KeyError, TypeError, ValueError) as exc:
             self.device_handoff = False
@@ -191,15 +201,44 @@ class KernelJudgement:
                     other.device.close()
                     other.device = None
 
+    def _map_device_inputs(self, side: Side, reply: dict, inputs: Layout) -> None:
+        """The reference's buffer decides whether inputs go over on the device here; once it did, a candidate
+        runner that exports none fails (else it could choose the load, with its threads running)."""
+        try:
+            if "device_inputs" not in reply:
+                raise DeviceHandoffUnavailable(str(reply.get("device_inputs_error", "the runner exported no buffer")))
+            exported = ExportedBuffer.from_dict(reply["device_inputs"])
+            if exported.nbytes != inputs.size:
+                raise DeviceHandoffUnavailable("the runner's input buffer does not match the input layout")
+            side.device_inputs = MappedBuffer(exported, CUDA, inputs, snapshot=False)
+        except (DeviceHandoffUnavailable, KeyError, TypeError, ValueError) as exc:
+            if side is self.candidate and self.reference.device_inputs is not None:
+                raise CandidateFailure(FailureKind.RUNTIME_ERROR,
+                                       f"its runner gave no device buffer for the inputs: {str(exc)[:200]}") from None
+            self.inputs_note = f"inputs loaded by each runner (CUDA IPC unavailable: {str(exc)[:160]})"
+
     def write(self, inputs: list, sides: tuple[Side, ...] = ()) -> None:
+        """Into each runner's input buffer on a GPU (written here, the runner stopped), else its shared memory
+        (and then, on a GPU, the runner copies it over: the fallback without CUDA IPC)."""
         tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
         sides = sides or (self.reference, self.candidate)
         for side in sides:
-            for region, value in zip(side.inputs.tensors, tensors):
-                region.copy_(value)
-        if self.config.backend != "cpu":
-            for side in sides:
+            if side.device_inputs is None:
+                for region, value in zip(side.inputs.tensors, tensors):
+                    region.copy_(value)
+        if self.config.backend == "cpu":
+            return
+        on_device = [value.to(CUDA) for value in tensors] \
+            if any(side.device_inputs is not None for side in sides) else []
+        for side in sides:
+            if side.device_inputs is not None:
+                for slot, value in zip(side.device_inputs.shared_views, on_device):
+                    slot.copy_(value)
+            else:
                 self._expect(side, side.runner.ask({"type": "load"}, self.deadline), "loaded")
+        if on_device:
+            torch.cuda.synchronize(CUDA)
+            self.inputs_on_device = on_device
 
     def _expect(self, side: Side, reply: dict, kind: str) -> None:
         if reply["type"] == kind:
@@ -212,14 +251,15 @@ class KernelJudgement:
     def timed_call(self, side: Side, module: int) -> int:
         runner = side.runner
         if self.flushes_l2 and module >= 0:
-            self._expect(side, runner.ask({"type": "flush_l2"}, self.deadline), "flushed")   # untimed, as KernelBench
+            self.flush_l2()         # untimed, as KernelBench; by the judge, so no runner runs between write and call
         if self.config.backend == "cuda":
             self.require_idle_device()
         nonce = secrets.token_hex(8)
         device = side.device
         start = time.perf_counter_ns()
         runner.resume()
-        runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host"})
+        runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host",
+                     "inputs": "device" if side.device_inputs is not None else "loaded"})
         reply = runner.reply(self.deadline, nonce=nonce)
         if device is not None and reply["type"] == "done":
             device.take()
@@ -228,11 +268,19 @@ class KernelJudgement:
         self._expect(side, reply, "done")
         return elapsed
 
+    def flush_l2(self) -> None:
+        """KernelBench's harness clears the GPU's L2 cache before every timed call: overwrite a buffer larger than
+        any L2 (256 MiB; an H100's is 50 MiB).  The cache is the device's, so the judge's own write clears it."""
+        if self.l2_scratch is None:
+            self.l2_scratch = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device="cuda")
+        self.l2_scratch.zero_()
+        torch.cuda.synchronize(self.l2_scratch.device)
+
     def require_idle_device(self) -> None:
         """Every runner is stopped here, so a busy device is work left running across a stop (docs/judge.md):
         the candidate's if killing its runner frees the device, else another process's (nothing is timed)."""
         if self.idle_probe is None:
-            self.idle_probe = DeviceProbe(torch.device("cuda"))
+            self.idle_probe = DeviceProbe(CUDA)
         if not self.idle_probe.busy():
             return
         waits = ", ".join(f"{ns / 1000:.0f}" for ns in self.idle_probe.latest_ns)
@@ -275,9 +323,14 @@ class KernelJudgement:
             raise CandidateFailure(failure.kind, f"{label}: {failure.message}") from None
 
     def check_inputs(self, inputs: list, label: str) -> None:
-        tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
-        for index, value in enumerate(tensors):
-            if not torch.equal(self.candidate.inputs.bytes_of(index), value.reshape(-1).view(torch.uint8)):
+        """On a GPU the buffer the candidate read, against the judge's device copy of the inputs written into it."""
+        mapped = self.candidate.device_inputs
+        if mapped is not None:
+            pairs = zip(mapped.shared_views, self.inputs_on_device)
+        else:
+            pairs = zip(self.candidate.inputs.tensors, [v for v in inputs if isinstance(v, torch.Tensor)])
+        for got, value in pairs:
+            if not torch.equal(got.reshape(-1).view(torch.uint8), value.reshape(-1).view(torch.uint8)):
                 raise CandidateFailure(FailureKind.INPUT_MUTATION, f"{label}: the candidate modified its input tensors")
 
     def compare(self, label: str) -> None:
@@ -402,8 +455,11 @@ class KernelJudgement:
                              speedup_interval(reference, candidate, process_spread=self.config.process_spread),
                              self.checked, statistic, self.flushes_l2,
                              candidate_faults_per_call=candidate_faults, reference_faults_per_call=reference_faults,
-                             clock=self.clock_note if self.idle_probe is None
-                             else f"{self.clock_note}; {self.idle_probe.note()}")
+                             clock=self.clock_description())
+
+    def clock_description(self) -> str:
+        notes = [self.clock_note, self.inputs_note, self.idle_probe.note() if self.idle_probe else ""]
+        return "; ".join(note for note in notes if note)
 
     def compiled_calls(self, rounds: int) -> list[float]:
         """torch.compile's baseline, timed after the candidate's and the reference's rounds, never among them, on

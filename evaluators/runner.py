@@ -38,9 +38,10 @@ class Runner:
         self.last: list[torch.Tensor] = []
         self.protected: dict = {}
         self.keep_alive: object = None
-        self.l2_buffer: torch.Tensor | None = None
         self.device_outputs: list[torch.Tensor] = []
         """On a GPU, the outputs' slots in the device buffer the judge has mapped (evaluators/device_outputs.py)."""
+        self.device_inputs: list[torch.Tensor] = []
+        """On a GPU, the inputs' slots in the device buffer the judge writes each round's inputs into."""
 
     def serve(self) -> None:
         while True:
@@ -116,28 +117,30 @@ class Runner:
     def on_bind_inputs(self, message: dict, fds: list[int]) -> dict:
         if self.inputs is not None:
             self.inputs.close()
-        self.inputs = SharedRegion(Layout.from_dict(message["layout"]), fds[0])
+        inputs = Layout.from_dict(message["layout"])
+        self.inputs = SharedRegion(inputs, fds[0])
         self.arg_specs = message["args"]
+        self.device_inputs = []
         if "outputs" not in message:
             return {"type": "bound"}
         layout = Layout.from_dict(message["outputs"])
         self._bind_outputs(layout, fds[1])
-        return {"type": "bound", **self._export_device_outputs(layout)}
+        self.device_outputs, outputs = self._export_device_buffer(layout, "device_outputs")
+        self.device_inputs, inputs = self._export_device_buffer(inputs, "device_inputs")
+        return {"type": "bound", **outputs, **inputs}
 
-    def _export_device_outputs(self, layout: Layout) -> dict:
-        """On a GPU, a device buffer for the outputs that the judge maps by CUDA IPC (or why there is none)."""
-        self.device_outputs = []
+    def _export_device_buffer(self, layout: Layout, key: str) -> tuple[list[torch.Tensor], dict]:
+        """On a GPU, a device buffer laid out as `layout` that the judge maps by CUDA IPC (or why there is none)."""
         if self.device.type != "cuda":
-            return {}
+            return [], {}
         from evaluators.device_outputs import DeviceHandoffUnavailable, export_buffer
 
         buffer = torch.empty(layout.size, dtype=torch.uint8, device=self.device)
         try:
             exported = export_buffer(buffer)
         except DeviceHandoffUnavailable as exc:
-            return {"device_outputs_error": str(exc)}
-        self.device_outputs = slot_views(buffer, layout)     # they keep the buffer alive
-        return {"device_outputs": exported.to_dict()}
+            return [], {f"{key}_error": str(exc)}
+        return slot_views(buffer, layout), {key: exported.to_dict()}     # the views keep the buffer alive
 
     def _fresh_args(self) -> list:
         """New tensor objects over the region for every call, so metadata a module changed on its inputs
@@ -163,29 +166,28 @@ class Runner:
             torch.cuda.synchronize()
         return {"type": "loaded"}
 
-    def _call_args(self) -> list:
-        return self._fresh_args() if self.device.type == "cpu" else self.device_args
+    def _call_args(self, inputs: str = "loaded") -> list:
+        """The host region's tensors on the CPU; on a GPU the buffer the judge wrote (fresh tensor objects per call,
+        as on the CPU) or, where it could not map one, what the last load copied."""
+        if self.device.type == "cpu":
+            return self._fresh_args()
+        if inputs != "device":
+            return self.device_args
+        if not self.device_inputs:
+            raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, "no device buffer for the inputs")
+        tensors = iter([slot.view(slot.shape) for slot in self.device_inputs])
+        return [next(tensors) if spec == "tensor" else spec["value"] for spec in self.arg_specs]
 
     # -- the timed call ----------------------------------------------------------------------------------
     def on_call(self, message: dict, fds: list[int]) -> dict:
         index = message["module"]
-        args = self._call_args()
+        args = self._call_args(message.get("inputs", "loaded"))
         with torch.no_grad():
             result = self.null_outputs if index < 0 else self.modules[index](*args)
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         self.last = flatten_outputs(result)
         return self._copy_out(message.get("to") == "device")
-
-    def on_flush_l2(self, message: dict, fds: list[int]) -> dict:
-        """KernelBench's harness clears the GPU's L2 cache before every timed call (untimed): overwrite a buffer
-        larger than any L2 (256 MiB; an H100's L2 is 50 MiB)."""
-        if self.device.type == "cuda":
-            if self.l2_buffer is None:
-                self.l2_buffer = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device=self.device)
-            self.l2_buffer.zero_()
-            torch.cuda.synchronize()
-        return {"type": "flushed"}
 
     def on_recopy(self, message: dict, fds: list[int]) -> dict:
         return self._copy_out(message.get("to") == "device")

@@ -95,10 +95,6 @@ class SharedRegion:
     def fresh_views(self) -> list[torch.Tensor]:
         return [self._view(slot) for slot in self.layout.slots]
 
-    def bytes_of(self, index: int) -> torch.Tensor:
-        """The slot as raw bytes, so equality means bit-for-bit equality, NaN patterns included."""
-        return self.tensors[index].reshape(-1).view(torch.uint8)
-
     def fill(self, byte: int) -> None:
         self.raw.fill_(byte)
 

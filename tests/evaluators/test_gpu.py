@@ -29,11 +29,19 @@ def test_compiled_triton_candidate_passes(worker):
     result = worker.evaluate(make_request("level1/relu", "relu_triton.py", CUDA))
     assert result.passed, result.failure
     assert "device idle before each timed call" in result.profile.clock, result.profile.clock
+    assert "inputs loaded by each runner" not in result.profile.clock, result.profile.clock   # written by the judge
 
 
 def test_unwritten_output_fails_on_gpu(worker):
     result = worker.evaluate(make_request("level1/relu", "relu_unwritten.py", CUDA))
     assert result.failure.kind in (FailureKind.MISMATCH, FailureKind.NONFINITE)
+
+
+def test_input_mutation_on_the_device_is_caught(worker):
+    """The judge writes the inputs into the runner's device buffer and compares that buffer after the call (the
+    runner's own copy to the device was never checked: only the host region it was copied from)."""
+    result = worker.evaluate(make_request("level1/relu", "redteam/mutates_input.py", CUDA))
+    assert result.failure is not None and result.failure.kind is FailureKind.INPUT_MUTATION, result.failure
 
 
 def test_wrong_candidate_fails_in_verify_on_gpu(worker):
