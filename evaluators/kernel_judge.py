@@ -79,6 +79,11 @@ class Side:
         self.inputs = self.regions.take(self.role, inputs)
         self.outputs = None if outputs is None else self.regions.take(self.role, outputs)
 
+    @property
+    def inputs_kind(self) -> str:
+        """What the runner calls its module on: the buffer the judge wrote, or what its own load copied."""
+        return "device" if self.device_inputs is not None else "loaded"
+
     def output_tensors(self) -> list[torch.Tensor]:
         """What the judge compares: its own device copy where outputs came over on the GPU, else shared memory."""
         return self.device.views if self.device is not None else list(self.outputs.tensors)
@@ -259,7 +264,7 @@ class KernelJudgement:
         start = time.perf_counter_ns()
         runner.resume()
         runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host",
-                     "inputs": "device" if side.device_inputs is not None else "loaded"})
+                     "inputs": side.inputs_kind})
         reply = runner.reply(self.deadline, nonce=nonce)
         if device is not None and reply["type"] == "done":
             device.take()
@@ -483,7 +488,8 @@ class KernelJudgement:
         if self.baseline is None:
             return
         self.write(inputs, sides=(self.baseline,))
-        reply = self.baseline.runner.ask({"type": "call", "module": 1}, self.deadline)
+        reply = self.baseline.runner.ask({"type": "call", "module": 1, "inputs": self.baseline.inputs_kind},
+                                         self.deadline)
         if reply["type"] == "done":
             self.compiled_note = "torch.compile (inductor, default mode)"
         else:
