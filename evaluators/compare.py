@@ -61,7 +61,7 @@ def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: s
         raise CandidateFailure(FailureKind.DTYPE_MISMATCH, f"{name} has dtype {got.dtype}, expected {want.dtype}")
     got = got.detach()      # compared where the judge holds them: host memory, or its own device copy on a GPU
     want = want.detach().to(got.device)
-    if (got.is_floating_point() or got.is_complex()) and not bool(torch.isfinite(got).all()):
+    if (got.is_floating_point() or got.is_complex()) and not all_finite(got):
         bad = (~torch.isfinite(got)).sum().item()
         raise CandidateFailure(FailureKind.NONFINITE, f"{name} has {bad} NaN/Inf values of {got.numel()}")
     dtype_name = str(want.dtype).removeprefix("torch.")
@@ -81,3 +81,33 @@ def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: s
             f"{name}: {wrong} of {got.numel()} values outside atol={atol:g} rtol={rtol:g} (max abs error {max_abs:.3g})",
         )
     return Closeness(max_abs, max_rel)
+
+
+def all_finite(tensor: torch.Tensor) -> bool:
+    """A sum carries any NaN or Inf, so a finite sum (in double, where float32 values cannot overflow) means every
+    value is finite: one cheap pass instead of isfinite's (1.0 -> 0.24 ms on 1 MB, one thread).  Only a sum that
+    overflowed or met a non-finite value takes the full look."""
+    if not tensor.numel():
+        return True
+    wide = torch.complex128 if tensor.is_complex() else torch.float64
+    try:
+        if bool(torch.isfinite(tensor.sum(dtype=wide))):
+            return True
+    except (RuntimeError, TypeError):   # a dtype without a double sum here (float8): the full look
+        pass
+    return bool(torch.isfinite(tensor).all())
+
+
+def bitwise_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal bit for bit (NaN patterns included), compared as 8-byte words where the bytes allow it: torch.equal
+    over single bytes took 1.5 ms on 1 MB, over words 0.19 ms."""
+    a, b = a.reshape(-1).view(torch.uint8), b.reshape(-1).view(torch.uint8)
+    if a.numel() != b.numel():
+        return False
+    for word in (torch.int64, torch.int32):
+        if a.numel() % word.itemsize == 0:
+            try:
+                return torch.equal(a.view(word), b.view(word))
+            except RuntimeError:    # a storage offset not aligned to the word
+                break
+    return torch.equal(a, b)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from evaluators.compare import CandidateFailure, Closeness, compare_outputs
+from evaluators.compare import CandidateFailure, Closeness, bitwise_equal, compare_outputs
 from evaluators.config import EvalConfig
 from evaluators import device_idle
 from evaluators.device_idle import DeviceProbe
@@ -335,7 +335,7 @@ class KernelJudgement:
         else:
             pairs = zip(self.candidate.inputs.tensors, [v for v in inputs if isinstance(v, torch.Tensor)])
         for got, value in pairs:
-            if not torch.equal(got.reshape(-1).view(torch.uint8), value.reshape(-1).view(torch.uint8)):
+            if not bitwise_equal(got, value):
                 raise CandidateFailure(FailureKind.INPUT_MUTATION, f"{label}: the candidate modified its input tensors")
 
     def compare(self, label: str) -> None:

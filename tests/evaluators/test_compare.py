@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from evaluators.compare import CandidateFailure, compare_outputs
+from evaluators.compare import CandidateFailure, all_finite, bitwise_equal, compare_outputs
 from evaluators.config import EvalConfig
 from evaluators.records import FailureKind
 
@@ -64,3 +64,38 @@ def test_tuple_outputs_compare_elementwise():
     a, b = torch.randn(3), torch.randn(4)
     compare_outputs((a, [b]), (a.clone(), b.clone()), TOL)
     assert kind_of((a, b), (a, b * 2 + 1)) is FailureKind.MISMATCH
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64])
+def test_all_finite_sees_any_nan_or_inf(dtype):
+    values = torch.linspace(-3, 3, 1001).to(dtype)
+    assert all_finite(values)
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        for position in (0, 500, 1000):
+            spoiled = values.clone()
+            spoiled[position] = bad
+            assert not all_finite(spoiled), (bad, position)
+    both = values.clone()
+    both[3], both[7] = float("inf"), float("-inf")
+    assert not all_finite(both)
+
+
+def test_all_finite_when_the_sum_itself_overflows():
+    huge = torch.full((4,), torch.finfo(torch.float64).max, dtype=torch.float64)
+    assert all_finite(huge)             # the double sum is Inf, every value is finite
+    assert all_finite(torch.empty(0))
+
+
+def test_bitwise_equal_compares_bits_at_any_size_and_alignment():
+    x = torch.randn(1000)
+    assert bitwise_equal(x, x.clone())
+    assert not bitwise_equal(torch.tensor([0.0]), torch.tensor([-0.0]))      # equal values, different bits
+    nan_a = torch.tensor([float("nan")])
+    nan_b = nan_a.view(torch.int32).add(1).view(torch.float32)                 # another NaN payload
+    assert bitwise_equal(nan_a, nan_a.clone()) and not bitwise_equal(nan_a, nan_b)
+    raw = torch.arange(64, dtype=torch.uint8)
+    assert bitwise_equal(raw[1:17], raw.clone()[1:17])                          # 16 bytes at an odd offset
+    changed = raw.clone()
+    changed[16] = 0
+    assert not bitwise_equal(raw[1:17], changed[1:17])
+    assert bitwise_equal(raw[:3], raw.clone()[:3]) and not bitwise_equal(raw[:3], raw[:4])
