@@ -225,6 +225,8 @@ class KernelJudgement:
     def write(self, inputs: list, sides: tuple[Side, ...] = ()) -> None:
         """Into each runner's input buffer on a GPU (written here, the runner stopped), else its shared memory
         (and then, on a GPU, the runner copies it over: the fallback without CUDA IPC)."""
+        if self.config.backend == "cuda":
+            self.require_idle_device()     # a kernel of the candidate's still running would see the inputs land
         tensors = [v for v in inputs if isinstance(v, torch.Tensor)]
         sides = sides or (self.reference, self.candidate)
         for side in sides:
@@ -266,10 +268,11 @@ class KernelJudgement:
         runner.send({"type": "call", "module": module, "nonce": nonce, "to": "device" if device else "host",
                      "inputs": side.inputs_kind})
         reply = runner.reply(self.deadline, nonce=nonce)
+        runner.send_stop()          # inside the clock: work after the answer counts until the stop is sent
         if device is not None and reply["type"] == "done":
             device.take()
         elapsed = time.perf_counter_ns() - start
-        runner.pause()
+        runner.wait_stopped()
         self._expect(side, reply, "done")
         return elapsed
 

@@ -77,11 +77,19 @@ class RunnerHandle:
     def pause(self) -> None:
         """Stop every thread of the runner; the candidate's are waited for until the kernel says they are all
         stopped, before anything else is read or timed (the trusted runners are idle when paused)."""
+        self.send_stop()
+        self.wait_stopped()
+
+    def send_stop(self) -> None:
+        """The stop itself (a signal to the process group): a timed call's clock stops right after it, so work a
+        candidate's thread does after the answer counts until the threads are told to stop."""
         if self.dead:
             return
         self._signal(signal.SIGSTOP)
         self.stopped = True
-        if self.role != "candidate":
+
+    def wait_stopped(self) -> None:
+        if self.dead or self.role != "candidate":
             return
         deadline = time.monotonic() + STOP_WAIT_S
         delay = STOP_POLL_FIRST_S
