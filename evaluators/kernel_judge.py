@@ -23,13 +23,14 @@ from evaluators.compare import CandidateFailure, Closeness, bitwise_equal, compa
 from evaluators.config import EvalConfig
 from evaluators import device_idle
 from evaluators.device_idle import DeviceProbe
-from evaluators.device_outputs import DeviceHandoffUnavailable, ExportedBuffer, MappedBuffer
+from evaluators.device_outputs import DeviceHandoffUnavailable
 from evaluators.errors import classify_exception, problem_error
+from evaluators.judged_side import CUDA, Side, mapped_buffer
 from evaluators.measurement import corrected, speedup_interval, summarize
 from evaluators.records import FailureKind, ProfileReport, VerifyReport
 from evaluators.runner_handle import RunnerHandle
 from evaluators.seeding import seed_torch
-from evaluators.shared_memory import Layout, RegionPool, SharedRegion, dtype_name
+from evaluators.shared_memory import Layout, RegionPool, dtype_name
 from kernelbench.problem import ProblemError
 
 POISON_BYTE = 0xFF
@@ -37,7 +38,6 @@ NULL_CALLS = 15
 SETTLE_S = 0.25
 DIGEST_SAMPLES = 4096
 DIAGNOSED = (FailureKind.MISMATCH, FailureKind.NONFINITE)
-CUDA = torch.device("cuda")
 
 
 class ReferenceFailure(Exception):
@@ -62,45 +62,6 @@ class ReferenceFailure(Exception):
         kind = FailureKind.OUT_OF_MEMORY if reply.get("kind") == FailureKind.OUT_OF_MEMORY.value \
             else FailureKind.REFERENCE_ERROR
         return cls(f"{what}: {reply.get('message', reply)}", kind)
-
-
-class Side:
-    def __init__(self, role: str, runner: RunnerHandle, regions: RegionPool):
-        self.role, self.runner, self.regions = role, runner, regions
-        self.inputs: SharedRegion | None = None
-        self.outputs: SharedRegion | None = None
-        self.device: MappedBuffer | None = None
-        """On a GPU, the runner's device buffer for its outputs, mapped here (evaluators/device_outputs.py)."""
-        self.device_inputs: MappedBuffer | None = None
-        """On a GPU, the runner's device buffer for its inputs, which the judge writes while the runner is stopped."""
-
-    def bind(self, inputs: Layout, outputs: Layout | None) -> None:
-        self.close()
-        self.inputs = self.regions.take(self.role, inputs)
-        self.outputs = None if outputs is None else self.regions.take(self.role, outputs)
-
-    @property
-    def inputs_kind(self) -> str:
-        """What the runner calls its module on: the buffer the judge wrote, or what its own load copied."""
-        return "device" if self.device_inputs is not None else "loaded"
-
-    def output_tensors(self) -> list[torch.Tensor]:
-        """What the judge compares: its own device copy where outputs came over on the GPU, else shared memory."""
-        return self.device.views if self.device is not None else list(self.outputs.tensors)
-
-    def output_bytes(self) -> torch.Tensor:
-        return self.device.snapshot if self.device is not None else self.outputs.raw
-
-    def close(self) -> None:
-        """Hand the regions back for the next runner of this role."""
-        for mapped in (self.device, self.device_inputs):
-            if mapped is not None:
-                mapped.close()
-        self.device = self.device_inputs = None
-        for region in (self.inputs, self.outputs):
-            if region is not None:
-                self.regions.give(self.role, region)
-        self.inputs = self.outputs = None
 
 
 class KernelJudgement:
@@ -191,12 +152,7 @@ class KernelJudgement:
 
     def _map_device_outputs(self, side: Side, reply: dict, outputs: Layout) -> None:
         try:
-            if "device_outputs" not in reply:
-                raise DeviceHandoffUnavailable(str(reply.get("device_outputs_error", "the runner exported no buffer")))
-            exported = ExportedBuffer.from_dict(reply["device_outputs"])
-            if exported.nbytes != outputs.size:
-                raise DeviceHandoffUnavailable("the runner's buffer does not match the output layout")
-            side.device = MappedBuffer(exported, CUDA, outputs)
+            side.device = mapped_buffer(reply, "device_outputs", outputs, snapshot=True)
             self.clock_note = "device copy (CUDA IPC): stopped at the judge's own copy of the outputs"
         except (DeviceHandoffUnavailable, KeyError, TypeError, ValueError) as exc:
             self.device_handoff = False
@@ -210,12 +166,7 @@ class KernelJudgement:
         """The reference's buffer decides whether inputs go over on the device here; once it did, a candidate
         runner that exports none fails (else it could choose the load, with its threads running)."""
         try:
-            if "device_inputs" not in reply:
-                raise DeviceHandoffUnavailable(str(reply.get("device_inputs_error", "the runner exported no buffer")))
-            exported = ExportedBuffer.from_dict(reply["device_inputs"])
-            if exported.nbytes != inputs.size:
-                raise DeviceHandoffUnavailable("the runner's input buffer does not match the input layout")
-            side.device_inputs = MappedBuffer(exported, CUDA, inputs, snapshot=False)
+            side.device_inputs = mapped_buffer(reply, "device_inputs", inputs, snapshot=False)
         except (DeviceHandoffUnavailable, KeyError, TypeError, ValueError) as exc:
             if side is self.candidate and self.reference.device_inputs is not None:
                 raise CandidateFailure(FailureKind.RUNTIME_ERROR,
