@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
+from evaluators import device_idle
 from evaluators.compare import CandidateFailure, Closeness, bitwise_equal, compare_outputs
 from evaluators.config import EvalConfig
-from evaluators import device_idle
 from evaluators.device_idle import DeviceProbe
 from evaluators.device_outputs import DeviceHandoffUnavailable
 from evaluators.errors import classify_exception, problem_error
@@ -231,7 +231,7 @@ class KernelJudgement:
         """KernelBench's harness clears the GPU's L2 cache before every timed call: overwrite a buffer larger than
         any L2 (256 MiB; an H100's is 50 MiB).  The cache is the device's, so the judge's own write clears it."""
         if self.l2_scratch is None:
-            self.l2_scratch = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device="cuda")
+            self.l2_scratch = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device=CUDA)
         self.l2_scratch.zero_()
         torch.cuda.synchronize(self.l2_scratch.device)
 

@@ -145,8 +145,12 @@ class Runner:
     def _fresh_args(self) -> list:
         """New tensor objects over the region for every call, so metadata a module changed on its inputs
         (a failed resize_, a set_) does not carry into the next call."""
-        tensors = iter(self.inputs.fresh_views())
-        return [next(tensors) if spec == "tensor" else spec["value"] for spec in self.arg_specs]
+        return self._args_from(self.inputs.fresh_views())
+
+    def _args_from(self, tensors: list[torch.Tensor]) -> list:
+        """The call's arguments: the bound tensors in order, the non-tensor values where the problem has them."""
+        remaining = iter(tensors)
+        return [next(remaining) if spec == "tensor" else spec["value"] for spec in self.arg_specs]
 
     def on_probe(self, message: dict, fds: list[int]) -> dict:
         self.on_load(message, fds)
@@ -175,8 +179,7 @@ class Runner:
             return self.device_args
         if not self.device_inputs:
             raise CandidateFailure(FailureKind.OUTPUT_STRUCTURE, "no device buffer for the inputs")
-        tensors = iter([slot.view(slot.shape) for slot in self.device_inputs])
-        return [next(tensors) if spec == "tensor" else spec["value"] for spec in self.arg_specs]
+        return self._args_from([slot.view(slot.shape) for slot in self.device_inputs])
 
     # -- the timed call ----------------------------------------------------------------------------------
     def on_call(self, message: dict, fds: list[int]) -> dict:
