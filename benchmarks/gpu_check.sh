@@ -23,6 +23,9 @@ fi
 step "the judge's device idle probe: idle, behind another process's kernels, after killing it"
 timeout 60 python3 benchmarks/gpu_idle_probe.py 2>&1 | tail -8
 
+step "a round's inputs: drawn on the GPU, to the host and back"
+timeout 60 python3 benchmarks/gpu_input_draw.py 2>&1 | tail -8
+
 step GPU tests
 STARK_RUNNER_TRACEBACKS=1 timeout 300 python3 -m pytest -q -p no:cacheprovider -m gpu --tb=short --durations=0 \
     tests/evaluators/test_gpu.py tests/evaluators/test_kernelbench_harness.py > "$out/pytest.log" 2>&1
