@@ -105,12 +105,13 @@ class KernelJudgement:
         except Exception as exc:  # noqa: BLE001 - the problem's own code: its failure is the reference's
             raise ReferenceFailure.from_exception("the problem's get_inputs() failed", exc,
                                                   self.problem.__file__) from None
-        values = [v.detach().cpu().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
+        values = [v.detach().contiguous() if isinstance(v, torch.Tensor) else v for v in made]
         return seed, harness_cast(values, self.config)
 
     def _made_inputs(self) -> list:
-        """On a GPU the problem's random tensors are drawn there (a 4096x4096 fp32 input took a tenth of a second
-        on one host thread, every round); a get_inputs that only works on the host is run there."""
+        """On a GPU the problem's random tensors are drawn there and stay there (on an H100 drawing two 4096x4096
+        fp32 inputs took 0.1 ms on the device, 222 ms on the host, and taking them to the host 100 ms, every
+        round: benchmarks/gpu_input_draw.py); a get_inputs that only works on the host is run there."""
         if self.config.backend != "cuda":
             return list(self.problem.get_inputs())
         try:
@@ -289,7 +290,7 @@ class KernelJudgement:
         else:
             pairs = zip(self.candidate.inputs.tensors, [v for v in inputs if isinstance(v, torch.Tensor)])
         for got, value in pairs:
-            if not bitwise_equal(got, value):
+            if not bitwise_equal(got, value.to(got.device)):
                 raise CandidateFailure(FailureKind.INPUT_MUTATION, f"{label}: the candidate modified its input tensors")
 
     def compare(self, label: str) -> None:

@@ -19,6 +19,9 @@ FAST = EvalConfig(trials=2, warmup=1, repeats=3, input_sets=2, compare_compile=F
 
 
 def candidate_source(name: str) -> str:
+    """`x.py` from tests/candidates or the bundled ones; `redteam/x.py` from tests/redteam."""
+    if name.startswith("redteam/"):
+        return (Path(__file__).parent / name).read_text()
     path = CANDIDATES / name
     return (path if path.exists() else BUNDLED / name).read_text()
 
