@@ -16,6 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evolve.db import statements as sql
+from evolve.db.prepared import Cursor, PreparedStatements
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
 from evolve.population import Individual
@@ -70,6 +71,7 @@ class ProgramStore:
         self.readers = sessionmaker(self.engine, expire_on_commit=False)
         self._current: Connection | None = None
         self._rollback_hooks: list = []
+        self.prepared = PreparedStatements(self.engine.dialect) if self.engine.dialect.name == "sqlite" else None
 
     def close(self) -> None:
         self._drop_connections()
@@ -83,15 +85,19 @@ class ProgramStore:
             with (self.writer if write else self.engine).begin() as conn:
                 yield conn
             return
-        conn = self._kept.get(write)
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._kept[write] = (self.writer if write else self.engine).connect()
+        conn = self._kept_connection(write)
         try:
             with conn.begin():
                 yield conn
         except BaseException:
             self._drop_connections()
             raise
+
+    def _kept_connection(self, write: bool) -> Connection:
+        conn = self._kept.get(write)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._kept[write] = (self.writer if write else self.engine).connect()
+        return conn
 
     def _drop_connections(self) -> None:
         for conn in self._kept.values():
@@ -162,6 +168,41 @@ class ProgramStore:
         with self.engine.connect() as conn:
             yield conn
 
+    # the loop's hot statements: prepared on SQLite (evolve/db/prepared.py), plain Core elsewhere ---------------
+    def _execute(self, conn: Connection, statement, values: dict[str, Any]) -> None:
+        if self.prepared is None:
+            conn.execute(statement, values)
+        else:
+            Cursor(conn).execute(self.prepared.get(statement), values)
+
+    def _execute_many(self, conn: Connection, statement, rows: list[dict[str, Any]]) -> None:
+        if self.prepared is None:
+            conn.execute(statement, rows)
+        else:
+            Cursor(conn).execute_many(self.prepared.get(statement, rows[0]), rows)
+
+    def _insert(self, conn: Connection, statement, values: dict[str, Any]) -> int:
+        if self.prepared is None:
+            return conn.execute(statement, values).inserted_primary_key[0]
+        return Cursor(conn).insert(self.prepared.get(statement, values), values)
+
+    def _query(self, statement, values: dict[str, Any]) -> list[tuple]:
+        """One SELECT.  Prepared, outside any transaction, it runs on the kept reader by itself: in SQLite's
+        autocommit mode one statement is one read transaction, without a BEGIN and COMMIT around it."""
+        if self.prepared is None or not self.single_thread or self._current is not None:
+            with self._read() as s:
+                return self._rows(s, statement, values)
+        try:
+            return Cursor(self._kept_connection(False)).rows(self.prepared.get(statement), values)
+        except BaseException:
+            self._drop_connections()
+            raise
+
+    def _rows(self, conn: Connection, statement, values: dict[str, Any]) -> list[tuple]:
+        if self.prepared is None:
+            return [tuple(row) for row in conn.execute(statement, values)]
+        return Cursor(conn).rows(self.prepared.get(statement), values)
+
     # campaigns -----------------------------------------------------------------------------------------------
     def create_campaign(self, name: str, problem_id: str, config: dict[str, Any]) -> int:
         with self._write() as s:
@@ -203,7 +244,7 @@ class ProgramStore:
     def save_state(self, campaign_id: int, state: dict[str, Any] | None = None, status: str | None = None) -> None:
         if status is None and state is not None:
             with self._write() as s:
-                s.execute(sql.SAVE_STATE, {"campaign": campaign_id, "new_state": state, "at": utcnow()})
+                self._execute(s, sql.SAVE_STATE, {"campaign": campaign_id, "new_state": state, "at": utcnow()})
             return
         values: dict[str, Any] = {"updated_at": utcnow()}
         if state is not None:
@@ -220,14 +261,14 @@ class ProgramStore:
                     known_fingerprint: str = "") -> int:
         """`known_fingerprint`: the source's fingerprint when the caller has it (else it is worked out)."""
         with self._write() as s:
-            program_id = s.execute(sql.INSERT_PROGRAM, dict(
+            program_id = self._insert(s, sql.INSERT_PROGRAM, dict(
                 campaign_id=campaign_id, attempt=attempt, source=source, parent_id=parent_id, island=island,
                 generation=generation, origin=origin, strategy=strategy, diff=diff, status=status, note=note,
                 code_size=len(source.encode()), objectives=[], features={},
                 fingerprint=known_fingerprint or fingerprint(source),
-                duplicate_of=duplicate_of)).inserted_primary_key[0]
+                duplicate_of=duplicate_of))
             if parent_id is not None:
-                s.execute(sql.ONE_MORE_CHILD, {"program": parent_id})
+                self._execute(s, sql.ONE_MORE_CHILD, {"program": parent_id})
             return program_id
 
     def record_evaluation(self, program_id: int, result: dict[str, Any], *, objectives: Iterable[float],
@@ -246,7 +287,7 @@ class ProgramStore:
         candidate_timing = profile.get("candidate") or {}
         result = {**result, "provisional": True} if provisional else result
         with self._write() as s:
-            s.execute(sql.INSERT_EVALUATION, dict(
+            self._insert(s, sql.INSERT_EVALUATION, dict(
                 program_id=program_id, passed=failure is None,
                 failure_stage=None if failure is None else failure["stage"],
                 failure_kind=None if failure is None else failure["kind"],
@@ -256,7 +297,7 @@ class ProgramStore:
             if provisional:
                 return
             passed_status = Status.UNTIMED if untimed else Status.EVALUATED
-            s.execute(sql.SCORE_PROGRAM, dict(
+            self._execute(s, sql.SCORE_PROGRAM, dict(
                 program=program_id, new_status=passed_status if failure is None else Status.FAILED,
                 new_correct=failure is None,
                 new_score=(result.get("speedup_vs_eager") if score is None else score)
@@ -265,34 +306,35 @@ class ProgramStore:
 
     def set_status(self, program_id: int, status: str) -> None:
         with self._write() as s:
-            s.execute(sql.SET_STATUS, {"program": program_id, "new_status": status})
+            self._execute(s, sql.SET_STATUS, {"program": program_id, "new_status": status})
 
     def set_population(self, campaign_id: int, members: Iterable[int], evicted: Iterable[int]) -> None:
         members, evicted = list(members), list(evicted)
         with self._write() as s:
             if members:
-                s.execute(sql.JOIN_POPULATION, {"ids": members})
+                self._execute_many(s, sql.JOIN_POPULATION, [{"program": member} for member in members])
             if evicted:
-                s.execute(sql.LEAVE_POPULATION, {"ids": evicted, "campaign": campaign_id, "at": utcnow()})
+                at = utcnow()
+                self._execute_many(s, sql.LEAVE_POPULATION,
+                                   [{"program": gone, "campaign": campaign_id, "at": at} for gone in evicted])
 
     def clone_to_island(self, program_id: int, island: int, attempt: int) -> int:
         """A migrant: a new row on another island whose parent is the original, scores carried over."""
         with self._write() as s:
             original = s.execute(sql.PROGRAM, {"program": program_id}).one()
-            copy = s.execute(sql.INSERT_PROGRAM, dict(
+            copy = self._insert(s, sql.INSERT_PROGRAM, dict(
                 campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
                 generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
                 source=original.source, diff="", status=original.status, correct=original.correct,
                 score=original.score, code_size=original.code_size, objectives=list(original.objectives or []),
-                features=dict(original.features or {}), fingerprint=original.fingerprint)).inserted_primary_key[0]
-            s.execute(sql.ONE_MORE_CHILD, {"program": program_id})
+                features=dict(original.features or {}), fingerprint=original.fingerprint))
+            self._execute(s, sql.ONE_MORE_CHILD, {"program": program_id})
             return copy
 
     def twin_of(self, campaign_id: int, source: str, known_fingerprint: str = "") -> int | None:
         """The first program of the campaign with the same normalized code that went to the evaluator, if any."""
-        with self._read() as s:
-            return s.scalar(sql.TWIN, {"campaign": campaign_id,
-                                       "fingerprint": known_fingerprint or fingerprint(source)})
+        found = self._query(sql.TWIN, {"campaign": campaign_id, "fingerprint": known_fingerprint or fingerprint(source)})
+        return found[0][0] if found else None
 
     def program(self, program_id: int) -> ProgramRecord:
         with self._read() as s:
@@ -335,8 +377,7 @@ class ProgramStore:
     def tried_from(self, program_id: int, newest: int) -> list[tuple[int, float | None, bool, str, str]]:
         """(id, score, correct, status, strategy) of the newest children of a program, oldest first, migrant
         copies aside: what was already tried from it, without the sources."""
-        with self._read() as s:
-            rows = list(s.execute(sql.TRIED_FROM, {"program": program_id, "newest": newest}))
+        rows = self._query(sql.TRIED_FROM, {"program": program_id, "newest": newest})
         return [(pid, score, bool(correct), status, strategy) for pid, score, correct, status, strategy in reversed(rows)]
 
     def latest_evaluation(self, program_id: int) -> dict[str, Any]:
@@ -474,7 +515,7 @@ class ProgramStore:
         if not rows:
             return
         with self._write() as s:
-            s.execute(sql.INSERT_LLM_CALL, rows)
+            self._execute_many(s, sql.INSERT_LLM_CALL, rows)
 
     def llm_calls(self, campaign_id: int, attempt: int | None = None, call_id: int | None = None,
                   with_text: bool = True) -> list[dict[str, Any]]:
@@ -520,7 +561,7 @@ class ProgramStore:
         """Hand out attempt `number`: its ledger row is the record that the number was taken (the loop's saved
         counter may lag it; `last_attempt` is read at start)."""
         with self._write() as s:
-            s.execute(sql.INSERT_ATTEMPT, {"campaign_id": campaign_id, "number": number, "status": "running"})
+            self._insert(s, sql.INSERT_ATTEMPT, {"campaign_id": campaign_id, "number": number, "status": "running"})
 
     def last_attempt(self, campaign_id: int) -> int:
         """The highest attempt number ever handed out (0: none)."""
@@ -530,8 +571,8 @@ class ProgramStore:
 
     def end_attempt(self, campaign_id: int, number: int, outcome: str, program_id: int | None) -> None:
         with self._write() as s:
-            s.execute(sql.END_ATTEMPT, {"campaign": campaign_id, "the_number": number, "new_outcome": outcome,
-                                        "new_program": program_id, "at": utcnow()})
+            self._execute(s, sql.END_ATTEMPT, {"campaign": campaign_id, "the_number": number, "new_outcome": outcome,
+                                               "new_program": program_id, "at": utcnow()})
 
     def unfinished_attempts(self, campaign_id: int) -> list[int]:
         with self._read() as s:
