@@ -197,6 +197,7 @@ def main(argv: list[str]) -> None:
     import evaluators.extension_builder  # noqa: F401
     import evaluators.extension_client  # noqa: F401
     import evaluators.forbidden  # noqa: F401
+    import evaluators.huge_pages
     import evaluators.integrity  # noqa: F401
     import evaluators.runner  # noqa: F401
     import kernelbench.problem  # noqa: F401
@@ -208,6 +209,7 @@ def main(argv: list[str]) -> None:
     if len(argv) > 2:
         route_around_spaces(argv[2])
     evaluators.integrity.snapshot_before_fork()
+    evaluators.huge_pages.collapse_heap()     # the last thing before serving: what is imported is what is forked
     Zygote(channel).serve()
 
 
