@@ -64,13 +64,15 @@ def _compare_tensor(want: torch.Tensor, got: torch.Tensor, tolerance_of, name: s
     if (got.is_floating_point() or got.is_complex()) and not all_finite(got):
         bad = (~torch.isfinite(got)).sum().item()
         raise CandidateFailure(FailureKind.NONFINITE, f"{name} has {bad} NaN/Inf values of {got.numel()}")
+    if bitwise_equal(got, want):    # one pass where the measuring below takes eight (0.2 against 1.5 ms per MB)
+        return Closeness(0.0, 0.0)
     dtype_name = str(want.dtype).removeprefix("torch.")
     atol, rtol = tolerance_of(dtype_name)
     # float32 and wider are compared in their own precision (the tolerances are far above its rounding);
     # narrower floats and integers are widened so the difference itself cannot overflow or round.
     wide = want.dtype if want.dtype in (torch.float32, torch.float64, torch.complex64, torch.complex128) else torch.float64
     got, want = got.to(wide), want.to(wide)
-    diff = (got - want).abs()
+    diff = (got - want).abs_()
     scale = (got if relative_to_candidate else want).abs()
     max_abs = diff.max().item() if diff.numel() else 0.0
     max_rel = (diff / scale.clamp_min(1e-12)).max().item() if diff.numel() else 0.0

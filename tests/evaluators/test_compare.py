@@ -22,6 +22,19 @@ def test_identical_outputs_pass_with_zero_error():
     assert closeness.max_abs_error == 0.0
 
 
+def test_the_same_bits_short_cut_keeps_every_verdict():
+    """Bitwise-equal outputs skip the measuring; NaNs in both still fail, and values equal but not bit for bit
+    (-0.0 and 0.0) or dtypes and shapes that differ take the full path."""
+    x = torch.randn(64, 33)
+    x[0, 0] = float("nan")
+    assert kind_of(x, x.clone()) is FailureKind.NONFINITE
+    zeros = torch.zeros(8)
+    assert compare_outputs(zeros, -zeros, TOL).max_abs_error == 0.0
+    assert kind_of(torch.zeros(8), torch.zeros(8, dtype=torch.float64)) is FailureKind.DTYPE_MISMATCH
+    assert kind_of(torch.zeros(8), torch.zeros(2, 4)) is FailureKind.SHAPE_MISMATCH
+    assert kind_of(torch.zeros(8, dtype=torch.int32), torch.zeros(2, dtype=torch.int64)) is FailureKind.SHAPE_MISMATCH
+
+
 def test_float32_within_tolerance_passes_and_reports_error():
     x = torch.ones(10)
     closeness = compare_outputs(x, x + 5e-4, TOL)
