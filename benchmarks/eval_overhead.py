@@ -108,18 +108,18 @@ def baseline_comparison(rev: str, count: int, blocks: int = 4) -> None:
     """This checkout against `rev` (a git worktree), judge arm only, in alternating blocks: the machine's drift
     falls on both alike."""
     repo = Path(__file__).resolve().parent.parent
-    tree = Path(tempfile.gettempdir()) / f"stark-overhead-{rev}"
-    if not tree.exists():
-        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(tree), rev], check=True,
-                       capture_output=True)
+    sys.path.insert(0, str(repo))
+    from benchmarks.worktree import checkout_of, commit_of    # here: the other tree's arm runs this file without it
+
     results: dict[str, tuple[list[float], dict[str, list[float]]]] = {"now": ([], {}), rev: ([], {})}
-    for block in track(range(blocks), description=f"judge CPU: this checkout vs {rev}"):
-        order = [("now", repo), (rev, tree)] if block % 2 == 0 else [(rev, tree), ("now", repo)]
-        for name, root in order:
-            cpus, parts = judge_arm_in(root, max(1, count // blocks))
-            results[name][0].extend(cpus)
-            for part, values in parts.items():
-                results[name][1].setdefault(part, []).extend(values)
+    with checkout_of(rev) as tree:
+        for block in track(range(blocks), description=f"judge CPU: this checkout vs {rev} ({commit_of(rev)[:9]})"):
+            order = [("now", repo), (rev, tree)] if block % 2 == 0 else [(rev, tree), ("now", repo)]
+            for name, root in order:
+                cpus, parts = judge_arm_in(root, max(1, count // blocks))
+                results[name][0].extend(cpus)
+                for part, values in parts.items():
+                    results[name][1].setdefault(part, []).extend(values)
     console = Console()
     for name, (cpus, parts) in results.items():
         console.print(f"{name}: judge CPU per candidate, mean {statistics.fmean(cpus) * 1e3:.1f} ms over {len(cpus)}; "

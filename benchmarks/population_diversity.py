@@ -17,6 +17,7 @@ so far.  One campaign per arm: the best score is a single noisy sample, the othe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from benchmarks.worktree import checkout_of  # noqa: E402
 from stark.edits.normalized_code import fingerprint  # noqa: E402
 from tests.scripted_llm_server import ScriptedOpenAIServer, Step  # noqa: E402
 
@@ -127,13 +129,6 @@ def tied_rewrites(count: int) -> list[Step]:
                  + "```") for k in range(count)]
 
 
-def worktree(ref: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="stark-before-")) / "stark"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True,
-                   capture_output=True)
-    return path
-
-
 def capacity_of(config: Path, overrides: list[str]) -> int:
     import tomllib
 
@@ -153,44 +148,43 @@ def main() -> None:
     args = parser.parse_args()
     checkpoints = args.checkpoints or [args.attempts // 3, 2 * args.attempts // 3, args.attempts]
     overrides = [f"budget.iterations={args.attempts}", "budget.wall_time_s=0", *args.overrides]
-    arms = [("after", ROOT)]
-    if args.before:
-        arms.insert(0, ("before", worktree(args.before)))
+    with contextlib.ExitStack() as stack:
+        arms = [("after", ROOT)]
+        if args.before:
+            arms.insert(0, ("before", stack.enter_context(checkout_of(args.before))))
+        compare(args, arms, checkpoints, overrides)
+
+
+def compare(args, arms: list[tuple[str, Path]], checkpoints: list[int], overrides: list[str]) -> None:
     console = Console(width=170)
     table = Table(title=f"population diversity, {args.attempts} attempts per campaign "
                         f"({', '.join(overrides[2:]) or 'configs as shipped'})")
     for column in ("config", "code", "attempts", "largest island / capacity", "distinct per island",
                    "evaluations of repeated code", "twins caught", "best score"):
         table.add_column(column, justify="left" if column in ("config", "code") else "right")
-    try:
-        for config_name in args.configs:
-            for arm, code_root in arms:
-                server = None
-                if config_name == "ties":
-                    server = ScriptedOpenAIServer({"coder": tied_rewrites(args.attempts * 3)},
-                                                  fallback={"planner": PLAN}).__enter__()
-                    config = ties_config(server.base_url, Path(tempfile.mkdtemp(prefix="stark-ties-")))
-                else:
-                    config = (ROOT / config_name).resolve()
-                console.print(f"[dim]{config.name}: {arm} ({code_root})…[/dim]")
-                runs_root = Path(tempfile.mkdtemp(prefix=f"stark-diversity-{arm}-"))
-                try:
-                    database = run_campaign(code_root, config, runs_root, overrides)
-                finally:
-                    if server is not None:
-                        server.__exit__(None, None, None)
-                for snap in snapshots(database, checkpoints, capacity_of(config, overrides)):
-                    table.add_row(config.stem, arm, str(snap.attempts), f"{snap.largest_island} / {snap.capacity}",
-                                  f"{snap.distinct_per_island:.1f} of {snap.members_per_island:.1f}",
-                                  f"{snap.repeated_evaluations} of {snap.evaluations} "
-                                  f"({snap.repeated_evaluations / max(1, snap.evaluations):.0%})",
-                                  str(snap.duplicates_caught), "—" if snap.best is None else f"{snap.best:.4g}")
-            table.add_section()
-    finally:
+    for config_name in args.configs:
         for arm, code_root in arms:
-            if arm == "before":
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code_root)],
-                               capture_output=True)
+            server = None
+            if config_name == "ties":
+                server = ScriptedOpenAIServer({"coder": tied_rewrites(args.attempts * 3)},
+                                              fallback={"planner": PLAN}).__enter__()
+                config = ties_config(server.base_url, Path(tempfile.mkdtemp(prefix="stark-ties-")))
+            else:
+                config = (ROOT / config_name).resolve()
+            console.print(f"[dim]{config.name}: {arm} ({code_root})…[/dim]")
+            runs_root = Path(tempfile.mkdtemp(prefix=f"stark-diversity-{arm}-"))
+            try:
+                database = run_campaign(code_root, config, runs_root, overrides)
+            finally:
+                if server is not None:
+                    server.__exit__(None, None, None)
+            for snap in snapshots(database, checkpoints, capacity_of(config, overrides)):
+                table.add_row(config.stem, arm, str(snap.attempts), f"{snap.largest_island} / {snap.capacity}",
+                              f"{snap.distinct_per_island:.1f} of {snap.members_per_island:.1f}",
+                              f"{snap.repeated_evaluations} of {snap.evaluations} "
+                              f"({snap.repeated_evaluations / max(1, snap.evaluations):.0%})",
+                              str(snap.duplicates_caught), "—" if snap.best is None else f"{snap.best:.4g}")
+        table.add_section()
     console.print(table)
 
 
