@@ -19,7 +19,6 @@ from evaluators.records import Stage
 from evaluators.sandbox import bubblewrap_available
 from tests.conftest import FAST, make_request
 
-REDTEAM = Path(__file__).resolve().parent.parent / "redteam"
 SANDBOXED = bubblewrap_available() and os.geteuid() == 0 and seccomp_available()
 CONFIG = dataclasses.replace(FAST, timeouts=StageTimeouts(compile=20, verify=20, profile=30), file_size_limit_mb=64)
 TIMED = dataclasses.replace(CONFIG, repeats=9)
@@ -132,10 +131,6 @@ ATTACKS = [
 ]
 
 
-def source_of(name: str) -> str | None:
-    return (REDTEAM / name.removeprefix("redteam/")).read_text() if name.startswith("redteam/") else None
-
-
 @pytest.fixture(scope="module")
 def root_secret():
     path = Path("/root/.stark-redteam-secret")
@@ -154,10 +149,7 @@ def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, attack_class
                                                  needs_sandbox, config):
     if needs_sandbox and not SANDBOXED:
         pytest.skip("needs bubblewrap, root and seccomp, which .ci/setup installs")
-    request = make_request(problem, "relu_torch.py", config)
-    request = dataclasses.replace(request, candidate_source=source_of(candidate) or make_request(
-        problem, candidate, config).candidate_source)
-    result = pool.evaluate(request, timeout=300)
+    result = pool.evaluate(make_request(problem, candidate, config), timeout=300)
     allowed = kind if isinstance(kind, tuple) else (kind,)
     if result.passed and GAINS_NOTHING in allowed:
         assert result.speedup_vs_eager < MAX_HONEST_SPEEDUP, result.profile
@@ -178,9 +170,7 @@ def test_attack_is_caught_and_pool_keeps_serving(pool, root_secret, attack_class
 
 def test_parent_secrets_never_reach_the_worker(worker, monkeypatch):
     monkeypatch.setenv("STARK_REDTEAM_API_KEY", "sk-should-not-leak")
-    request = dataclasses.replace(make_request(RELU, "relu_torch.py", CONFIG),
-                                  candidate_source=source_of("redteam/env_secret.py"))
-    result = worker.evaluate(request)
+    result = worker.evaluate(make_request(RELU, "redteam/env_secret.py", CONFIG))
     assert result.failure.kind is K.RUNTIME_ERROR and "KeyError" in result.failure.message
     assert "sk-should-not-leak" not in result.failure.output_tail
 
