@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import re
 import zlib
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ def to_record(row: Program) -> ProgramRecord:
         correct=row.correct, score=row.score, code_size=row.code_size, objectives=tuple(row.objectives or ()),
         features=dict(row.features or {}), in_population=row.in_population, fingerprint=row.fingerprint or "",
         duplicate_of=row.duplicate_of)
+
+
+ProgramRow = namedtuple("ProgramRow", [column.key for column in sql.PROGRAM.selected_columns])
+"""A `programs` row read through `_query` (a plain tuple), with the names `to_record` reads."""
 
 
 def to_individual(row) -> Individual:
@@ -321,7 +326,7 @@ class ProgramStore:
     def clone_to_island(self, program_id: int, island: int, attempt: int) -> int:
         """A migrant: a new row on another island whose parent is the original, scores carried over."""
         with self._write() as s:
-            original = s.execute(sql.PROGRAM, {"program": program_id}).one()
+            original = ProgramRow(*self._rows(s, sql.PROGRAM, {"program": program_id})[0])
             copy = self._insert(s, sql.INSERT_PROGRAM, dict(
                 campaign_id=original.campaign_id, parent_id=original.id, attempt=attempt, island=island,
                 generation=original.generation, origin="migration", strategy=f"migrant of #{original.id}",
@@ -337,11 +342,10 @@ class ProgramStore:
         return found[0][0] if found else None
 
     def program(self, program_id: int) -> ProgramRecord:
-        with self._read() as s:
-            row = s.execute(sql.PROGRAM, {"program": program_id}).first()
-            if row is None:
-                raise StoreError(f"no program {program_id}")
-            return to_record(row)
+        rows = self._query(sql.PROGRAM, {"program": program_id})
+        if not rows:
+            raise StoreError(f"no program {program_id}")
+        return to_record(ProgramRow(*rows[0]))
 
     def programs(self, campaign_id: int, *, in_population: bool | None = None,
                  statuses: Iterable[str] | None = None) -> list[ProgramRecord]:
@@ -356,6 +360,9 @@ class ProgramStore:
     def programs_by_id(self, ids: Iterable[int]) -> list[ProgramRecord]:
         """Those programs, in the order asked (one query)."""
         ids = list(ids)
+        if self.prepared is not None:     # a prepared statement per id: no SQL compiled for this many ids
+            found = (self._query(sql.PROGRAM, {"program": i}) for i in ids)
+            return [to_record(ProgramRow(*rows[0])) for rows in found if rows]
         with self._read() as s:
             rows = {row.id: row for row in s.execute(sql.PROGRAMS, {"ids": ids})}
             return [to_record(rows[i]) for i in ids if i in rows]
@@ -368,11 +375,10 @@ class ProgramStore:
             return [to_individual(row) for row in s.execute(query.order_by(Program.id))]
 
     def individual(self, program_id: int) -> Individual:
-        with self._read() as s:
-            row = s.execute(sql.INDIVIDUAL, {"program": program_id}).first()
-        if row is None:
+        rows = self._query(sql.INDIVIDUAL, {"program": program_id})
+        if not rows:
             raise StoreError(f"no program {program_id}")
-        return to_individual(row)
+        return to_individual(rows[0])
 
     def tried_from(self, program_id: int, newest: int) -> list[tuple[int, float | None, bool, str, str]]:
         """(id, score, correct, status, strategy) of the newest children of a program, oldest first, migrant
@@ -381,9 +387,8 @@ class ProgramStore:
         return [(pid, score, bool(correct), status, strategy) for pid, score, correct, status, strategy in reversed(rows)]
 
     def latest_evaluation(self, program_id: int) -> dict[str, Any]:
-        with self._read() as s:
-            result = s.scalar(sql.LATEST_EVALUATION, {"program": program_id})
-        return dict(result or {})
+        rows = self._query(sql.LATEST_EVALUATION, {"program": program_id})
+        return dict(rows[0][0] or {}) if rows else {}
 
     def timed_programs(self, campaign_id: int, newest: int) -> list[tuple[str, float | None, float]]:
         """(source, parent's speedup, speedup) of the newest timed correct programs, migrant copies aside: what

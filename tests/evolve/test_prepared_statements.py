@@ -63,6 +63,11 @@ def campaign_history(store: ProgramStore) -> dict:
     returned["tried from seed"] = store.tried_from(seed, 10)
     returned["tried from nothing"] = store.tried_from(migrant, 10)
     returned["programs"] = [dataclasses.asdict(p) for p in store.programs_by_id([seed, child, twin, provisional, migrant])]
+    returned["programs"].append(dataclasses.asdict(store.program(provisional)))
+    returned["missing ids left out"] = [p.id for p in store.programs_by_id([10_000, child])]
+    returned["individual"] = store.individual(migrant)
+    returned["latest evaluation"] = store.latest_evaluation(child)
+    returned["latest of none"] = store.latest_evaluation(twin)
     returned["population"] = store.population(campaign)
     returned["evaluations"] = [store.evaluations(p) for p in (seed, child, provisional)]
     returned["calls"] = store.llm_calls(campaign)
