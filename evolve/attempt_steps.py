@@ -2,7 +2,7 @@
 check, the evaluation's verdict, repair, re-measurement, and the attempt's end in the ledger.
 
 A mixin of `Campaign` (evolve/campaign.py), which owns the loop, the workers and the budget; the campaign provides
-`config`, `store`, `campaign_id`, `run_dir`, `state`, `islands`, `problem`, `problem_source`, `score_label`,
+`config`, `store`, `campaign_id`, `run_dir`, `events`, `state`, `islands`, `problem`, `problem_source`, `score_label`,
 `active`, `profiles`, `eval_config`, `build_cache`, `ranker`, and the methods `view`, `call_agent`, `submit_evaluation`,
 `record_llm_calls`, `llm_budget_left`, `stall` and `save`.
 """
@@ -47,6 +47,9 @@ class Attempt:
     pending_source: str = ""
     fingerprint: str = ""
     """pending_source's fingerprint, when the agents worked it out."""
+    diff: str | None = None
+    source_features: dict[str, float] | None = None
+    """pending_source's diff against the parent and its descriptors, when the agents worked them out."""
     improved: bool = False
     remeasured: bool = False
     replans_left: int = 0
@@ -120,7 +123,8 @@ class AttemptSteps:
             self.stall("code", attempt, self.code_request(attempt, proposed.plan), proposed.proposal.unavailable)
             return
         if self.after_code(attempt, proposed.proposal):
-            attempt.fingerprint = proposed.fingerprint
+            attempt.fingerprint, attempt.diff, attempt.source_features = (proposed.fingerprint, proposed.diff,
+                                                                          proposed.features)
             self.on_screen(attempt, proposed.verdict)
 
     def on_plan(self, attempt: Attempt, plan) -> None:
@@ -131,7 +135,7 @@ class AttemptSteps:
         """Whether there is a plan to code (else the attempt ended here)."""
         attempt.strategy = plan.strategy
         if getattr(plan, "repaired", ""):
-            self.run_dir.append_log("plan repaired", attempt=attempt.number, what=plan.repaired)
+            self.events.append("plan repaired", attempt=attempt.number, what=plan.repaired)
         if not plan.instructions:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, "", plan.error or "empty plan")
             return False
@@ -153,15 +157,16 @@ class AttemptSteps:
         if proposal.source is None:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
             return False
-        attempt.pending_source, attempt.fingerprint = proposal.source, ""
+        attempt.pending_source = proposal.source
+        attempt.fingerprint, attempt.diff, attempt.source_features = "", None, None
         if getattr(proposal, "form", ""):
-            self.run_dir.append_log("edit read", attempt=attempt.number, form=proposal.form)
+            self.events.append("edit read", attempt=attempt.number, form=proposal.form)
         return True
 
     def on_screen(self, attempt: Attempt, verdict) -> None:
         source = attempt.pending_source
         parent = attempt.parent
-        diff = unified_diff(parent.source, source)
+        diff = attempt.diff if attempt.diff is not None else unified_diff(parent.source, source)
         if not verdict.accepted:
             self.record_dead_end(attempt, source, Status.REJECTED, diff, verdict.reason)
             return
@@ -172,7 +177,7 @@ class AttemptSteps:
             self.on_repeat(attempt, source, diff, repeat, replan)
             return
         if repeat is not None:
-            self.run_dir.append_log("near-duplicate evaluated", attempt=attempt.number, of=repeat.original)
+            self.events.append("near-duplicate evaluated", attempt=attempt.number, of=repeat.original)
         attempt.program_id = self.store.add_program(
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
             generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
@@ -211,7 +216,7 @@ class AttemptSteps:
                     strategy=attempt.strategy, diff=diff, status=repeat.status, note=repeat.note,
                     duplicate_of=repeat.original)
             attempt.seed = random.Random(f"{attempt.seed}:replan").randrange(2**31)
-            self.run_dir.append_log("re-plan", attempt=attempt.number, repeat=repeat.status, of=repeat.original)
+            self.events.append("re-plan", attempt=attempt.number, repeat=repeat.status, of=repeat.original)
             self.plan(attempt)
             return
         self.record_dead_end(attempt, source, repeat.status, diff, repeat.note, repeat.original)
@@ -242,7 +247,7 @@ class AttemptSteps:
         if attempt.reference_failures > 1:
             raise CampaignError(f"{self.reference_line(result)}; program #{attempt.program_id} was not charged, "
                                 "`stark resume` evaluates it again")
-        self.run_dir.append_log("reference failed", program=attempt.program_id, kind=result.failure.kind.value,
+        self.events.append("reference failed", program=attempt.program_id, kind=result.failure.kind.value,
                                 message=result.failure.message[:300])
         self.submit_evaluation(attempt, attempt.pending_source, attempt.remeasured)
 
@@ -254,7 +259,7 @@ class AttemptSteps:
         if self.needs_remeasure(attempt, result):
             self.record_result(program_id, source, result, provisional=True)
             attempt.remeasured = True
-            self.run_dir.append_log("re-measure", program=program_id, speedup=result.speedup_vs_eager)
+            self.events.append("re-measure", program=program_id, speedup=result.speedup_vs_eager)
             self.submit_evaluation(attempt, source, remeasure=True)
             return
         repair = (not result.passed and attempt.repairs_left > 0
@@ -262,7 +267,8 @@ class AttemptSteps:
         untimed = result.passed and not attempt.timed
         with self.store.atomic():      # verdict, admission, and the attempt's end: all recorded or none
             score, objectives, features = self.record_result(program_id, source, result,
-                                                             remeasured=attempt.remeasured, rank=attempt.rank)
+                                                             remeasured=attempt.remeasured, rank=attempt.rank,
+                                                             source_features=attempt.source_features)
             if untimed:
                 self.end_attempt(attempt, Status.UNTIMED, program_id)
                 return
@@ -280,7 +286,7 @@ class AttemptSteps:
                 self.end_attempt(attempt, Status.EVALUATED if result.passed else Status.FAILED, program_id)
         if attempt.improved:
             self.run_dir.write_best(source)
-            self.run_dir.append_log("new best", program=program_id, score=score)
+            self.events.append("new best", program=program_id, score=score)
         if repair:
             failed = self.store.program(program_id)
             attempt.repairs_left -= 1
@@ -291,11 +297,13 @@ class AttemptSteps:
             self.call_agent("repair", attempt, request)
 
     def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
-                      provisional: bool = False, rank: RankDecision | None = None
+                      provisional: bool = False, rank: RankDecision | None = None,
+                      source_features: dict[str, float] | None = None
                       ) -> tuple[float, tuple[float, ...], dict[str, Any]]:
         """Store the verdict; return the program's primary score (0 when it failed), objectives and features.  A
         provisional verdict (awaiting re-measurement) leaves the program's status and score alone; the
-        re-measurement sets them.  The rank stage's call, when there was one, is kept with the verdict."""
+        re-measurement sets them.  The rank stage's call, when there was one, is kept with the verdict.
+        `source_features`: the source's descriptors where the agents worked them out."""
         data = result.to_dict()
         data["remeasured"] = remeasured
         if rank is not None:
@@ -305,7 +313,7 @@ class AttemptSteps:
         objectives = oriented_objectives(self.config.evolve.objectives, metrics) if result.passed and not untimed \
             else ()
         score = 0.0 if untimed else self.score(result, objectives)
-        features = {**program_features(source), **metrics}
+        features = {**(program_features(source) if source_features is None else source_features), **metrics}
         self.store.record_evaluation(program_id, data, objectives=objectives, features=features, score=score,
                                      provisional=provisional, untimed=untimed)
         return score, objectives, features

@@ -30,6 +30,7 @@ from evolve.attempt_steps import Attempt, AttemptSteps, RecentProfiles
 from evolve.campaign_error import CampaignError
 from evolve.config import CampaignConfig
 from evolve.db.store import ProgramStore
+from evolve.event_log import EventLog
 from evolve.islands import IslandModel
 from evolve.llm_outage import ACTOR_OF_PHASE, LLMUnavailable, Outage, OutageHandling
 from evolve.progress import CampaignProgress
@@ -62,6 +63,7 @@ class Campaign(OutageHandling, AttemptSteps):
     def __init__(self, config: CampaignConfig, run_dir: RunDir, store: ProgramStore, campaign_id: int,
                  progress: CampaignProgress, control: RunControl | None = None):
         self.config, self.run_dir, self.store, self.campaign_id = config, run_dir, store, campaign_id
+        self.events = EventLog(run_dir.log)
         self.progress = progress
         self.control = control or RunControl()
         section = config.campaign
@@ -130,6 +132,7 @@ class Campaign(OutageHandling, AttemptSteps):
                 self.pool.shutdown(timeout=30)
             except Exception:  # noqa: BLE001 - a dead actor must not keep the run from closing
                 pass
+        self.events.close()
 
     def request(self, source: str, timed: bool = True) -> EvalRequest:
         """The campaign's evaluation; untimed (the rank stage skipped its profile) it is verified only."""
@@ -237,7 +240,7 @@ class Campaign(OutageHandling, AttemptSteps):
 
     def _log_quietly(self, event: str, **fields) -> None:
         try:
-            self.run_dir.append_log(event, **fields)
+            self.events.append(event, **fields)
         except OSError:
             pass  # a full disk: the database row is what counts
 
@@ -310,7 +313,7 @@ class Campaign(OutageHandling, AttemptSteps):
             attempt.remeasured = self.store.provisional_result(last.id)
             self.active.add(number)
             self.submit_evaluation(attempt, last.source, attempt.remeasured)
-            self.run_dir.append_log("re-evaluate", program=last.id, attempt=number, remeasure=attempt.remeasured)
+            self.events.append("re-evaluate", program=last.id, attempt=number, remeasure=attempt.remeasured)
 
     # stages of an attempt ---------------------------------------------------------------------------------------
     def start_attempt(self, number: int | None = None) -> None:

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stark.agents.offline import tunables
+from stark.agents.program_features import program_features
 
-
-def program_features(source: str) -> dict[str, float]:
-    features: dict[str, float] = {
-        "code_lines": float(sum(1 for line in source.splitlines() if line.strip())),
-        "uses_cpp": float("load_inline" in source or "cpp_extension" in source),
-        "uses_triton": float("triton" in source),
-    }
-    for tunable in tunables(source):
-        if isinstance(tunable.value, (int, float)) and not isinstance(tunable.value, bool):
-            features[tunable.name] = float(tunable.value)
-    return features
+__all__ = ["program_features", "program_metrics"]
 
 
 def program_metrics(source: str, result: dict[str, Any]) -> dict[str, float]:

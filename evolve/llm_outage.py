@@ -35,7 +35,7 @@ class Outage:
 
 class OutageHandling:
     """The campaign's outage handling, kept apart from its attempt pipeline.  The campaign provides `config`,
-    `agents`, `run_dir`, `save` and `call_agent`, and starts with `outage = None`, `stalled = []`,
+    `agents`, `events`, `save` and `call_agent`, and starts with `outage = None`, `stalled = []`,
     `probe_ref = None`."""
 
     outage: Outage | None
@@ -54,7 +54,7 @@ class OutageHandling:
             role = ACTOR_OF_PHASE[phase][0]
             self.outage = Outage(role, time.monotonic(), reason, last_probe=time.monotonic())
             self.save(RunStatus.WAITING_FOR_LLM)
-            self.run_dir.append_log("waiting for LLM", role=role, reason=reason)
+            self.events.append("waiting for LLM", role=role, reason=reason)
 
     def tend_outage(self) -> None:
         """Probe a down endpoint now and then; send the stalled calls again once it answers."""
@@ -87,7 +87,7 @@ class OutageHandling:
         waited = time.monotonic() - self.outage.since
         self.outage = None
         self.save(RunStatus.RUNNING)
-        self.run_dir.append_log("LLM back", waited_s=round(waited, 1), resent=len(self.stalled))
+        self.events.append("LLM back", waited_s=round(waited, 1), resent=len(self.stalled))
         stalled, self.stalled = self.stalled, []
         for phase, attempt, call in stalled:
             self.call_agent(phase, attempt, call)

@@ -54,8 +54,13 @@ class RunDir:
         _write_whole(self.best, source)
 
     def append_log(self, event: str, **fields: Any) -> None:
+        """One line, the file opened for it (a running campaign keeps it open: evolve/event_log.py)."""
         with open(self.log, "a") as log:
-            log.write(json.dumps({"time": round(time.time(), 3), "event": event, **fields}, default=str) + "\n")
+            log.write(log_line(event, fields))
+
+
+def log_line(event: str, fields: dict[str, Any]) -> str:
+    return json.dumps({"time": round(time.time(), 3), "event": event, **fields}, default=str) + "\n"
 
 
 def _write_whole(path: Path, text: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ray
 
+from stark.agents.program_features import program_features
 from stark.agents.records import CodeRequest, PlanRequest, Proposed
+from stark.edits import unified_diff
 from stark.edits.normalized_code import fingerprint
 
 
@@ -28,5 +30,7 @@ class ProposalPipeline:
         proposal = await self.coder.code.remote(code)
         if proposal.unavailable or proposal.source is None:
             return Proposed(plan, proposal)
-        screening = self.reviewer.screen.remote(proposal.source)
-        return Proposed(plan, proposal, await screening, fingerprint(proposal.source))
+        source = proposal.source
+        screening = self.reviewer.screen.remote(source)
+        worked_out = fingerprint(source), unified_diff(request.parent.source, source), program_features(source)
+        return Proposed(plan, proposal, await screening, *worked_out)      # worked out while the reviewer screens

@@ -95,6 +95,11 @@ class Proposed:
     fingerprint: str = ""
     """Of the proposal's normal form (stark.edits.normalized_code), worked out here rather than in the campaign's
     driver, which looks twins up by it."""
+    diff: str = ""
+    """The proposal against its parent, as the database keeps it."""
+    features: dict[str, float] | None = None
+    """The proposal's descriptors (stark/agents/program_features.py).  These three are the attempt's work done
+    on the source alone: the driver serves every attempt in turn, the agents' actors run side by side."""
 
     @property
     def calls(self) -> tuple[LLMCallRecord, ...]:

@@ -221,3 +221,19 @@ def test_a_run_killed_while_re_planning_after_a_duplicate_plans_that_attempt_aga
     assert statuses == [Status.DUPLICATE] * 3          # the one left behind, then the restarted attempt's two
     assert_exactly_once(db, 8, 16)
     db.close()
+
+
+def test_diffs_and_descriptors_are_those_of_the_sources_whoever_worked_them_out(finished_campaign):
+    """The pipeline's actor works out a proposal's diff and descriptors; a repair's come from the driver."""
+    from evolve.features import program_features
+    from stark.edits import unified_diff
+
+    _, store, _, _ = finished_campaign
+    programs = store.programs(store.campaign_id("scripted"))
+    sources = {p.id: p.source for p in programs}
+    checked = [p for p in programs if p.origin in ("mutation", "repair") and p.status != Status.INVALID]
+    assert {p.origin for p in checked} == {"mutation", "repair"}
+    for p in checked:
+        assert p.diff == unified_diff(sources[p.parent_id], p.source), p.id
+        if p.status in (Status.EVALUATED, Status.FAILED):
+            assert program_features(p.source).items() <= p.features.items(), p.id
