@@ -4,7 +4,7 @@ check, the evaluation's verdict, repair, re-measurement, and the attempt's end i
 A mixin of `Campaign` (evolve/campaign.py), which owns the loop, the workers and the budget; the campaign provides
 `config`, `store`, `campaign_id`, `run_dir`, `events`, `state`, `islands`, `problem`, `problem_source`, `score_label`,
 `active`, `profiles`, `eval_config`, `build_cache`, `ranker`, and the methods `view`, `call_agent`, `submit_evaluation`,
-`record_llm_calls`, `llm_budget_left`, `stall` and `save`.
+`record_llm_calls`, `llm_budget_left`, `stall`, `reserve_next_attempt` and `save`.
 """
 
 from __future__ import annotations
@@ -345,4 +345,5 @@ class AttemptSteps:
         if self.config.evolve.islands > 1 and interval and self.state.completed % interval == 0:
             self.islands.migrate(attempt.number)
         self.store.end_attempt(self.campaign_id, attempt.number, outcome, program_id)
+        self.reserve_next_attempt()
         self.save()

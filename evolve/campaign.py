@@ -78,6 +78,8 @@ class Campaign(OutageHandling, AttemptSteps):
         self.active: set[int] = set()
         self.restarts: list[int] = []
         """Unfinished attempt numbers from an earlier run that had produced nothing: they start over first."""
+        self.reserved: int | None = None
+        """The next attempt's number, its ledger row committed with the last attempt's outcome (not started)."""
         self.stalled: list[tuple[str, Attempt, Any]] = []
         self.outage: Outage | None = None
         self.probe_ref = None
@@ -153,7 +155,7 @@ class Campaign(OutageHandling, AttemptSteps):
                 self.control.check()
                 self.tend_outage()
                 while self.outage is None and len(self.active) < self.config.pipeline.proposals_in_flight and (
-                        self.restarts or self.may_start()):
+                        self.restarts or self.reserved is not None or self.may_start()):
                     self.start_attempt(self.restarts.pop(0) if self.restarts else None)
                 if not self.refs and not self.stalled:
                     break
@@ -319,7 +321,9 @@ class Campaign(OutageHandling, AttemptSteps):
     def start_attempt(self, number: int | None = None) -> None:
         """A new attempt number (its ledger row committed before the counter moves), or an unfinished one started
         over."""
-        if number is None:
+        if number is None and self.reserved is not None:
+            number, self.reserved = self.reserved, None
+        elif number is None:
             number = self.state.next_attempt
             self.store.begin_attempt(self.campaign_id, number)
             self.state.next_attempt += 1      # only once its row is in: a failed start must not skip a number
@@ -330,6 +334,20 @@ class Campaign(OutageHandling, AttemptSteps):
                           replans_left=self.config.evolve.novelty.replans)
         self.active.add(number)
         self.plan(attempt)
+
+    def reserve_next_attempt(self) -> None:
+        """Inside an attempt's outcome transaction: the attempt that will start next gets its ledger row in the
+        same commit, one transaction an attempt fewer.  Its number is taken only once that commits; a resume
+        finds the row open and starts the attempt over, as for any attempt that had produced nothing."""
+        if self.reserved is not None or self.restarts or self.outage is not None or not self.may_start():
+            return
+        number = self.state.next_attempt
+        self.store.begin_attempt(self.campaign_id, number)
+        self.store.after_commit(lambda: self._take_reserved(number))
+
+    def _take_reserved(self, number: int) -> None:
+        self.reserved = number
+        self.state.next_attempt = number + 1
 
     def handle(self, ref) -> None:
         phase, attempt, request = self.refs.pop(ref)

@@ -142,6 +142,9 @@ def _configure_sqlite(engine: Engine, read_only: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
+        driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            return       # a campaign's store began it on the driver's connection itself (store._driver_transaction)
         immediate = connection.get_execution_options().get("sqlite_immediate", False) and not read_only
         # on the driver's connection: through SQLAlchemy's execution path this cost as much as the statements
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -123,9 +123,10 @@ def test_prepared_statements_write_and_read_what_core_does(tmp_path, single_thre
     assert written_core["llm_calls"] and written_core["attempts"] and written_core["evaluations"]
 
 
-@pytest.mark.parametrize("path", ["prepared", "core"])
+@pytest.mark.parametrize("path", ["prepared", "core", "campaign"])
 def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(tmp_path, path):
-    store = ProgramStore(tmp_path / "run.db")
+    """`campaign`: a campaign's store, whose transactions are begun and committed on SQLite's own connection."""
+    store = ProgramStore(tmp_path / "run.db", single_thread=path == "campaign")
     if path == "core":
         store.prepared = None
     try:
@@ -141,3 +142,29 @@ def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(tmp_path, p
         assert store.last_attempt(campaign) == 1
     finally:
         store.close()
+
+
+def test_core_statements_inside_a_campaign_stores_transaction_commit_and_roll_back_with_it(tmp_path):
+    """A statement the store runs through Core (not prepared) inside a transaction begun on SQLite's connection
+    joins that transaction: committed with it, rolled back with it, and the connection goes on afterwards."""
+    store = ProgramStore(tmp_path / "run.db", single_thread=True)
+    try:
+        campaign = store.create_campaign("c", "p", {})
+        with store.atomic():
+            store.begin_attempt(campaign, 1)
+            store.save_state(campaign, {"next_attempt": 2}, "running")      # Core: it also sets the status
+        with pytest.raises(RuntimeError):
+            with store.atomic():
+                store.begin_attempt(campaign, 2)
+                store.save_state(campaign, {"next_attempt": 3}, "stopped")
+                raise RuntimeError("a kill mid-transaction")
+        assert store.last_attempt(campaign) == 1
+        assert store.campaign(campaign)["state"] == {"next_attempt": 2}
+        with store.atomic():
+            store.save_state(campaign, {"next_attempt": 2}, "finished")
+            store.begin_attempt(campaign, 2)
+        assert store.last_attempt(campaign) == 2 and store.campaign(campaign)["status"] == "finished"
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "run.db") as conn:      # what another process reads
+        assert conn.execute("SELECT max(number) FROM attempts").fetchone() == (2,)
