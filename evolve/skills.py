@@ -11,8 +11,12 @@ lines show (a win found only in the code counts as a try too).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from evolve.records import Status
 
 SKILLS: dict[str, tuple[str, str]] = {
     # name: (what it is, pattern over the strategy and, for wins, the diff's added lines)
@@ -35,6 +39,18 @@ OFFERED = 5
 
 def skills_in(text: str) -> set[str]:
     return {name for name, pattern in _PATTERNS.items() if pattern.search(text or "")}
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_in(strategy: str) -> frozenset[str]:
+    """Strategies repeat (the mutator's few, a model's favourite phrasings): each is searched once."""
+    return frozenset(skills_in(strategy))
+
+
+def credited(strategy: str, improved: bool, diff: str) -> frozenset[str]:
+    """The skills one program counts for: named in its strategy, or (a win) shown in the lines it added."""
+    named = _named_in(strategy or "")
+    return named | skills_in(added_lines(diff)) if improved else named
 
 
 def added_lines(diff: str) -> str:
@@ -62,15 +78,53 @@ def tally(evidence) -> dict[str, SkillRecord]:
     """`evidence`: (problem id, strategy, improved, diff of an improving program or "") per program."""
     records = {name: SkillRecord(name) for name in SKILLS}
     for problem_id, strategy, improved, diff in evidence:
-        named = skills_in(strategy)
-        credited = named | (skills_in(added_lines(diff)) if improved else set())
-        for name in credited:
-            record = records[name]
-            record.tries += 1
-            if improved:
-                record.wins += 1
-                record.problems[problem_id] = record.problems.get(problem_id, 0) + 1
+        _count(records, problem_id, credited(strategy, improved, diff), improved, 1)
     return {name: r for name, r in records.items() if r.tries}
+
+
+def _count(records: dict[str, SkillRecord], problem_id: str, names: Iterable[str], improved: bool, sign: int) -> None:
+    for name in names:
+        record = records[name]
+        record.tries += sign
+        if improved:
+            record.wins += sign
+            left = record.problems.get(problem_id, 0) + sign
+            if left:
+                record.problems[problem_id] = left
+            else:
+                record.problems.pop(problem_id, None)
+
+
+class SkillTally:
+    """`tally` over the newest `window` programs that have their verdict, kept up to date: each read takes only
+    the programs from the oldest one still awaiting its verdict on (the newest few, normally), where reading the
+    whole window again cost a campaign ~0.2 ms an attempt at 10k programs and ~1 ms at 50k
+    (benchmarks/campaign_overhead.py).  A program awaiting its verdict is counted once it has one: whether it
+    improved on its parent is not known before."""
+
+    def __init__(self, window: int = 50_000):
+        self.window = window
+        self.records = {name: SkillRecord(name) for name in SKILLS}
+        self.counted: dict[int, tuple[str, frozenset[str], bool]] = {}
+        self.since = 0
+
+    def read(self, store) -> dict[str, SkillRecord]:
+        rows = store.skill_rows(self.since, self.window)
+        waiting = []
+        for pid, status, problem_id, strategy, improved, diff in rows:
+            if status == Status.PROPOSED:
+                waiting.append(pid)
+            elif pid not in self.counted:
+                names = credited(strategy, improved, diff)
+                self.counted[pid] = (problem_id, names, improved)
+                _count(self.records, problem_id, names, improved, 1)
+        if len(self.counted) > self.window:
+            for pid in sorted(self.counted)[:len(self.counted) - self.window]:
+                _count(self.records, *self.counted.pop(pid), -1)
+        oldest = min(self.counted, default=0)
+        waiting = [pid for pid in waiting if pid >= oldest]    # one left waiting past the window holds nothing up
+        self.since = min(waiting) if waiting else (rows[-1][0] + 1 if rows else self.since)
+        return {name: r for name, r in self.records.items() if r.tries}
 
 
 def family(problem_id: str) -> set[str]:
@@ -113,11 +167,12 @@ class SkillOffer:
         self.store, self.problem_id, self.enabled = store, problem_id, enabled
         self.read_at: int | None = None
         self.cached = ""
+        self.tally = SkillTally()
 
     def text(self, attempt: int) -> str:
         if not self.enabled:
             return ""
         if self.read_at is None or attempt - self.read_at >= self.REFRESH:
-            self.cached = planner_text(tally(self.store.skill_evidence()), self.problem_id)
+            self.cached = planner_text(self.tally.read(self.store), self.problem_id)
             self.read_at = attempt
         return self.cached

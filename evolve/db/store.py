@@ -441,19 +441,26 @@ class ProgramStore:
     def skill_evidence(self, newest: int = 50_000) -> list[tuple[str, str, bool, str]]:
         """(problem id, strategy, improved on its parent, diff if it did) for the newest programs of every
         campaign in this database, migrant copies and the seeds aside: what the skill library learns from."""
+        return [(problem_id, strategy, improved, diff)
+                for _, _, problem_id, strategy, improved, diff in self.skill_rows(0, newest)]
+
+    def skill_rows(self, since_id: int, newest: int = 50_000) -> list[tuple[int, str, str, str, bool, str]]:
+        """(id, status, problem id, strategy, improved, diff if it did) of the newest programs from `since_id` on,
+        oldest first: what a campaign's skill tally reads again (evolve/skills.py `SkillTally`)."""
         parent = Program.__table__.alias("parent")
         improved = ((Program.correct.is_(True)) & (parent.c.correct.is_(True)) & (Program.score > parent.c.score))
-        query = (select(Campaign.problem_id, Program.strategy, improved, Program.id)
+        query = (select(Program.id, Program.status, Campaign.problem_id, Program.strategy, improved)
                  .join(Campaign, Campaign.id == Program.campaign_id)
                  .join(parent, parent.c.id == Program.parent_id)
-                 .where(Program.origin.not_in(("migration", "seed")))
+                 .where(Program.origin.not_in(("migration", "seed")), Program.id >= since_id)
                  .order_by(Program.id.desc()).limit(newest))
         with self._read() as s:
             rows = s.execute(query).all()
-            winners = [row[3] for row in rows if row[2]]
+            winners = [row[0] for row in rows if row[4]]
             diffs = {pid: diff for pid, diff in s.execute(select(Program.id, Program.diff)
                                                           .where(Program.id.in_(winners)))} if winners else {}
-        return [(problem_id, strategy or "", bool(won), diffs.get(pid, "")) for problem_id, strategy, won, pid in rows]
+        return [(pid, status, problem_id, strategy or "", bool(won), diffs.get(pid, ""))
+                for pid, status, problem_id, strategy, won in reversed(rows)]
 
     def children(self, program_id: int) -> list[ProgramRecord]:
         with self._read() as s:

@@ -7,7 +7,8 @@ import pytest
 
 from evolve.db.store import ProgramStore
 from evolve.launch import start_campaign
-from evolve.skills import added_lines, offered, planner_text, similarity, skills_in, tally
+from evolve.records import Status
+from evolve.skills import SkillTally, added_lines, offered, planner_text, similarity, skills_in, tally
 from tests.conftest import REPO
 from tests.evolve.conftest import get, serve
 from tests.evolve.test_campaign_llm import role
@@ -34,6 +35,50 @@ def test_skills_are_read_from_strategies_and_from_what_a_winning_diff_added():
     ranked = offered(records, "level1/gelu")
     assert [r.name for r in ranked] == ["tiling for cache", "vectorizing the inner loop"], "this problem's wins first"
     assert "improved 1 of 2 tries; won on level1/relu" in planner_text(records, "level1/relu")
+
+
+def as_counts(records) -> dict:
+    return {name: (r.tries, r.wins, dict(r.problems)) for name, r in records.items()}
+
+
+def test_the_campaigns_tally_kept_up_to_date_equals_one_taken_from_scratch(tmp_path):
+    """Programs arrive in every campaign of the database; some wait for their verdict across reads, one is left
+    waiting for good; the window drops the oldest.  After each read the kept tally is the one `tally` makes of
+    the same window's programs with a verdict."""
+    store = ProgramStore(tmp_path / "skills.db")
+    window = 12
+    kept = SkillTally(window)
+    campaigns = [store.create_campaign(name, problem, {}) for name, problem in
+                 (("a", "level1/relu"), ("b", "level1/gelu"))]
+    seeds = {c: store.add_program(c, attempt=0, source="seed = 0\n", parent_id=None, island=0, generation=0,
+                                  origin="seed") for c in campaigns}
+    for c in campaigns:
+        store.record_evaluation(seeds[c], {"passed": True}, objectives=[1.0], features={}, score=1.0)
+    strategies = ["tile it with BLOCK_K", "fuse into one pass", "make it faster", "vectorize the loop", "unroll"]
+    waiting: list[int] = []
+    left_waiting = None
+    for step in range(9):
+        for k in range(4):
+            c = campaigns[(step + k) % 2]
+            pid = store.add_program(c, attempt=step + 1, source=f"v = {step}{k}\n", parent_id=seeds[c], island=0,
+                                    generation=1, origin="mutation", strategy=strategies[(step * 4 + k) % 5],
+                                    diff=f"--- a\n+++ b\n+#pragma omp simd {step}{k}\n")
+            waiting.append(pid)
+        if step == 1:
+            left_waiting = waiting.pop(0)           # never gets a verdict
+        for pid in waiting[:-3]:                    # the newest three wait for the next read
+            better = pid % 3 == 0
+            store.record_evaluation(pid, {"passed": better}, objectives=[1.0], features={},
+                                    score=2.0 if better else 0.0)
+            if not better:
+                store.set_status(pid, Status.FAILED)
+        waiting = waiting[-3:]
+        got = as_counts(kept.read(store))
+        judged = [row for row in store.skill_rows(0, 1000) if row[1] != Status.PROPOSED][-window:]
+        assert got == as_counts(tally(row[2:] for row in judged)), step
+    assert left_waiting is not None and kept.since > left_waiting       # the program left waiting holds nothing up
+    assert any(r.wins for r in kept.records.values())
+    store.close()
 
 
 def campaign_config(path, name: str, base_url: str, database) -> None:
