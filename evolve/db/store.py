@@ -394,9 +394,10 @@ class ProgramStore:
             return [to_record(row) for row in s.execute(query)]
 
     def programs_by_id(self, ids: Iterable[int]) -> list[ProgramRecord]:
-        """Those programs, in the order asked (one query)."""
+        """Those programs, in the order asked: for a campaign's store on SQLite, one prepared statement per id (an
+        IN list is compiled again for each length; the loop asks for one or two); elsewhere one query."""
         ids = list(ids)
-        if self.prepared is not None:     # a prepared statement per id: no SQL compiled for this many ids
+        if self.prepared is not None and self.single_thread:
             found = (self._query(sql.PROGRAM, {"program": i}) for i in ids)
             return [to_record(ProgramRow(*rows[0])) for rows in found if rows]
         with self._read() as s:
