@@ -100,6 +100,15 @@ def _bind_default(bind) -> Callable[[], Any] | None:
     return None
 
 
+def say(raw: sqlite3.Connection, sql: str) -> None:
+    """A statement without parameters (BEGIN, COMMIT) on the DB-API connection, its errors wrapped as SQLAlchemy's
+    like the prepared statements' (a full disk at COMMIT must reach the store's one-line error as one)."""
+    try:
+        raw.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
+
+
 class Cursor:
     """Runs prepared statements on the DB-API connection under a Core connection (in its transaction, if any)."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evolve.db import statements as sql
-from evolve.db.prepared import Cursor, PreparedStatements
+from evolve.db.prepared import Cursor, PreparedStatements, say
 from evolve.db.engine import StoreError, corrupt_database, database_url, open_engine, sqlite_path
 from evolve.db.models import AttemptRow, Campaign, Evaluation, LLMCall, Program, utcnow
 from evolve.population import Individual
@@ -109,9 +109,9 @@ class ProgramStore:
         nothing to SQLite), and is told the transaction ended after the COMMIT."""
         raw = conn.connection.driver_connection
         try:
-            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            say(raw, "BEGIN IMMEDIATE" if write else "BEGIN")
             yield conn
-            raw.execute("COMMIT")
+            say(raw, "COMMIT")
             if conn.in_transaction():
                 conn.commit()            # nothing left for SQLite to commit; SQLAlchemy's state is reset
         except BaseException:

@@ -168,3 +168,27 @@ def test_core_statements_inside_a_campaign_stores_transaction_commit_and_roll_ba
         store.close()
     with sqlite3.connect(tmp_path / "run.db") as conn:      # what another process reads
         assert conn.execute("SELECT max(number) FROM attempts").fetchone() == (2,)
+
+
+def test_a_commit_that_fails_raises_sqlalchemys_error_and_leaves_nothing(tmp_path):
+    """A campaign's store says COMMIT to SQLite itself: a refused COMMIT (here a deferred foreign key; in the
+    field a full disk) must come out as SQLAlchemy's error, which the store and the CLI turn into one line."""
+    store = ProgramStore(tmp_path / "run.db", single_thread=True)
+    try:
+        campaign = store.create_campaign("c", "p", {})
+        with sqlite3.connect(tmp_path / "run.db") as conn:
+            conn.executescript("""
+                CREATE TABLE owner (id INTEGER PRIMARY KEY);
+                CREATE TABLE owned (owner_id INTEGER REFERENCES owner(id) DEFERRABLE INITIALLY DEFERRED);
+                CREATE TRIGGER dangling AFTER INSERT ON attempts BEGIN INSERT INTO owned VALUES (999); END;""")
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            with store.atomic():
+                store.begin_attempt(campaign, 1)
+        assert store.last_attempt(campaign) == 0
+        with sqlite3.connect(tmp_path / "run.db") as conn:
+            conn.execute("DROP TRIGGER dangling")
+        with store.atomic():
+            store.begin_attempt(campaign, 1)
+        assert store.last_attempt(campaign) == 1
+    finally:
+        store.close()
