@@ -133,7 +133,12 @@ class Cursor:
             raise DBAPIError.instance(prepared.sql, params, exc, sqlite3.Error) from exc
 
     def rows(self, prepared: PreparedStatement, values: dict[str, Any]) -> list[tuple]:
-        return [prepared.row(raw) for raw in self.execute(prepared, values).fetchall()]
+        cursor = self.execute(prepared, values)
+        try:
+            fetched = cursor.fetchall()        # rows past the first are read here (a corrupt page too)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
+        return [prepared.row(raw) for raw in fetched]
 
 
 class PreparedStatements:
