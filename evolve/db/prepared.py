@@ -100,13 +100,29 @@ def _bind_default(bind) -> Callable[[], Any] | None:
     return None
 
 
+class driver_errors:  # noqa: N801 - used as a `with` statement's clause, like contextlib's
+    """sqlite3's errors raised as SQLAlchemy's, as Core would raise them: the store's one-line errors and rollbacks
+    (a full disk, a corrupt page, a refused COMMIT) see no difference.  A class, not a generator: it wraps every
+    statement of the loop."""
+
+    __slots__ = ("sql", "params")
+
+    def __init__(self, sql: str, params: Any = ()):
+        self.sql, self.params = sql, params
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if isinstance(error, sqlite3.Error):
+            raise DBAPIError.instance(self.sql, self.params, error, sqlite3.Error) from error
+        return False
+
+
 def say(raw: sqlite3.Connection, sql: str) -> None:
-    """A statement without parameters (BEGIN, COMMIT) on the DB-API connection, its errors wrapped as SQLAlchemy's
-    like the prepared statements' (a full disk at COMMIT must reach the store's one-line error as one)."""
-    try:
+    """A statement without parameters (BEGIN, COMMIT) on the DB-API connection."""
+    with driver_errors(sql):
         raw.execute(sql)
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
 
 class Cursor:
@@ -117,27 +133,21 @@ class Cursor:
 
     def execute(self, prepared: PreparedStatement, values: dict[str, Any]) -> sqlite3.Cursor:
         params = prepared.parameters(values)
-        try:
+        with driver_errors(prepared.sql, params):
             return self.raw.execute(prepared.sql, params)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(prepared.sql, params, exc, sqlite3.Error) from exc
 
     def insert(self, prepared: PreparedStatement, values: dict[str, Any]) -> int:
         return self.execute(prepared, values).lastrowid
 
     def execute_many(self, prepared: PreparedStatement, rows: Iterable[dict[str, Any]]) -> None:
         params = [prepared.parameters(values) for values in rows]
-        try:
+        with driver_errors(prepared.sql, params):
             self.raw.executemany(prepared.sql, params)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(prepared.sql, params, exc, sqlite3.Error) from exc
 
     def rows(self, prepared: PreparedStatement, values: dict[str, Any]) -> list[tuple]:
         cursor = self.execute(prepared, values)
-        try:
+        with driver_errors(prepared.sql, values):
             fetched = cursor.fetchall()        # rows past the first are read here (a corrupt page too)
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(prepared.sql, values, exc, sqlite3.Error) from exc
         return [prepared.row(raw) for raw in fetched]
 
 
