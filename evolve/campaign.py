@@ -321,12 +321,11 @@ class Campaign(OutageHandling, AttemptSteps):
     def start_attempt(self, number: int | None = None) -> None:
         """A new attempt number (its ledger row committed before the counter moves), or an unfinished one started
         over."""
-        if number is None and self.reserved is not None:
+        if number is None:
+            if self.reserved is None:          # none came with the last outcome: its row in a commit of its own
+                with self.store.atomic():
+                    self._reserve(self.state.next_attempt)
             number, self.reserved = self.reserved, None
-        elif number is None:
-            number = self.state.next_attempt
-            self.store.begin_attempt(self.campaign_id, number)
-            self.state.next_attempt += 1      # only once its row is in: a failed start must not skip a number
         rng = random.Random(f"{self.config.campaign.seed}:{number}")
         selection = self.islands.select(rng, self.state.stagnation)
         attempt = Attempt(number, selection.island, selection.parent, selection.inspirations,
@@ -337,11 +336,14 @@ class Campaign(OutageHandling, AttemptSteps):
 
     def reserve_next_attempt(self) -> None:
         """Inside an attempt's outcome transaction: the attempt that will start next gets its ledger row in the
-        same commit, one transaction an attempt fewer.  Its number is taken only once that commits; a resume
-        finds the row open and starts the attempt over, as for any attempt that had produced nothing."""
-        if self.reserved is not None or self.restarts or self.outage is not None or not self.may_start():
-            return
-        number = self.state.next_attempt
+        same commit, one transaction an attempt fewer.  A resume finds the row open and starts the attempt over,
+        as for any attempt that had produced nothing."""
+        if self.reserved is None and not self.restarts and self.outage is None and self.may_start():
+            self._reserve(self.state.next_attempt)
+
+    def _reserve(self, number: int) -> None:
+        """The attempt's ledger row, in the open transaction; the number is taken only once that commits, so a
+        failed commit skips no number."""
         self.store.begin_attempt(self.campaign_id, number)
         self.store.after_commit(lambda: self._take_reserved(number))
 
