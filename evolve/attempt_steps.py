@@ -17,12 +17,13 @@ from typing import Any
 from evaluators.config import EvalRequest
 from evaluators.records import EvalResult, Stage
 from evolve.campaign_error import CampaignError
-from evolve.features import program_features, program_metrics
+from evolve.features import program_metrics
 from evolve.novelty import Repeat, find_repeat
 from evolve.population import Individual, oriented_objectives
 from evolve.rank_stage import RankDecision
 from evolve.records import ProgramRecord, Status
 from stark.agents import CodeRequest, PlanRequest, ProgramView, Proposed, RepairRequest
+from stark.agents.program_features import program_features
 from stark.edits import unified_diff
 from stark.edits.normalized_code import fingerprint
 

@@ -1,12 +1,9 @@
-"""Metrics (for Pareto objectives) and descriptors (for MAP-Elites cells) of an evaluated program."""
+"""Metrics of an evaluated program (for Pareto objectives); its descriptors come from its source alone
+(stark/agents/program_features.py)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from stark.agents.program_features import program_features
-
-__all__ = ["program_features", "program_metrics"]
 
 
 def program_metrics(source: str, result: dict[str, Any]) -> dict[str, float]:

@@ -225,7 +225,7 @@ def test_a_run_killed_while_re_planning_after_a_duplicate_plans_that_attempt_aga
 
 def test_diffs_and_descriptors_are_those_of_the_sources_whoever_worked_them_out(finished_campaign):
     """The pipeline's actor works out a proposal's diff and descriptors; a repair's come from the driver."""
-    from evolve.features import program_features
+    from stark.agents.program_features import program_features
     from stark.edits import unified_diff
 
     _, store, _, _ = finished_campaign
