@@ -12,6 +12,7 @@ import ray
 from ray.exceptions import RayActorError
 
 from evaluators.config import EvalRequest
+from evaluators.dispatch import EvaluatorLost
 from evaluators.judge import Judge
 from evaluators.records import EvalResult
 
@@ -52,10 +53,20 @@ class EvaluatorPool:
         self._actor_args = (scratch_root, max_jobs_per_worker)
         self.first_block = first_block
         self.actors = [self._new_actor(index) for index in range(size)]
+        self.generations = [0] * size
+        """How many times each slot's actor was replaced (see EvaluatorLost)."""
 
     def _new_actor(self, index: int):
         """Actor `index` pins its runners to its own block of CPUs, so concurrent evaluations do not share cores."""
         return self._actor_class.remote(*self._actor_args, self.first_block + index)
+
+    def replace(self, lost: EvaluatorLost) -> bool:
+        """A new actor for a lost one, unless that one was replaced already; whether it was replaced now."""
+        if lost.generation != self.generations[lost.slot]:
+            return False
+        self.actors[lost.slot] = self._new_actor(lost.slot)
+        self.generations[lost.slot] += 1
+        return True
 
     def evaluate(self, request: EvalRequest, timeout: float | None = None) -> EvalResult:
         return next(self.map([request], timeout=timeout))[1]
@@ -79,7 +90,7 @@ class EvaluatorPool:
             try:
                 result = ray.get(done[0])
             except RayActorError:
-                self.actors[slot] = self._new_actor(slot)
+                self.replace(EvaluatorLost(slot, self.generations[slot]))
                 if index in retried:
                     raise
                 retried.add(index)
@@ -100,29 +111,3 @@ class EvaluatorPool:
         for actor in self.actors:
             ray.kill(actor)
         self.actors = []
-
-
-class PoolDispatcher:
-    """Non-blocking submission for a caller that runs its own `ray.wait` loop over many kinds of work."""
-
-    def __init__(self, pool: EvaluatorPool):
-        self.pool = pool
-        self.load = [0] * len(pool.actors)
-        self.slot_of: dict = {}
-
-    def submit(self, request: EvalRequest):
-        slot = min(range(len(self.load)), key=lambda i: (self.load[i], i))
-        ref = self.pool.actors[slot].evaluate.remote(request)
-        self.load[slot] += 1
-        self.slot_of[ref] = slot
-        return ref
-
-    def finish(self, ref) -> EvalResult | None:
-        """The result, or None when the actor died (it is replaced; the caller resubmits)."""
-        slot = self.slot_of.pop(ref)
-        self.load[slot] -= 1
-        try:
-            return ray.get(ref)
-        except RayActorError:
-            self.pool.actors[slot] = self.pool._new_actor(slot)
-            return None

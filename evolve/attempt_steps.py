@@ -4,7 +4,7 @@ check, the evaluation's verdict, repair, re-measurement, and the attempt's end i
 A mixin of `Campaign` (evolve/campaign.py), which owns the loop, the workers and the budget; the campaign provides
 `config`, `store`, `campaign_id`, `run_dir`, `events`, `state`, `islands`, `problem`, `problem_source`, `score_label`,
 `active`, `profiles`, `eval_config`, `build_cache`, `ranker`, and the methods `view`, `call_agent`, `submit_evaluation`,
-`record_llm_calls`, `llm_budget_left`, `stall`, `reserve_next_attempt` and `save`.
+`record_llm_calls`, `llm_budget_left`, `stall`, `reserve_next_attempt`, `replace_evaluator` and `save`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from evaluators.config import EvalRequest
+from evaluators.dispatch import EvaluatorLost
 from evaluators.records import EvalResult, Stage
 from evolve.campaign_error import CampaignError
 from evolve.features import program_metrics
@@ -51,6 +52,8 @@ class Attempt:
     diff: str | None = None
     source_features: dict[str, float] | None = None
     """pending_source's diff against the parent and its descriptors, when the agents worked them out."""
+    evaluation: EvalResult | EvaluatorLost | None = None
+    """pending_source's evaluation, when the agents' pipeline sent it straight on to an evaluator."""
     improved: bool = False
     remeasured: bool = False
     replans_left: int = 0
@@ -126,6 +129,7 @@ class AttemptSteps:
         if self.after_code(attempt, proposed.proposal):
             attempt.fingerprint, attempt.diff, attempt.source_features = (proposed.fingerprint, proposed.diff,
                                                                           proposed.features)
+            attempt.evaluation = proposed.evaluation
             self.on_screen(attempt, proposed.verdict)
 
     def on_plan(self, attempt: Attempt, plan) -> None:
@@ -159,7 +163,7 @@ class AttemptSteps:
             self.record_dead_end(attempt, attempt.parent.source, Status.INVALID, proposal.response, proposal.error)
             return False
         attempt.pending_source = proposal.source
-        attempt.fingerprint, attempt.diff, attempt.source_features = "", None, None
+        attempt.fingerprint, attempt.diff, attempt.source_features, attempt.evaluation = "", None, None, None
         if getattr(proposal, "form", ""):
             self.events.append("edit read", attempt=attempt.number, form=proposal.form)
         return True
@@ -171,10 +175,14 @@ class AttemptSteps:
         if not verdict.accepted:
             self.record_dead_end(attempt, source, Status.REJECTED, diff, verdict.reason)
             return
+        attempt.fingerprint = attempt.fingerprint or fingerprint(source)
         repeat = self.find_repeat(attempt, source)
         replan = (repeat is not None and attempt.replans_left > 0 and attempt.origin == "mutation"
                   and self.llm_budget_left())
+        evaluation, attempt.evaluation = attempt.evaluation, None
         if repeat is not None and (repeat.status == Status.DUPLICATE or replan):
+            if evaluation is not None:      # a twin's, evaluated before the pipeline knew of it: not recorded
+                self.events.append("twin's evaluation set aside", attempt=attempt.number, of=repeat.original)
             self.on_repeat(attempt, source, diff, repeat, replan)
             return
         if repeat is not None:
@@ -183,6 +191,11 @@ class AttemptSteps:
             self.campaign_id, attempt=attempt.number, source=source, parent_id=parent.id, island=attempt.island,
             generation=parent.generation + 1, origin=attempt.origin, strategy=attempt.strategy, diff=diff,
             known_fingerprint=attempt.fingerprint)
+        if isinstance(evaluation, EvalResult):
+            self.on_result(attempt, evaluation)
+            return
+        if isinstance(evaluation, EvaluatorLost):
+            self.replace_evaluator(evaluation)
         self.rank(attempt, source)
         self.submit_evaluation(attempt, source, remeasure=False)
 
@@ -283,11 +296,9 @@ class AttemptSteps:
                 if score > self.state.best_score:
                     self.state.best_score = score
                     attempt.improved = True
+                    self.store.after_commit(lambda: self.announce_best(program_id, source, score))
             if not repair:
                 self.end_attempt(attempt, Status.EVALUATED if result.passed else Status.FAILED, program_id)
-        if attempt.improved:
-            self.run_dir.write_best(source)
-            self.events.append("new best", program=program_id, score=score)
         if repair:
             failed = self.store.program(program_id)
             attempt.repairs_left -= 1
@@ -296,6 +307,11 @@ class AttemptSteps:
             request = RepairRequest(attempt.number, attempt.seed, self.problem_source, self.view(failed),
                                     failure_text(result))
             self.call_agent("repair", attempt, request)
+
+    def announce_best(self, program_id: int, source: str, score: float) -> None:
+        """Once the new best is in the database (its transaction can be a proposal's, which holds its evaluation)."""
+        self.run_dir.write_best(source)
+        self.events.append("new best", program=program_id, score=score)
 
     def record_result(self, program_id: int, source: str, result: EvalResult, remeasured: bool = False,
                       provisional: bool = False, rank: RankDecision | None = None,

@@ -24,7 +24,8 @@ import ray
 
 from evaluators.build_cache import default_root
 from evaluators.config import EvalRequest
-from evaluators.pool import EvaluatorPool, PoolDispatcher
+from evaluators.dispatch import EvaluatorLost
+from evaluators.pool import EvaluatorPool
 from evaluators.records import EvalResult
 from evolve.attempt_steps import Attempt, AttemptSteps, RecentProfiles
 from evolve.campaign_error import CampaignError
@@ -44,6 +45,7 @@ from kernelbench.registry import resolve_problem
 from kernelbench.score_label import score_label
 from stark.agents import ProgramView, start_agents
 from stark.agents.framing import KERNEL_FRAMING, discovery_framing
+from stark.edits.normalized_code import fingerprint
 
 
 HEARTBEAT_S = 5.0
@@ -92,7 +94,6 @@ class Campaign(OutageHandling, AttemptSteps):
         self.agents: dict = {}
         self.gates: list = []
         self.pool: EvaluatorPool | None = None
-        self.dispatch: PoolDispatcher | None = None
         self.build_cache = config.campaign.build_cache or str(default_root())
         self.forbidden_ops = tuple(dict.fromkeys(config.evaluator.forbidden_ops + config.agents.forbidden_calls))
         """One list for the reviewer's screen and the judge's runtime check (agents.forbidden_calls is the old
@@ -123,8 +124,29 @@ class Campaign(OutageHandling, AttemptSteps):
         self.pool = EvaluatorPool(pipeline.evaluators, scratch_root=None,
                                   num_gpus_per_worker=pipeline.gpus_per_evaluator(self.config.evaluator.backend),
                                   resource=pipeline.evaluator_resource, first_block=self.control.evaluator_block)
-        self.dispatch = PoolDispatcher(self.pool)
+        self.show_pipeline_the_pool()
         self._log_quietly("evaluators", count=pipeline.evaluators, first_cpu_block=self.control.evaluator_block)
+
+    def show_pipeline_the_pool(self) -> None:
+        """Every evaluation goes through the agents' pipeline (one dispatcher for the whole load), which also sends
+        accepted proposals straight on to an evaluator where nothing has to be decided in between: no rank stage
+        (it decides whether to time the candidate) and no near-duplicate check (it reads the island's members).
+        It is told what the campaign already evaluated, so that it does not evaluate a twin only to have it set
+        aside."""
+        direct = self.ranker is None and self.config.evolve.novelty.similarity <= 0
+        pipeline = self.agents["pipeline"]
+        ray.get([pipeline.use_evaluators.remote(self.pool.actors, self.pool.generations,
+                                                self.request("") if direct else None),
+                 pipeline.remember.remote(self.store.evaluated_fingerprints(self.campaign_id))], timeout=300)
+
+    def replace_evaluator(self, lost: EvaluatorLost) -> None:
+        """An evaluator gone for good is replaced once, however many calls found it gone."""
+        if lost.slot < 0:                    # the pipeline was restarted, without the pool it had been shown
+            self.show_pipeline_the_pool()
+        elif self.pool.replace(lost):
+            self._log_quietly("evaluator replaced", slot=lost.slot)
+            self.agents["pipeline"].use_evaluator.remote(lost.slot, self.pool.actors[lost.slot],
+                                                         self.pool.generations[lost.slot])
 
     def shutdown(self) -> None:
         for handle in [*self.agents.values(), *self.gates]:
@@ -217,7 +239,8 @@ class Campaign(OutageHandling, AttemptSteps):
     def submit_evaluation(self, attempt: Attempt, source: str, remeasure: bool) -> None:
         """To the pool: the plain evaluation, or the longer re-measurement of a would-be best."""
         request = self.remeasure_request(source) if remeasure else self.request(source, attempt.timed)
-        self.refs[self.dispatch.submit(request)] = ("evaluate", attempt, None)
+        ref = self.agents["pipeline"].evaluate.remote(request, attempt.fingerprint)
+        self.refs[ref] = ("evaluate", attempt, None)
 
     def call_agent(self, phase: str, attempt: Attempt, request: Any) -> None:
         actor, method = ACTOR_OF_PHASE[phase]
@@ -285,12 +308,13 @@ class Campaign(OutageHandling, AttemptSteps):
 
     def evaluate_now(self, source: str) -> EvalResult:
         while True:
-            ref = self.dispatch.submit(self.request(source))
+            ref = self.agents["pipeline"].evaluate.remote(self.request(source), fingerprint(source))
             while not ray.wait([ref], timeout=1.0)[0]:
                 self.control.check()
-            result = self.dispatch.finish(ref)
-            if result is not None:
+            result = ray.get(ref)
+            if not isinstance(result, EvaluatorLost):
                 return result
+            self.replace_evaluator(result)
 
     def resume_unfinished(self) -> None:
         """Attempts the ledger still holds open (the last run was killed or stopped while they were in flight)."""
@@ -354,8 +378,9 @@ class Campaign(OutageHandling, AttemptSteps):
     def handle(self, ref) -> None:
         phase, attempt, request = self.refs.pop(ref)
         if phase == "evaluate":
-            result = self.dispatch.finish(ref)
-            if result is None:
+            result = ray.get(ref)
+            if isinstance(result, EvaluatorLost):
+                self.replace_evaluator(result)
                 self.submit_evaluation(attempt, attempt.pending_source, attempt.remeasured)
                 return
             self.on_result(attempt, result)

@@ -377,6 +377,14 @@ class ProgramStore:
         found = self._query(sql.TWIN, {"campaign": campaign_id, "fingerprint": known_fingerprint or fingerprint(source)})
         return found[0][0] if found else None
 
+    def evaluated_fingerprints(self, campaign_id: int) -> list[str]:
+        """Every normalized code of the campaign that went to the evaluator: what `twin_of` would find (read once
+        a run, for the agents' pipeline; the index on (campaign, fingerprint, status) answers it alone)."""
+        query = (select(Program.fingerprint).distinct()
+                 .where(Program.campaign_id == campaign_id, Program.status.in_(Status.EVALUATION_BOUND)))
+        with self._read() as s:
+            return [f for (f,) in s.execute(query) if f]
+
     def program(self, program_id: int) -> ProgramRecord:
         rows = self._query(sql.PROGRAM, {"program": program_id})
         if not rows:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kernelbench.score_label import KERNEL_SCORE, ScoreLabel
 from stark.llm.records import LLMCallRecord
+
+if TYPE_CHECKING:
+    from evaluators.dispatch import EvaluatorLost
+    from evaluators.records import EvalResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,8 @@ class Proposed:
     features: dict[str, float] | None = None
     """The proposal's descriptors (stark/agents/program_features.py).  These three are the attempt's work done
     on the source alone: the driver serves every attempt in turn, the agents' actors run side by side."""
+    evaluation: EvalResult | EvaluatorLost | None = None
+    """The accepted proposal's evaluation, when the pipeline sent it on to an evaluator (stark/agents/pipeline.py)."""
 
     @property
     def calls(self) -> tuple[LLMCallRecord, ...]:
