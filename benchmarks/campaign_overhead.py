@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python benchmarks/campaign_overhead.py [--bucket 1000] [--sizes 10000,30000,100000]
                                                       [--openevolve-python /path/to/venv/bin/python]
+                                                      [--baseline REV [--rounds 2]]
 
 What is measured is the driver process's CPU time per completed attempt (process CPU holds on a noisy, shared
 machine; wall time is printed beside it): the campaign loop with its database, islands, sampling, the Ray calls
@@ -18,6 +19,10 @@ With `--openevolve-python` (a venv holding `openevolve==0.4.0`: `python -m venv 
 openevolve==0.4.0`), OpenEvolve runs the same way in the same run (the same scripted server, a trivial
 evaluator, 2 parallel workers) for `--openevolve-iterations`, measured per bucket the same way, and the table
 shows stark / OpenEvolve per bucket; without it, that arm is skipped with a message.
+
+With `--baseline REV`, the same stark arm also runs on a git revision of this repository (a worktree, in a process
+of its own, served by the same scripted LLM), alternating with this checkout for `--rounds` rounds (this, REV,
+REV, this, ...: the machine's drift falls on both alike), and the table shows this checkout / REV per bucket.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(os.environ.get("STARK_OVERHEAD_TREE") or Path(__file__).resolve().parent.parent)
+"""The checkout whose campaign loop is measured: this one, or a baseline's worktree (the baseline arm's process)."""
 sys.path.insert(0, str(ROOT))
 
 from rich.console import Console  # noqa: E402
@@ -126,6 +132,23 @@ def run_stark(root: Path, base_url: str, bucket: int, sizes: list[int], console:
     return results
 
 
+def stark_arm_in(tree: Path, base_url: str, bucket: int, sizes: list[int], out: Path) -> list[Bucket]:
+    """The stark arm run by another checkout's code (this file, importing from `tree`), in a process of its own."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--arm-json", str(out), "--base-url", base_url,
+                    "--bucket", str(bucket), "--sizes", ",".join(map(str, sizes))], cwd=tree, check=True,
+                   timeout=7200, env={**os.environ, "STARK_OVERHEAD_TREE": str(tree), "PYTHONPATH": str(tree)})
+    return [Bucket(**b) for b in json.loads(out.read_text())]
+
+
+def mean_buckets(runs: list[list[Bucket]]) -> list[Bucket]:
+    """Per bucket, the mean over rounds (attempts summed)."""
+    def mean(values) -> float:
+        values = list(values)
+        return sum(values) / len(values)
+    return [Bucket(same[0].label, same[0].programs, sum(b.attempts for b in same), mean(b.cpu_ms for b in same),
+                   mean(b.wall_ms for b in same), mean(b.loop_cpu_ms for b in same)) for same in zip(*runs)]
+
+
 def run_openevolve(python: str, base_url: str, iterations: int, bucket: int, root: Path) -> list[Bucket]:
     out = root / "openevolve.json"
     subprocess.run([python, str(ROOT / "benchmarks" / "openevolve_overhead.py"), "--base-url", base_url,
@@ -158,6 +181,38 @@ def report(stark: list[Bucket], openevolve: list[Bucket] | None, console: Consol
     console.print(side)
 
 
+def compare_with(rev: str, rounds: int, root: Path, base_url: str, bucket: int, sizes: list[int],
+                 console: Console) -> list[Bucket]:
+    """Both arms in processes of their own (Ray started afresh for each), alternating; returns this checkout's
+    means for the main table."""
+    from benchmarks.worktree import checkout_of, commit_of
+
+    now: list[list[Bucket]] = []
+    then: list[list[Bucket]] = []
+    with checkout_of(rev) as tree:
+        for index in range(2 * rounds):
+            mine = index % 4 in (0, 3)
+            out = root / f"arm-{index}.json"
+            runs = now if mine else then
+            runs.append(stark_arm_in(Path(__file__).resolve().parent.parent if mine else tree, base_url, bucket,
+                                     sizes, out))
+            console.print(f"{'this checkout' if mine else rev}: "
+                          + ", ".join(f"{b.label} {b.cpu_ms:.2f} ms" for b in runs[-1]))
+    report_baseline(now, then, f"{rev} ({commit_of(rev)[:9]})", console)
+    return mean_buckets(now)
+
+
+def report_baseline(now: list[list[Bucket]], then: list[list[Bucket]], rev: str, console: Console) -> None:
+    table = Table(title=f"this checkout against {rev}, same run, alternating ({len(now)} round(s) each): driver CPU "
+                        "ms per attempt, each round")
+    for column in ("bucket", "this checkout", rev, "this / baseline (means)"):
+        table.add_column(column, justify="right")
+    for index, (mine, theirs) in enumerate(zip(mean_buckets(now), mean_buckets(then))):
+        table.add_row(mine.label, " / ".join(f"{r[index].cpu_ms:.2f}" for r in now),
+                      " / ".join(f"{r[index].cpu_ms:.2f}" for r in then), f"{mine.cpu_ms / theirs.cpu_ms:.2f}")
+    console.print(table)
+
+
 def machine_note() -> str:
     load = os.getloadavg()[0]
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {load:.1f} at start"
@@ -169,12 +224,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000", help="database sizes (programs) to grow to")
     parser.add_argument("--openevolve-python", default="", help="python of a venv holding openevolve==0.4.0")
     parser.add_argument("--openevolve-iterations", type=int, default=2000)
+    parser.add_argument("--baseline", default="", help="also run the stark arm on this git revision, alternating")
+    parser.add_argument("--rounds", type=int, default=1, help="with --baseline: rounds of each arm")
+    parser.add_argument("--arm-json", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     console = Console(width=130)
+    if args.arm_json:                  # one stark arm for a baseline comparison, served by the caller's LLM
+        launch.ensure_ray()
+        results = run_stark(Path(tempfile.mkdtemp(prefix="stark-overhead-")), args.base_url, args.bucket, sizes,
+                            console)
+        Path(args.arm_json).write_text(json.dumps([vars(b) for b in results]))
+        return
     note = machine_note()
     parent, child = multiprocessing.get_context("fork").Pipe()
-    total = args.bucket * (len(sizes) + 1) * 2 + args.openevolve_iterations * 2
+    arms = 2 * args.rounds if args.baseline else 1
+    total = args.bucket * (len(sizes) + 1) * 2 * arms + args.openevolve_iterations * 2
     server = multiprocessing.get_context("fork").Process(target=serve, args=(total, child), daemon=True)
     server.start()
     base_url = parent.recv()
@@ -185,8 +251,11 @@ def main() -> None:
             openevolve = run_openevolve(args.openevolve_python, base_url, args.openevolve_iterations, args.bucket, root)
         else:
             console.print("OpenEvolve arm skipped: pass --openevolve-python (a venv with openevolve==0.4.0)")
-        launch.ensure_ray()
-        stark = run_stark(root, base_url, args.bucket, sizes, console)
+        if args.baseline:
+            stark = compare_with(args.baseline, args.rounds, root, base_url, args.bucket, sizes, console)
+        else:
+            launch.ensure_ray()
+            stark = run_stark(root, base_url, args.bucket, sizes, console)
         report(stark, openevolve, console, note)
     finally:
         server.kill()

@@ -82,6 +82,8 @@ class ProposalPipeline:
         self.in_flight[twin] = done = asyncio.Event()
         try:
             evaluation = await self.dispatch.evaluate(replace(self.template, candidate_source=source))
+        except Exception:  # noqa: BLE001 - the evaluator's own failure is not the proposal's: the driver sends it
+            evaluation = None    # again by itself and meets the error there, as it would have without this shortcut
         finally:
             del self.in_flight[twin]
             done.set()
