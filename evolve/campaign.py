@@ -8,7 +8,8 @@ that had produced nothing yet starts over under the same number, so every number
 done exactly once.  Most programs reach the driver already evaluated (the agents' pipeline sends an accepted
 proposal straight on to an evaluator: one reply an attempt), so their LLM calls, program, evaluation and the
 attempt's end commit together; a kill while one is evaluated leaves nothing of that attempt, which starts over
-(its model calls made again, a cached reply where `agents.response_cache` is on).  Each attempt draws from its own RNG seeded by (campaign seed, attempt number).
+(its model calls made again, a cached reply where `agents.response_cache` is on).  Each attempt draws from its
+own RNG seeded by (campaign seed, attempt number).
 
 An LLM endpoint that is down does not consume attempts: the stalled call waits, no new attempts start,
 the campaign shows "waiting for LLM" and probes the endpoint until it answers (then the stalled calls are
