@@ -16,7 +16,8 @@ def test_the_same_program_proposed_twice_at_once_is_evaluated_once(ray_session, 
     script = {"coder-model": [rewrite("return torch.clamp_min(x, 0.0)")] * 2}
     with ScriptedOpenAIServer(script, FALLBACK) as server:
         text = (config_text(server.base_url, SEED_PATH).replace('name = "scripted"', 'name = "twins"')
-                .replace("iterations = 8", "iterations = 4").replace("proposals_in_flight = 1", "proposals_in_flight = 2")
+                .replace("iterations = 8", "iterations = 4")
+                .replace("proposals_in_flight = 1", "proposals_in_flight = 2")
                 .replace("repair_attempts = 1", "repair_attempts = 0"))
         (tmp_path / "c.toml").write_text(text)
         summary = start_campaign(tmp_path / "c.toml", runs_root=tmp_path / "runs", show_progress=False)
