@@ -72,7 +72,7 @@ class ProposalPipeline:
         twin = fingerprint(source)
         worked_out = twin, unified_diff(request.parent.source, source), program_features(source)
         verdict = await screening             # the rest was worked out while the reviewer screened
-        if not verdict.accepted or self.template is None or self.dispatch is None:
+        if not verdict.accepted or self.template is None:      # set only with a dispatcher (use_evaluators)
             return Proposed(plan, proposal, verdict, *worked_out)
         if twin in self.seen:
             if twin in self.in_flight:        # its twin's verdict first: the campaign then finds it recorded
